@@ -1,0 +1,33 @@
+/**
+ * Hybrid logical clock stamps: "<13-digit ms>.<6-digit counter>", sortable as text. They order
+ * changes causally (a stamp is always above every stamp this instance has seen), so NEWER does
+ * not depend on peers' wall clocks agreeing.
+ */
+export const ZERO_HLC = '0000000000000.000000';
+
+export function parseHlc(hlc: string): { ms: number; counter: number } {
+  const dot = hlc.indexOf('.');
+  return { ms: Number(hlc.slice(0, dot)), counter: Number(hlc.slice(dot + 1)) };
+}
+
+export function formatHlc(ms: number, counter: number): string {
+  return `${String(ms).padStart(13, '0')}.${String(counter).padStart(6, '0')}`;
+}
+
+export function maxHlc(a: string, b: string): string {
+  return a >= b ? a : b;
+}
+
+/** `n` consecutive stamps above `last` (and above `observed`, a stamp received from a peer). */
+export function nextHlcs(last: string, n: number, nowMs: number = Date.now(), observed?: string): string[] {
+  const base = parseHlc(observed ? maxHlc(last, observed) : last);
+  let ms = base.ms;
+  let counter = base.counter;
+  if (nowMs > ms) {
+    ms = nowMs;
+    counter = -1;
+  }
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(formatHlc(ms, ++counter));
+  return out;
+}

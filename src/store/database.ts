@@ -1,0 +1,50 @@
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { TidemarkError } from '../errors.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Database {
+  knex: Knex;
+  dialect: Dialect;
+  url: string;
+}
+
+// int8 (counts, change sequences) as numbers: sequences stay far below 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
+export const DEFAULT_DB_URL = 'sqlite:./tidemark.db';
+
+/** Opens `sqlite:PATH` (embedded default) or `postgres://...` with the same knex API. */
+export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB_URL): Database {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (!path) throw new TidemarkError('invalid', `--db ${url}: no file path after "sqlite:"`);
+    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    const knex = knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename: path },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+          // WAL lets readers (the HTTP feed) run beside the writer; busy_timeout rides out a
+          // second process (a CLI import while the daemon serves).
+          conn.pragma('journal_mode = WAL');
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('busy_timeout = 10000');
+          done(null, conn);
+        },
+      },
+    });
+    return { knex, dialect: 'sqlite', url };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 8 } });
+    return { knex, dialect: 'postgres', url };
+  }
+  throw new TidemarkError('invalid', `--db ${url}: expected sqlite:PATH or postgres://...`);
+}

@@ -1,0 +1,54 @@
+import type { ResourceDef } from '../registry/types.js';
+import type { FieldValue } from '../registry/values.js';
+import type { RecordVersion, StoredRecord } from './types.js';
+
+type Row = Record<string, unknown>;
+
+/** A database row as a record: booleans and JSON decoded the same way on SQLite and PostgreSQL. */
+export function rowToRecord(def: ResourceDef, row: Row): StoredRecord {
+  const data: Record<string, FieldValue> = {};
+  for (const f of def.fields) {
+    const v = row[f.name];
+    if (v === null || v === undefined) data[f.name] = null;
+    else if (f.type === 'boolean') data[f.name] = v === true || v === 1;
+    else if (f.type === 'json') data[f.name] = JSON.parse(v as string) as FieldValue;
+    else if (f.type === 'integer' || f.type === 'double') data[f.name] = Number(v);
+    else data[f.name] = v as string;
+  }
+  return {
+    resource: def.name,
+    id: Number(row.id),
+    seq: Number(row.tm_seq),
+    uuid: row.uuid as string,
+    created_on: row.created_on as string,
+    modified_on: row.modified_on as string,
+    deleted: row.deleted === true || row.deleted === 1,
+    replaced_by: (row.replaced_by as string | null) ?? null,
+    origin: row.tm_origin as string,
+    changed_by: row.tm_changed_by as string,
+    version: JSON.parse(row.tm_version as string) as Record<string, number>,
+    hlc: row.tm_hlc as string,
+    data,
+  };
+}
+
+/** The row for a record version at local sequence `seq`. */
+export function versionToRow(def: ResourceDef, v: RecordVersion, seq: number): Row {
+  const row: Row = {
+    uuid: v.uuid,
+    created_on: v.created_on,
+    modified_on: v.modified_on,
+    deleted: v.deleted,
+    replaced_by: v.replaced_by,
+    tm_seq: seq,
+    tm_origin: v.origin,
+    tm_changed_by: v.changed_by,
+    tm_version: JSON.stringify(v.version),
+    tm_hlc: v.hlc,
+  };
+  for (const f of def.fields) {
+    const value = v.data[f.name];
+    row[f.name] = value === undefined || value === null ? null : f.type === 'json' ? JSON.stringify(value) : value;
+  }
+  return row;
+}

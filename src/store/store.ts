@@ -1,0 +1,397 @@
+import type { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { invalid, TidemarkError } from '../errors.js';
+import { registry as defaultRegistry, type Registry } from '../registry/registry.js';
+import type { ResourceDef } from '../registry/types.js';
+import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
+import { nextHlcs, maxHlc } from './clock.js';
+import { openDatabase, type Database } from './database.js';
+import { rowToRecord, versionToRow } from './rows.js';
+import { ensureInstance, migrateSchema, type Instance } from './schema.js';
+import type { ChangesPage, ChangesQuery, RecordVersion, StoredRecord } from './types.js';
+import { bumpVersion } from './version.js';
+
+export type RecordData = Record<string, unknown>;
+
+export interface ListOptions {
+  limit?: number;
+  offset?: number;
+  includeDeleted?: boolean;
+  /** Equality filters on fields, e.g. { organisation_id: 'urn:uuid:...' }. */
+  where?: Record<string, FieldValue>;
+}
+
+/** A new `urn:uuid:` record identity. */
+export const newRecordUuid = (): string => `urn:uuid:${randomUUID()}`;
+
+const CHUNK = 400;
+export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Writes inside one transaction. Every change gets the next number of this instance's change
+ * sequence; the counter row is locked until commit, so the sequence order is the commit order
+ * and a reader holding cursor N can never miss a change numbered below N that commits later.
+ */
+export class Writer {
+  private lastHlc: string | undefined;
+
+  constructor(
+    readonly trx: Knex.Transaction,
+    readonly registry: Registry,
+    readonly instance: Instance,
+  ) {}
+
+  /** Reserves `n` change sequence numbers and HLC stamps (observing a peer's stamp if given). */
+  async allocate(n: number, observed?: string): Promise<{ firstSeq: number; hlcs: string[] }> {
+    await this.trx('tm_counter').where({ name: 'changes' }).increment('value', n);
+    const row = (await this.trx('tm_counter').where({ name: 'changes' }).first()) as { value: number; hlc: string };
+    const hlcs = nextHlcs(maxHlc(row.hlc, this.lastHlc ?? row.hlc), n, Date.now(), observed);
+    this.lastHlc = hlcs[hlcs.length - 1];
+    await this.trx('tm_counter').where({ name: 'changes' }).update({ hlc: this.lastHlc });
+    return { firstSeq: Number(row.value) - n + 1, hlcs };
+  }
+
+  /** Validates field values for a write: unknown fields, types, options, required fields. */
+  checkData(def: ResourceDef, data: RecordData, base: Record<string, FieldValue> | undefined, where: { uuid?: string } = {}): Record<string, FieldValue> {
+    const out: Record<string, FieldValue> = {};
+    for (const f of def.fields) out[f.name] = base?.[f.name] ?? null;
+    for (const [k, raw] of Object.entries(data)) {
+      const f = this.registry.field(def.name, k);
+      if (!f) throw invalid(`unknown field "${k}"`, { resource: def.name, field: k, ...where });
+      out[k] = coerceValue(f, raw, { resource: def.name, ...where });
+    }
+    for (const f of def.fields) {
+      if (f.required && (out[f.name] === null || out[f.name] === '')) {
+        throw invalid('value required', { resource: def.name, field: f.name, ...where });
+      }
+    }
+    return out;
+  }
+
+  /** Reference fields that point at uuids this instance does not hold (deleted ones count as held). */
+  async checkReferences(def: ResourceDef, data: Record<string, FieldValue>, where: { uuid?: string } = {}): Promise<void> {
+    for (const f of def.fields) {
+      const v = data[f.name];
+      if (f.type !== 'reference' || v === null) continue;
+      const found = await this.trx(f.resource!).where({ uuid: v }).first('id');
+      if (!found) throw invalid(`refers to ${f.resource} ${String(v)}, which does not exist`, { resource: def.name, field: f.name, ...where });
+    }
+  }
+
+  private writable(resource: string): ResourceDef {
+    const def = this.registry.get(resource);
+    if (def.referenceData) {
+      throw new TidemarkError('forbidden', `${resource} is reference data shipped with Tidemark and cannot be changed`, { resource });
+    }
+    return def;
+  }
+
+  async getRow(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    const def = this.registry.get(resource);
+    const row = await this.trx(resource).where({ uuid }).first();
+    return row ? rowToRecord(def, row as Record<string, unknown>) : undefined;
+  }
+
+  /** Existing records among `uuids` (tombstones included), by uuid. */
+  async existing(resource: string, uuids: readonly string[]): Promise<Map<string, StoredRecord>> {
+    const def = this.registry.get(resource);
+    const out = new Map<string, StoredRecord>();
+    for (const part of chunks(uuids)) {
+      const rows = await this.trx(resource).whereIn('uuid', part);
+      for (const r of rows) out.set(r.uuid as string, rowToRecord(def, r as Record<string, unknown>));
+    }
+    return out;
+  }
+
+  async create(resource: string, data: RecordData, opts: { uuid?: string; checkReferences?: boolean } = {}): Promise<StoredRecord> {
+    const def = this.writable(resource);
+    const uuid = opts.uuid ?? newRecordUuid();
+    if (await this.trx(resource).where({ uuid }).first('id')) {
+      throw new TidemarkError('conflict', 'a record with this uuid exists already', { resource, uuid });
+    }
+    const values = this.checkData(def, data, undefined, { uuid });
+    if (opts.checkReferences !== false) await this.checkReferences(def, values, { uuid });
+    const [stored] = await this.insertLocal(def, [{ uuid, data: values }]);
+    return stored!;
+  }
+
+  /** Inserts new records made here, in one statement per chunk (the bulk path of imports). */
+  async insertLocal(def: ResourceDef, items: { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[]): Promise<StoredRecord[]> {
+    if (!items.length) return [];
+    const { firstSeq, hlcs } = await this.allocate(items.length);
+    const now = nowIso();
+    const me = this.instance.uuid;
+    const versions: StoredRecord[] = items.map((it, i) => ({
+      resource: def.name,
+      id: 0,
+      seq: firstSeq + i,
+      uuid: it.uuid,
+      created_on: it.created_on ?? now,
+      modified_on: it.modified_on ?? now,
+      deleted: false,
+      replaced_by: null,
+      origin: me,
+      changed_by: me,
+      version: { [me]: 1 },
+      hlc: hlcs[i]!,
+      data: it.data,
+    }));
+    // Stay under SQLite's limit of bound variables per statement.
+    const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
+    for (const part of chunks(versions, rowsPerInsert)) {
+      await this.trx(def.name).insert(part.map((v) => versionToRow(def, v, v.seq)));
+    }
+    await this.touchMasters(def, versions);
+    return versions;
+  }
+
+  async update(resource: string, uuid: string, patch: RecordData, opts: { checkReferences?: boolean; modified_on?: string } = {}): Promise<StoredRecord> {
+    const def = this.writable(resource);
+    const current = await this.getRow(resource, uuid);
+    if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
+    const data = this.checkData(def, patch, current.data, { uuid });
+    if (opts.checkReferences !== false) await this.checkReferences(def, data, { uuid });
+    return this.writeLocalChange(def, current, { data, deleted: false, replaced_by: null, modified_on: opts.modified_on });
+  }
+
+  /** Soft delete: the record stays as a tombstone; its live components are deleted with it. */
+  async remove(resource: string, uuid: string, opts: { replacedBy?: string | null; modified_on?: string } = {}): Promise<StoredRecord> {
+    const def = this.writable(resource);
+    const current = await this.getRow(resource, uuid);
+    if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
+    const replaced_by = opts.replacedBy ?? null;
+    if (current.deleted && current.replaced_by === replaced_by) return current;
+    const stored = await this.writeLocalChange(def, current, { data: current.data, deleted: true, replaced_by, modified_on: opts.modified_on });
+    for (const comp of this.registry.components(resource)) {
+      const children = await this.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid');
+      for (const c of children) await this.remove(comp.name, c.uuid as string, { modified_on: opts.modified_on });
+    }
+    return stored;
+  }
+
+  /** Merge: `from` becomes a tombstone replaced by `into`, and every reference to it is re-pointed. */
+  async merge(resource: string, from: string, into: string): Promise<{ tombstone: StoredRecord; repointed: number }> {
+    if (from === into) throw invalid('cannot merge a record into itself', { resource, uuid: from });
+    const target = await this.getRow(resource, into);
+    if (!target || target.deleted) throw new TidemarkError('not_found', 'merge target does not exist or is deleted', { resource, uuid: into });
+    const repointed = await this.repointReferences(resource, from, into);
+    const tombstone = await this.remove(resource, from, { replacedBy: into });
+    return { tombstone, repointed };
+  }
+
+  /** Re-points every reference to `from` (in any resource) at `into`, each as a local change. */
+  async repointReferences(resource: string, from: string, into: string): Promise<number> {
+    let count = 0;
+    for (const { resource: r, field } of this.registry.referencesTo(resource)) {
+      const def = this.registry.get(r);
+      if (def.referenceData) continue;
+      const rows = await this.trx(r).where({ [field]: from });
+      for (const row of rows) {
+        const current = rowToRecord(def, row as Record<string, unknown>);
+        await this.writeLocalChange(def, current, { data: { ...current.data, [field]: into }, deleted: current.deleted, replaced_by: current.replaced_by });
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private async writeLocalChange(
+    def: ResourceDef,
+    current: StoredRecord,
+    next: { data: Record<string, FieldValue>; deleted: boolean; replaced_by: string | null; modified_on?: string },
+  ): Promise<StoredRecord> {
+    const { firstSeq, hlcs } = await this.allocate(1);
+    const me = this.instance.uuid;
+    const version: StoredRecord = {
+      ...current,
+      seq: firstSeq,
+      modified_on: next.modified_on ?? nowIso(),
+      deleted: next.deleted,
+      replaced_by: next.replaced_by,
+      changed_by: me,
+      version: bumpVersion(current.version, me),
+      hlc: hlcs[0]!,
+      data: next.data,
+    };
+    await this.trx(def.name).where({ id: current.id }).update(versionToRow(def, version, firstSeq));
+    await this.touchMasters(def, [version]);
+    return version;
+  }
+
+  /**
+   * Writes versions made elsewhere exactly as they are (version vector, HLC, origin), each at a
+   * new local sequence so that they flow on to this instance's own peers. Deciding *whether* a
+   * version should win is the sync engine's job; this only stores the outcome.
+   */
+  async applyVersions(versions: readonly RecordVersion[]): Promise<StoredRecord[]> {
+    if (!versions.length) return [];
+    const observed = versions.reduce((m, v) => maxHlc(m, v.hlc), versions[0]!.hlc);
+    const { firstSeq } = await this.allocate(versions.length, observed);
+    const out: StoredRecord[] = [];
+    const byResource = new Map<string, { v: RecordVersion; seq: number }[]>();
+    versions.forEach((v, i) => {
+      const list = byResource.get(v.resource) ?? [];
+      list.push({ v, seq: firstSeq + i });
+      byResource.set(v.resource, list);
+    });
+    for (const [resource, items] of byResource) {
+      const def = this.registry.get(resource);
+      const have = await this.existing(resource, items.map((x) => x.v.uuid));
+      const fresh: Record<string, unknown>[] = [];
+      for (const { v, seq } of items) {
+        const row = versionToRow(def, v, seq);
+        const prior = have.get(v.uuid);
+        if (prior) await this.trx(resource).where({ id: prior.id }).update(row);
+        else fresh.push(row);
+        out.push({ ...v, data: { ...v.data }, id: prior?.id ?? 0, seq });
+      }
+      for (const part of chunks(fresh, 200)) await this.trx(resource).insert(part);
+      await this.touchMasters(def, items.map((x) => x.v));
+    }
+    return out;
+  }
+
+  /**
+   * A change to a component moves its master forward in the change feed too, so a feed of
+   * masters (as Eden exports them, components nested) carries component changes.
+   */
+  private async touchMasters(def: ResourceDef, versions: readonly RecordVersion[]): Promise<void> {
+    const link = def.component;
+    if (!link) return;
+    const masters = [...new Set(versions.map((v) => v.data[link.joinField]).filter((x): x is string => typeof x === 'string'))];
+    if (!masters.length) return;
+    const { firstSeq } = await this.allocate(masters.length);
+    let i = 0;
+    for (const m of masters) await this.trx(link.master).where({ uuid: m }).update({ tm_seq: firstSeq + i++ });
+  }
+}
+
+/** The record store: one knex database, the registry's tables, this instance's identity. */
+export class Store {
+  private constructor(
+    readonly db: Database,
+    readonly registry: Registry,
+    readonly instance: Instance,
+  ) {}
+
+  static async open(url?: string, opts: { registry?: Registry; migrate?: boolean; instanceName?: string } = {}): Promise<Store> {
+    const db = openDatabase(url);
+    const registry = opts.registry ?? defaultRegistry;
+    try {
+      if (opts.migrate !== false) await migrateSchema(db.knex, registry);
+      else if (!(await db.knex.schema.hasTable('tm_settings'))) {
+        throw new TidemarkError('not_found', `database ${db.url} is not initialised: run "tidemark init" first`);
+      }
+      const instance = await ensureInstance(db.knex, opts.instanceName);
+      return new Store(db, registry, instance);
+    } catch (e) {
+      await db.knex.destroy();
+      throw e;
+    }
+  }
+
+  get knex(): Knex {
+    return this.db.knex;
+  }
+
+  async close(): Promise<void> {
+    await this.db.knex.destroy();
+  }
+
+  /** Runs `fn` in one transaction: all of it commits, or none of it. */
+  transaction<T>(fn: (w: Writer) => Promise<T>): Promise<T> {
+    return this.db.knex.transaction((trx) => fn(new Writer(trx, this.registry, this.instance)));
+  }
+
+  create(resource: string, data: RecordData, opts: { uuid?: string } = {}): Promise<StoredRecord> {
+    return this.transaction((w) => w.create(resource, data, opts));
+  }
+
+  update(resource: string, uuid: string, patch: RecordData): Promise<StoredRecord> {
+    return this.transaction((w) => w.update(resource, uuid, patch));
+  }
+
+  remove(resource: string, uuid: string): Promise<StoredRecord> {
+    return this.transaction((w) => w.remove(resource, uuid));
+  }
+
+  merge(resource: string, from: string, into: string): Promise<{ tombstone: StoredRecord; repointed: number }> {
+    return this.transaction((w) => w.merge(resource, from, into));
+  }
+
+  applyVersions(versions: readonly RecordVersion[]): Promise<StoredRecord[]> {
+    return this.transaction((w) => w.applyVersions(versions));
+  }
+
+  async get(resource: string, uuid: string, opts: { includeDeleted?: boolean } = {}): Promise<StoredRecord | undefined> {
+    const def = this.registry.get(resource);
+    const q = this.knex(resource).where({ uuid });
+    if (!opts.includeDeleted) q.andWhere({ deleted: false });
+    const row = await q.first();
+    return row ? rowToRecord(def, row as Record<string, unknown>) : undefined;
+  }
+
+  /** Records for normal use: deleted ones hidden unless asked for. */
+  async list(resource: string, opts: ListOptions = {}): Promise<StoredRecord[]> {
+    const def = this.registry.get(resource);
+    const q = this.knex(resource).orderBy('id');
+    if (!opts.includeDeleted) q.where({ deleted: false });
+    for (const [k, v] of Object.entries(opts.where ?? {})) {
+      if (!this.registry.field(resource, k)) throw invalid(`unknown field "${k}"`, { resource, field: k });
+      q.andWhere(k, v as Knex.Value);
+    }
+    if (opts.limit !== undefined) q.limit(opts.limit);
+    if (opts.offset) q.offset(opts.offset);
+    return (await q).map((r: Record<string, unknown>) => rowToRecord(def, r));
+  }
+
+  async count(resource: string, opts: { includeDeleted?: boolean } = {}): Promise<number> {
+    this.registry.get(resource);
+    const q = this.knex(resource).count({ n: '*' });
+    if (!opts.includeDeleted) q.where({ deleted: false });
+    const [row] = await q;
+    return Number((row as { n: number | string }).n);
+  }
+
+  /** The change feed of one resource: what changed after a sequence number, tombstones included. */
+  async changes(resource: string, query: ChangesQuery = {}): Promise<ChangesPage> {
+    const def = this.registry.get(resource);
+    const after = query.after ?? -1;
+    const limit = query.limit ?? 1000;
+    const q = this.knex(resource).where('tm_seq', '>', after).orderBy('tm_seq').limit(limit + 1);
+    if (query.since) q.andWhere('modified_on', '>=', query.since);
+    if (query.until) q.andWhere('modified_on', '<', query.until);
+    if (query.includeDeleted === false) q.andWhere({ deleted: false });
+    const rows = (await q) as Record<string, unknown>[];
+    const more = rows.length > limit;
+    const records = rows.slice(0, limit).map((r) => rowToRecord(def, r));
+    return { records, last: records.length ? records[records.length - 1]!.seq : Math.max(after, 0), more };
+  }
+
+  /** Components of the given masters, by component resource, in creation order. */
+  async componentsOf(master: string, masterUuids: readonly string[], opts: { includeDeleted?: boolean } = {}): Promise<Map<string, StoredRecord[]>> {
+    const out = new Map<string, StoredRecord[]>();
+    for (const comp of this.registry.components(master)) {
+      const list: StoredRecord[] = [];
+      for (const part of chunks(masterUuids)) {
+        const q = this.knex(comp.name).whereIn(comp.component!.joinField, part).orderBy('id');
+        if (!opts.includeDeleted) q.andWhere({ deleted: false });
+        for (const r of await q) list.push(rowToRecord(comp, r as Record<string, unknown>));
+      }
+      out.set(comp.name, list);
+    }
+    return out;
+  }
+
+  /** The newest change sequence number issued (the head of this instance's feed). */
+  async head(): Promise<number> {
+    const row = (await this.knex('tm_counter').where({ name: 'changes' }).first()) as { value: number };
+    return Number(row.value);
+  }
+}
+
+export const openStore = (url?: string, opts?: { registry?: Registry; migrate?: boolean; instanceName?: string }): Promise<Store> => Store.open(url, opts);
