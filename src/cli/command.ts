@@ -1,0 +1,38 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { Writable } from 'node:stream';
+import type { Store } from '../store/index.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+export interface CommandContext {
+  values: OptionValues;
+  positionals: string[];
+  stdout: Writable;
+  stderr: Writable;
+  /** The database named by --db / TIDEMARK_DB, migrated; the command closes it. */
+  openStore(opts?: { migrate?: boolean; instanceName?: string }): Promise<Store>;
+  /** Progress on a terminal (stderr), silent otherwise. */
+  progress(message: string): void;
+}
+
+/** One `tidemark <name>` command: a thin shell over library functions. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options?: OptionSpec;
+  allowPositionals?: boolean;
+  /** Returns the exit code (0 when omitted). */
+  run(ctx: CommandContext): Promise<number | void>;
+}
+
+export function str(values: OptionValues, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function list(values: OptionValues, name: string): string[] | undefined {
+  const v = str(values, name);
+  return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+}

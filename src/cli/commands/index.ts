@@ -1,0 +1,9 @@
+import type { Command } from '../command.js';
+import { initCommand } from './init.js';
+import { serveCommand } from './serve.js';
+
+/** Every `tidemark` command. Add a command: write its module here and list it below. */
+export const COMMANDS: Command[] = [
+  initCommand,
+  serveCommand,
+];

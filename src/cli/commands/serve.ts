@@ -1,0 +1,38 @@
+import type { Command } from '../command.js';
+import { str } from '../command.js';
+import { startServer } from '../../server/listen.js';
+import { logger } from '../../log.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Run the HTTP service (and the sync daemon) until stopped',
+  usage: 'tidemark serve [--db URL] [--host 127.0.0.1] [--port 8080]',
+  options: { host: { type: 'string' }, port: { type: 'string' } },
+  async run(ctx) {
+    const port = Number(str(ctx.values, 'port') ?? process.env.TIDEMARK_PORT ?? 8080);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${String(port)} is not a port number`);
+    const store = await ctx.openStore();
+    const server = await startServer(store, { host: str(ctx.values, 'host'), port });
+    ctx.stdout.write(
+      [
+        `Tidemark instance "${store.instance.name}" (${store.instance.uuid}) on ${store.db.url}`,
+        `  ${server.url}/health`,
+        `  ${server.url}/openapi.json`,
+        `  ${server.url}/s3xml/med_hospital`,
+        `  ${server.url}/s3xml/med_hospital.json?limit=5`,
+        `  ${server.url}/s3xml/org_office`,
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        logger.info('shutting down');
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    await store.close();
+  },
+};

@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util';
+import { TidemarkError } from '../errors.js';
+import { openStore } from '../store/index.js';
+import { COMMANDS } from './commands/index.js';
+import type { Command, CommandContext, OptionSpec } from './command.js';
+
+const COMMON: OptionSpec = {
+  db: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'Usage: tidemark <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --db URL (sqlite:PATH or postgres://...; default TIDEMARK_DB or sqlite:./tidemark.db).',
+    'Run "tidemark <command> --help" for its options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return name ? 0 : 2;
+  }
+  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`tidemark: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: command.allowPositionals ?? false, strict: true });
+  } catch (e) {
+    process.stderr.write(`tidemark ${name}: ${(e as Error).message}\nUsage: ${command.usage}\n`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    return 0;
+  }
+  const dbUrl = typeof parsed.values.db === 'string' ? parsed.values.db : undefined;
+  const tty = Boolean(process.stderr.isTTY);
+  const ctx: CommandContext = {
+    values: parsed.values,
+    positionals: parsed.positionals,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    openStore: (opts) => openStore(dbUrl, opts),
+    progress: (message) => {
+      if (tty) process.stderr.write(`\r\x1b[K${message}`);
+    },
+  };
+  try {
+    const code = await command.run(ctx);
+    if (tty) process.stderr.write('\r\x1b[K');
+    return code ?? 0;
+  } catch (e) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (e instanceof TidemarkError) {
+      process.stderr.write(`tidemark ${name}: ${e.describe()}\n`);
+      for (const p of e.problems.slice(0, 20)) process.stderr.write(`  ${p.describe()}\n`);
+      if (e.problems.length > 20) process.stderr.write(`  ... and ${e.problems.length - 20} more\n`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ECONNREFUSED') {
+      process.stderr.write(`tidemark ${name}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`tidemark ${name}: internal error: ${err.stack ?? String(e)}\n`);
+    return 70;
+  }
+}

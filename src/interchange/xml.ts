@@ -1,0 +1,99 @@
+import libxml, { type Document, type Element } from 'libxmljs2';
+import { TidemarkError } from '../errors.js';
+
+/**
+ * Parsing XML that comes from outside. libxml2 is told never to touch the network, never to load
+ * a DTD and never to substitute entities; on top of that a document that declares entities or
+ * points at an external DTD is refused outright (billion-laughs and XXE never reach the parser's
+ * entity machinery), and size and nesting depth are bounded.
+ */
+export interface XmlLimits {
+  /** Largest accepted document, in bytes (UTF-8). */
+  maxBytes: number;
+  /** Deepest accepted element nesting. */
+  maxDepth: number;
+}
+
+export const DEFAULT_LIMITS: XmlLimits = {
+  maxBytes: Number(process.env.TIDEMARK_XML_MAX_BYTES ?? 32 * 1024 * 1024),
+  maxDepth: 64,
+};
+
+const DOCTYPE = /<!DOCTYPE\b([\s\S]*?)>/i;
+
+/** Where in the source a position lies (1-based line). */
+function lineOf(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+function checkDoctype(text: string): void {
+  const m = DOCTYPE.exec(text);
+  if (!m) return;
+  const where = { line: lineOf(text, m.index), element: '!DOCTYPE' };
+  // The internal subset may itself contain '>' characters; look at everything up to the root.
+  const head = text.slice(m.index, text.indexOf(']>', m.index) >= 0 ? text.indexOf(']>', m.index) + 2 : m.index + m[0].length);
+  if (/<!ENTITY/i.test(head)) throw new TidemarkError('malformed', 'DOCTYPE with entity declarations is refused', where);
+  if (/\b(SYSTEM|PUBLIC)\b/.test(m[1] ?? '')) {
+    throw new TidemarkError('malformed', 'DOCTYPE with an external DTD is refused', where);
+  }
+}
+
+function checkDepth(root: Element, maxDepth: number): void {
+  const stack: [Element, number][] = [[root, 1]];
+  while (stack.length) {
+    const [el, depth] = stack.pop()!;
+    if (depth > maxDepth) {
+      throw new TidemarkError('malformed', `elements nested deeper than ${maxDepth} levels`, {
+        line: el.line(),
+        element: el.name(),
+      });
+    }
+    for (const child of el.childNodes()) if (child.type() === 'element') stack.push([child as Element, depth + 1]);
+  }
+}
+
+export interface ParseOptions extends Partial<XmlLimits> {
+  /** Used to resolve relative references (schemas); never fetched from the network. */
+  baseUrl?: string;
+}
+
+/** Parses untrusted XML text into a libxml2 document, or throws a TidemarkError naming the line. */
+export function parseXml(text: string, opts: ParseOptions = {}): Document {
+  const limits = { ...DEFAULT_LIMITS, ...opts };
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxBytes) {
+    throw new TidemarkError('too_large', `document of ${bytes} bytes is over the limit of ${limits.maxBytes}`);
+  }
+  checkDoctype(text);
+  let doc: Document;
+  try {
+    doc = libxml.parseXml(text, {
+      nonet: true,
+      noent: false,
+      dtdload: false,
+      dtdvalid: false,
+      dtdattr: false,
+      xinclude: false,
+      huge: false,
+      ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
+    });
+  } catch (e) {
+    const err = e as { message?: string; line?: number; column?: number };
+    throw new TidemarkError('malformed', `not well-formed XML: ${(err.message ?? String(e)).trim()}`, {
+      ...(err.line ? { line: err.line } : {}),
+      ...(err.column ? { column: err.column } : {}),
+    });
+  }
+  const root = doc.root();
+  if (!root) throw new TidemarkError('malformed', 'document has no root element');
+  checkDepth(root, limits.maxDepth);
+  return doc;
+}
+
+/** `{namespace}local` of an element, the form errors and routing use. */
+export function qname(el: Element): string {
+  const ns = el.namespace();
+  return ns ? `{${ns.href()}}${el.name()}` : el.name();
+}

@@ -1,0 +1,56 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { TidemarkError } from '../errors.js';
+import { logger } from '../log.js';
+import type { Store } from '../store/index.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface ServerOptions {
+  store: Store;
+  /** Largest request body accepted, in bytes (default 64 MiB). */
+  bodyLimit?: number;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: Store;
+  }
+}
+
+/** The HTTP service: a thin shell that maps requests onto the same functions as the CLI. */
+export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Per-request lines only when asked for: a busy sync peer would drown the log otherwise.
+    loggerInstance: logger.child({ component: 'http' }, { level: process.env.TIDEMARK_LOG_REQUESTS === '1' ? 'info' : 'warn' }) as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+  });
+  app.decorate('store', opts.store);
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof TidemarkError) {
+      return reply.status(err.status).send(err.toJSON());
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(e.statusCode).send({ error: e.code ?? 'bad_request', message: e.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tidemark',
+        version: '1',
+        description: 'Sync between Tidemark instances, the S3XML feed, and EDXL/CAP interchange.',
+      },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes);
+  // Further route plugins are registered here, one line each.
+  return app;
+}
