@@ -1,9 +1,13 @@
 import type { Command } from '../command.js';
 import { initCommand } from './init.js';
 import { serveCommand } from './serve.js';
+import { samplesCommand } from './samples.js';
+import { demoCommand } from './demo.js';
 
 /** Every `tidemark` command. Add a command: write its module here and list it below. */
 export const COMMANDS: Command[] = [
   initCommand,
   serveCommand,
+  samplesCommand,
+  demoCommand,
 ];
