@@ -170,13 +170,6 @@ export class ByteReader {
   }
 
   svar(): number {
-    const start = this.pos;
-    const big = this.uvarBig();
-    if (big < 2n ** 52n) {
-      const u = Number(big);
-      return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-    }
-    this.pos = start;
     const u = this.uvarBig();
     const v = u % 2n === 0n ? u / 2n : -(u + 1n) / 2n;
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
