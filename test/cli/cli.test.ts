@@ -1,0 +1,67 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { startService, tidemark } from '../support/processes.js';
+
+after(dropTestDatabases);
+
+for (const kind of DB_KINDS) {
+  describe(`command line and service on ${kind}`, () => {
+    it('init prints the instance uuid and keeps it on a second run', async () => {
+      const db = await freshDatabase(kind);
+      const first = await tidemark(['init', '--db', db, '--name', 'garissa-office']);
+      assert.equal(first.code, 0, first.stderr);
+      const uuid = first.stdout.trim();
+      assert.match(uuid, /^[0-9a-f-]{36}$/);
+      const again = await tidemark(['init', '--db', db]);
+      assert.equal(again.stdout.trim(), uuid);
+      assert.match(again.stderr, /garissa-office/);
+    });
+
+    it('loads the samples once: the second run changes nothing', async () => {
+      const db = await freshDatabase(kind);
+      const first = await tidemark(['samples', '--db', db]);
+      assert.equal(first.code, 0, first.stderr);
+      const created = Number(/(\d+) records created/.exec(first.stdout)![1]);
+      assert.ok(created > 400, first.stdout);
+      const second = await tidemark(['samples', '--db', db]);
+      assert.match(second.stdout, new RegExp(`0 records created, ${created} already present`));
+    });
+
+    it('serves health and its OpenAPI description over real HTTP, then stops cleanly', async () => {
+      const db = await freshDatabase(kind);
+      const svc = await startService(['serve', '--db', db]);
+      try {
+        const health = (await (await fetch(`${svc.url}/health`)).json()) as Record<string, unknown>;
+        assert.equal(health.status, 'ok');
+        assert.match(String(health.instance), /^[0-9a-f-]{36}$/);
+        const api = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+        assert.equal(api.openapi, '3.0.3');
+        assert.ok('/health' in api.paths);
+      } finally {
+        assert.equal(await svc.stop(), 0);
+      }
+    });
+  });
+}
+
+describe('command line errors', () => {
+  it('names an unknown command and exits 2', async () => {
+    const r = await tidemark(['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+  });
+
+  it('refuses a database URL it cannot use with a one-line reason', async () => {
+    const r = await tidemark(['init', '--db', 'mysql://nowhere']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /expected sqlite:PATH or postgres/);
+  });
+
+  it('refuses an unknown option', async () => {
+    const r = await tidemark(['init', '--frob']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--frob/);
+  });
+});
