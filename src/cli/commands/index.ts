@@ -3,6 +3,7 @@ import { initCommand } from './init.js';
 import { serveCommand } from './serve.js';
 import { samplesCommand } from './samples.js';
 import { demoCommand } from './demo.js';
+import { discoverCommand } from './discover.js';
 
 /** Every `tidemark` command. Add a command: write its module here and list it below. */
 export const COMMANDS: Command[] = [
@@ -10,4 +11,5 @@ export const COMMANDS: Command[] = [
   serveCommand,
   samplesCommand,
   demoCommand,
+  discoverCommand,
 ];

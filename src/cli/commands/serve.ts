@@ -2,6 +2,8 @@ import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { startServer } from '../../server/listen.js';
 import { logger } from '../../log.js';
+// Registers ZeroConf discovery with the service (TIDEMARK_DISCOVERY=off turns it off).
+import '../../transports/discovery/service.js';
 
 export const serveCommand: Command = {
   name: 'serve',
