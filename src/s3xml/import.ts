@@ -1,0 +1,638 @@
+import { invalid, TidemarkError, type ErrorLocation } from '../errors.js';
+import type { FieldDef, ResourceDef } from '../registry/types.js';
+import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
+import { bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer } from '../store/index.js';
+import { readS3json } from './json-reader.js';
+import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS } from './model.js';
+import { readS3xml } from './reader.js';
+import { SeenFilter } from './seen.js';
+import type { DocumentInput } from './source.js';
+
+/**
+ * S3XML / S3JSON import, after Eden's S3ImportJob (reference notes §4), streaming:
+ *
+ * - The reader hands over one top-level `<resource>` at a time. Each becomes a *unit* (the record
+ *   with its nested components; inline references become units of their own, placed first).
+ * - Units are validated as they arrive (resource, fields, types, uuids) and collected into
+ *   batches of about `batchSize` records. A batch checks every reference it holds against the
+ *   database in one query per resource, then writes through the Writer's bulk paths.
+ * - A unit that refers to something neither in the database nor in its batch *waits* (deferred
+ *   resolution, not a second pass: a second pass would need the input twice, which a stream
+ *   cannot give, or a table of every uuid in the document). It is written as soon as its target
+ *   is; at the end, units that only wait for each other (reference cycles) are written together,
+ *   and what is still missing is an error. Tidemark and Eden both write referenced records
+ *   first, so waiting is rare and memory stays flat.
+ * - Everything happens in one transaction: by default any error rolls all of it back and every
+ *   problem is reported (line, element, field); with `ignoreErrors`, invalid units (a record
+ *   together with its components, as Eden does) are skipped and the rest commits.
+ */
+
+export interface ImportProgress {
+  records: number;
+  chars: number;
+}
+
+export interface ImportOptions {
+  format: 's3xml' | 's3json';
+  ignoreErrors?: boolean;
+  /** Refuse documents larger than this many bytes. */
+  maxBytes?: number;
+  maxDepth?: number;
+  /** Records written per batch (default 500). */
+  batchSize?: number;
+  /** This instance's domain: Eden's `domain/uid` identities with it are read as plain `uid`. */
+  domain?: string;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportSummary {
+  /** Records met in the document (components included). */
+  records: number;
+  created: number;
+  updated: number;
+  deleted: number;
+  merged: number;
+  /** Records that changed nothing (an older or equal version, a tombstone for an unknown record...). */
+  skipped: number;
+  /** Problems with items that were left out (only with ignoreErrors; otherwise they are thrown). */
+  errors: TidemarkError[];
+}
+
+/** At most this many problems are kept and reported; the rest are counted. */
+const MAX_PROBLEMS = 1000;
+
+interface Rec {
+  def: ResourceDef;
+  item: S3Item;
+  uuid: string;
+  /** Coerced values given in the document (absent fields are not keys). */
+  values: Record<string, FieldValue>;
+  /** A single (non-multiple) component without uuid: matched to the master's existing row. */
+  matchSingle?: string;
+}
+
+interface Unit {
+  recs: Rec[];
+  /** What the unit refers to and is not yet known to exist: key -> where the reference is. */
+  needs: Map<string, ErrorLocation>;
+  /** tuid references waiting for their tuid: the value is filled in when the tuid is seen. */
+  tuidRefs: { key: string; rec: Rec; field: string; resource: string }[];
+}
+
+/** What happens to one record of the document. */
+type Plan =
+  | { kind: 'create'; rec: Rec; data: Record<string, FieldValue> }
+  | { kind: 'update'; rec: Rec; data: Record<string, FieldValue> }
+  | { kind: 'version'; rec: Rec; version: RecordVersion; counts: 'created' | 'updated' | 'deleted' | 'merged'; concurrent?: StoredRecord }
+  | { kind: 'delete'; rec: Rec }
+  | { kind: 'skip'; rec: Rec };
+
+const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
+
+export class Importer {
+  readonly summary: ImportSummary = { records: 0, created: 0, updated: 0, deleted: 0, merged: 0, skipped: 0, errors: [] };
+  private problemCount = 0;
+  private readonly tuids = new Map<string, { uuid: string; resource: string }>();
+  private readonly seen = new SeenFilter();
+  private incoming: Unit[] = [];
+  private incomingRecs = 0;
+  /** Waiting units, indexed by each key they still need. */
+  private readonly waiting = new Map<string, Set<Unit>>();
+  private readonly waitingUnits = new Set<Unit>();
+  /** Keys known to exist (in the database or written by this import); bounded. */
+  private readonly known = new Set<string>();
+  private startHead = 0;
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly w: Writer,
+    private readonly opts: ImportOptions,
+  ) {
+    this.batchSize = opts.batchSize ?? 500;
+  }
+
+  async begin(): Promise<void> {
+    const row = (await this.w.trx('tm_counter').where({ name: 'changes' }).first()) as { value: number | string };
+    this.startHead = Number(row.value);
+  }
+
+  problem(e: unknown): void {
+    if (!(e instanceof TidemarkError)) throw e;
+    this.problemCount++;
+    if (this.summary.errors.length < MAX_PROBLEMS) this.summary.errors.push(e);
+    if (!this.opts.ignoreErrors && this.problemCount >= MAX_PROBLEMS) this.fail();
+  }
+
+  /** All-or-nothing: throws the collected problems (the transaction then rolls back). */
+  fail(): never {
+    const first = this.summary.errors[0]!;
+    const more = this.problemCount > 1 ? ` (and ${this.problemCount - 1} more problem${this.problemCount > 2 ? 's' : ''})` : '';
+    throw new TidemarkError(first.code === 'forbidden' ? 'forbidden' : 'invalid', `${first.message}${more}; nothing was imported`, first.where, this.summary.errors);
+  }
+
+  get failed(): boolean {
+    return this.problemCount > 0;
+  }
+
+  // ---- reading items into units -------------------------------------------------------------
+
+  private importUuid(raw: string, where: ErrorLocation): string {
+    let uuid = raw.trim();
+    const domain = this.opts.domain;
+    // Eden prefixes non-URN uids with the sender's domain; its own domain is stripped again.
+    if (domain && !uuid.startsWith('urn:') && uuid.startsWith(`${domain}/`)) uuid = uuid.slice(domain.length + 1);
+    if (!uuid || uuid.length > 64 || /\s/.test(uuid)) throw invalid(`"${raw}" is not a usable uuid (at most 64 characters, no spaces)`, { ...where, field: 'uuid' });
+    return uuid;
+  }
+
+  /** Accepts one top-level item from the reader; writes a batch when enough have gathered. */
+  async add(item: S3Item): Promise<void> {
+    const units: Unit[] = [];
+    const problems: TidemarkError[] = [];
+    this.prepare(item, undefined, units, problems);
+    for (const u of units) this.summary.records += u.recs.length;
+    if (problems.length) {
+      // The item is left out as a whole (Eden: a failing component fails its master).
+      problems.forEach((p) => this.problem(p));
+    } else {
+      for (const u of units) {
+        this.bindTuids(u);
+        this.queue(u);
+      }
+    }
+    if (this.incomingRecs >= this.batchSize) await this.flush();
+  }
+
+  private queue(u: Unit): void {
+    this.incoming.push(u);
+    this.incomingRecs += u.recs.length;
+  }
+
+  private decode(f: FieldDef, d: S3Data): unknown {
+    if (d.hasDecoded) return d.decoded;
+    if (d.value !== undefined) {
+      if (f.type === 'datetime' || f.type === 'date') return d.value.startsWith('"') ? JSON.parse(d.value) : d.value;
+      try {
+        return JSON.parse(d.value);
+      } catch {
+        if (f.type === 'string' || f.type === 'text' || f.type === 'reference') return d.value;
+        throw invalid(`value="${d.value.slice(0, 40)}" is not JSON`, { ...d.where, element: 'data' });
+      }
+    }
+    if (f.type === 'string' || f.type === 'text' || f.type === 'json' || f.type === 'reference' || f.type === 'datetime' || f.type === 'date') return d.text;
+    const t = d.text.trim();
+    try {
+      return JSON.parse(t);
+    } catch {
+      return t;
+    }
+  }
+
+  /** Builds the unit(s) for an item: inline references first, then the record with its components. */
+  private prepare(item: S3Item, master: Rec | undefined, units: Unit[], problems: TidemarkError[], unit?: Unit): Rec | undefined {
+    const where = { ...item.where, element: item.where.element ?? 'resource' };
+    const registry = this.w.registry;
+    if (!registry.has(item.resource)) {
+      problems.push(new TidemarkError('invalid', `unknown resource "${item.resource}"`, { ...where, resource: item.resource }));
+      return undefined;
+    }
+    const def = registry.get(item.resource);
+    if (master && def.component?.master !== master.def.name) {
+      problems.push(invalid(`${def.name} is not a component of ${master.def.name}`, where));
+      return undefined;
+    }
+    const own: Unit = unit ?? { recs: [], needs: new Map(), tuidRefs: [] };
+    let uuid: string;
+    try {
+      uuid = item.uuid ? this.importUuid(item.uuid, where) : newRecordUuid();
+    } catch (e) {
+      problems.push(e as TidemarkError);
+      return undefined;
+    }
+    if (item.tuid) {
+      if (this.tuids.has(item.tuid)) {
+        problems.push(invalid(`tuid "${item.tuid}" is used by two records in this document`, { ...where, field: 'tuid' }));
+      } else {
+        this.tuids.set(item.tuid, { uuid, resource: def.name });
+        this.resolveTuid(item.tuid, uuid, def.name);
+      }
+    }
+    const rec: Rec = { def, item, uuid, values: {} };
+    if (master && !item.uuid && def.component && !def.component.multiple) rec.matchSingle = master.uuid;
+    const fieldProblem = (e: unknown): void => {
+      if (e instanceof TidemarkError) problems.push(e);
+      else throw e;
+    };
+    try {
+      if (item.created_on) item.created_on = toUtcIso(item.created_on, { ...where, field: 'created_on' });
+      if (item.modified_on) item.modified_on = toUtcIso(item.modified_on, { ...where, field: 'modified_on' });
+    } catch (e) {
+      fieldProblem(e);
+    }
+    const needRef = (resource: string, target: string, at: ErrorLocation): void => {
+      const k = key(resource, target);
+      if (!own.recs.some((r) => r.uuid === target && r.def.name === resource) && !(resource === def.name && target === uuid)) own.needs.set(k, at);
+    };
+    if (item.deleted) {
+      // Eden: a tombstone's fields are not parsed; replaced_by is a reference like any other.
+      if (item.replaced_by) {
+        try {
+          item.replaced_by = this.importUuid(item.replaced_by, where);
+          needRef(def.name, item.replaced_by, { ...where, field: 'replaced_by' });
+        } catch (e) {
+          fieldProblem(e);
+        }
+      }
+      own.recs.push(rec);
+      if (!unit) units.push(own);
+      return rec;
+    }
+    for (const d of item.data) {
+      const f = registry.field(def.name, d.field);
+      if (!f) {
+        problems.push(invalid(`unknown field "${d.field}"`, { ...d.where, element: 'data' }));
+        continue;
+      }
+      try {
+        const raw = this.decode(f, d);
+        rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? (raw as FieldValue) : coerceValue(f, raw, { ...d.where, element: 'data' });
+      } catch (e) {
+        if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, { ...d.where, element: 'data' }));
+        else fieldProblem(e);
+      }
+    }
+    for (const r of item.references) {
+      const at = { ...r.where, element: 'reference' };
+      const f = registry.field(def.name, r.field);
+      if (!f || f.type !== 'reference') {
+        problems.push(invalid(f ? `"${r.field}" is not a reference field` : `unknown field "${r.field}"`, at));
+        continue;
+      }
+      if (r.resource && r.resource !== f.resource) {
+        problems.push(invalid(`"${r.field}" refers to ${f.resource}, not ${r.resource}`, at));
+        continue;
+      }
+      const target = f.resource!;
+      try {
+        if (r.inline) {
+          const inlineRec = this.prepare(r.inline, undefined, units, problems);
+          if (inlineRec && inlineRec.def.name !== target) problems.push(invalid(`inline ${inlineRec.def.name} where ${target} is expected`, at));
+          if (inlineRec) {
+            rec.values[f.name] = inlineRec.uuid;
+            needRef(target, inlineRec.uuid, at);
+          }
+        } else if (r.uuid) {
+          const u = this.importUuid(r.uuid, at);
+          rec.values[f.name] = u;
+          needRef(target, u, at);
+        } else if (r.tuid) {
+          const bound = this.tuids.get(r.tuid);
+          if (bound) {
+            rec.values[f.name] = bound.uuid;
+            needRef(target, bound.uuid, at);
+          } else {
+            // A forward tuid reference: the record waits until the tuid appears.
+            const k = `tuid|${r.tuid}`;
+            rec.values[f.name] = null;
+            own.needs.set(k, at);
+            own.tuidRefs.push({ key: k, rec, field: f.name, resource: target });
+          }
+        } else rec.values[f.name] = null;
+      } catch (e) {
+        fieldProblem(e);
+      }
+    }
+    if (master && def.component) rec.values[def.component.joinField] = master.uuid;
+    own.recs.push(rec);
+    for (const c of item.components) this.prepare(c, rec, units, problems, own);
+    if (!unit) units.push(own);
+    return rec;
+  }
+
+  /** A tuid has appeared: fill it into the records that referred to it before it did. */
+  private resolveTuid(tuid: string, uuid: string, resource: string): void {
+    const k = `tuid|${tuid}`;
+    const units = [...(this.waiting.get(k) ?? []), ...this.incoming.filter((u) => u.needs.has(k))];
+    for (const u of units) this.bindTuid(u, k, uuid, resource);
+    this.waiting.delete(k);
+    // Those waiting units now wait for the record itself (or are checked in the next batch).
+    for (const u of units) if (this.waitingUnits.has(u)) this.rewait(u);
+  }
+
+  private bindTuid(u: Unit, k: string, uuid: string, resource: string): void {
+    const at = u.needs.get(k)!;
+    u.needs.delete(k);
+    for (const ref of u.tuidRefs.filter((x) => x.key === k)) {
+      if (ref.resource !== resource) {
+        this.problem(invalid(`tuid "${k.slice(5)}" is a ${resource}, but ${ref.field} refers to ${ref.resource}`, at));
+        continue;
+      }
+      ref.rec.values[ref.field] = uuid;
+      if (!u.recs.some((r) => r.uuid === uuid)) u.needs.set(key(resource, uuid), at);
+    }
+  }
+
+  /** tuids defined further on in the same item (or earlier, by its inline references). */
+  private bindTuids(u: Unit): void {
+    for (const ref of [...u.tuidRefs]) {
+      const bound = this.tuids.get(ref.key.slice(5));
+      if (bound && u.needs.has(ref.key)) this.bindTuid(u, ref.key, bound.uuid, bound.resource);
+    }
+  }
+
+  private rewait(u: Unit): void {
+    for (const k of u.needs.keys()) {
+      const set = this.waiting.get(k) ?? new Set();
+      set.add(u);
+      this.waiting.set(k, set);
+    }
+  }
+
+  // ---- batches ------------------------------------------------------------------------------
+
+  private remember(k: string): void {
+    if (this.known.size > 100_000) this.known.clear();
+    this.known.add(k);
+  }
+
+  /** Keys among `keys` that exist in the database (tombstones count: Eden resolves them too). */
+  private async lookup(keys: Iterable<string>): Promise<void> {
+    const byResource = new Map<string, string[]>();
+    for (const k of keys) {
+      if (this.known.has(k) || k.startsWith('tuid|')) continue;
+      const bar = k.indexOf('|');
+      const list = byResource.get(k.slice(0, bar)) ?? [];
+      list.push(k.slice(bar + 1));
+      byResource.set(k.slice(0, bar), list);
+    }
+    for (const [resource, uuids] of byResource) {
+      for (const part of chunks([...new Set(uuids)])) {
+        const rows = (await this.w.trx(resource).whereIn('uuid', part).select('uuid')) as { uuid: string }[];
+        for (const r of rows) this.remember(key(resource, r.uuid));
+      }
+    }
+  }
+
+  /** Writes the units gathered so far whose references all resolve; the others wait. */
+  async flush(): Promise<void> {
+    while (this.incoming.length) {
+      const units = this.incoming;
+      this.incoming = [];
+      this.incomingRecs = 0;
+      const needed: string[] = [];
+      for (const u of units) for (const k of u.needs.keys()) needed.push(k);
+      await this.lookup(needed);
+      for (const u of units) for (const k of [...u.needs.keys()]) if (this.known.has(k)) u.needs.delete(k);
+      const ready = this.resolvable(units, (k) => this.known.has(k));
+      for (const u of units) {
+        if (ready.has(u)) continue;
+        this.waitingUnits.add(u);
+        this.rewait(u);
+      }
+      await this.write([...ready]);
+    }
+  }
+
+  /**
+   * The units among `units` that can be written together: every need is satisfied by `exists` or
+   * by another unit of the set. Repeatedly drops units with an outside need (a fixpoint), so
+   * chains and cycles inside the set are kept and anything hanging off a missing record is not.
+   */
+  private resolvable(units: Unit[], exists: (k: string) => boolean): Set<Unit> {
+    const set = new Set(units);
+    for (;;) {
+      const provided = new Set<string>();
+      for (const u of set) for (const r of u.recs) provided.add(key(r.def.name, r.uuid));
+      let dropped = false;
+      for (const u of set) {
+        for (const k of u.needs.keys()) {
+          if (!exists(k) && !provided.has(k)) {
+            set.delete(u);
+            dropped = true;
+            break;
+          }
+        }
+      }
+      if (!dropped) return set;
+    }
+  }
+
+  /** After units are written, release the waiting units that needed them. */
+  private release(written: Unit[]): void {
+    for (const u of written) {
+      for (const r of u.recs) {
+        const k = key(r.def.name, r.uuid);
+        this.remember(k);
+        const waiters = this.waiting.get(k);
+        if (!waiters) continue;
+        this.waiting.delete(k);
+        for (const wu of waiters) {
+          wu.needs.delete(k);
+          if (!wu.needs.size && this.waitingUnits.delete(wu)) this.queue(wu);
+        }
+      }
+    }
+  }
+
+  /** At the end of the document: write what only waited for itself, report what is missing. */
+  async finish(): Promise<void> {
+    await this.flush();
+    if (!this.waitingUnits.size) return;
+    const units = [...this.waitingUnits];
+    await this.lookup(units.flatMap((u) => [...u.needs.keys()]));
+    const ready = this.resolvable(units, (k) => this.known.has(k));
+    this.waitingUnits.clear();
+    this.waiting.clear();
+    await this.write([...ready]);
+    for (const u of units) {
+      if (ready.has(u)) continue;
+      for (const [k, at] of u.needs) {
+        if (this.known.has(k)) continue;
+        if (k.startsWith('tuid|')) this.problem(invalid(`no record in this document has tuid "${k.slice(5)}"`, at));
+        else {
+          const [resource, uuid] = [k.slice(0, k.indexOf('|')), k.slice(k.indexOf('|') + 1)];
+          this.problem(invalid(`refers to ${resource} ${uuid}, which is neither in the database nor (valid) in this document`, at));
+        }
+      }
+    }
+  }
+
+  // ---- writing ------------------------------------------------------------------------------
+
+  /** The full field map of a record after this import: document values over the stored ones. */
+  private finalData(rec: Rec, base: Record<string, FieldValue> | undefined, full: boolean): Record<string, FieldValue> {
+    const out: Record<string, FieldValue> = {};
+    for (const f of rec.def.fields) out[f.name] = f.name in rec.values ? rec.values[f.name]! : full ? null : (base?.[f.name] ?? null);
+    for (const f of rec.def.fields) {
+      if (f.required && (out[f.name] === null || out[f.name] === '')) {
+        throw invalid('value required', { ...rec.item.where, element: 'resource', field: f.name });
+      }
+    }
+    return out;
+  }
+
+  private async write(units: Unit[]): Promise<void> {
+    if (!units.length) return;
+    const w = this.w;
+    // Single components named without uuid take the uuid of the master's current row.
+    const singles = units.flatMap((u) => u.recs.filter((r) => r.matchSingle));
+    for (const r of singles) {
+      const row = (await w.trx(r.def.name).where({ [r.def.component!.joinField]: r.matchSingle, deleted: false }).first('uuid')) as { uuid: string } | undefined;
+      if (row) r.uuid = row.uuid;
+    }
+    // Group by resource, look up what exists, and catch uuids met twice in the document.
+    const byResource = new Map<string, Rec[]>();
+    for (const u of units) for (const r of u.recs) (byResource.get(r.def.name) ?? byResource.set(r.def.name, []).get(r.def.name)!).push(r);
+    const existing = new Map<string, Map<string, StoredRecord>>();
+    const bad = new Set<Unit>();
+    const unitOf = new Map<Rec, Unit>();
+    for (const u of units) for (const r of u.recs) unitOf.set(r, u);
+    for (const [resource, recs] of byResource) {
+      const have = await w.existing(resource, recs.map((r) => r.uuid));
+      existing.set(resource, have);
+      const inBatch = new Set<string>();
+      for (const r of recs) {
+        const suspect = this.seen.add(key(resource, r.uuid));
+        const prior = have.get(r.uuid);
+        if (inBatch.has(r.uuid) || (suspect && prior && prior.seq > this.startHead)) {
+          this.problem(invalid('the same uuid appears twice in this document', { ...r.item.where, element: 'resource', resource, uuid: r.uuid }));
+          bad.add(unitOf.get(r)!);
+        }
+        inBatch.add(r.uuid);
+      }
+    }
+    // Work out every record's outcome before writing any, so a unit is written whole or not at all.
+    const plans: Plan[] = [];
+    for (const u of units) {
+      if (bad.has(u)) continue;
+      const unitPlans: Plan[] = [];
+      try {
+        for (const rec of u.recs) unitPlans.push(this.plan(rec, existing.get(rec.def.name)!.get(rec.uuid)));
+      } catch (e) {
+        this.problem(e);
+        continue;
+      }
+      plans.push(...unitPlans);
+    }
+    const creates = new Map<string, { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[]>();
+    const versions: RecordVersion[] = [];
+    for (const p of plans) {
+      if (p.kind === 'create') {
+        const list = creates.get(p.rec.def.name) ?? creates.set(p.rec.def.name, []).get(p.rec.def.name)!;
+        list.push({ uuid: p.rec.uuid, data: p.data, created_on: p.rec.item.created_on ?? p.rec.item.modified_on, modified_on: p.rec.item.modified_on });
+        this.summary.created++;
+      } else if (p.kind === 'version') {
+        if (p.concurrent) {
+          // Both sides changed it: the import wins, with a version that has seen both.
+          const { hlcs } = await w.allocate(1, p.version.hlc);
+          p.version.version = bumpVersion(mergeVersions(p.concurrent.version, p.version.version), w.instance.uuid);
+          p.version.changed_by = w.instance.uuid;
+          p.version.hlc = hlcs[0]!;
+        }
+        versions.push(p.version);
+        this.summary[p.counts]++;
+      } else if (p.kind === 'skip') this.summary.skipped++;
+    }
+    for (const [resource, items] of creates) await w.insertLocal(w.registry.get(resource), items);
+    if (versions.length) {
+      await w.applyVersions(versions);
+      // A master's tombstone takes its live components with it, as a local delete does.
+      for (const v of versions) if (v.deleted) await this.removeComponents(v.resource, v.uuid, v.modified_on);
+    }
+    for (const p of plans) {
+      if (p.kind === 'update') {
+        await w.update(p.rec.def.name, p.rec.uuid, p.data, { checkReferences: false, modified_on: p.rec.item.modified_on });
+        this.summary.updated++;
+      }
+    }
+    for (const p of plans) {
+      if (p.kind !== 'delete') continue;
+      const { def, uuid, item } = p.rec;
+      if (item.replaced_by) {
+        await w.merge(def.name, uuid, item.replaced_by);
+        this.summary.merged++;
+      } else {
+        await w.remove(def.name, uuid, { modified_on: item.modified_on });
+        this.summary.deleted++;
+      }
+    }
+    this.release(units.filter((u) => !bad.has(u)));
+    this.opts.onProgress?.({ records: this.summary.records, chars: 0 });
+  }
+
+  private async removeComponents(resource: string, uuid: string, modified_on: string): Promise<void> {
+    for (const comp of this.w.registry.components(resource)) {
+      const rows = (await this.w.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid')) as { uuid: string }[];
+      for (const r of rows) await this.w.remove(comp.name, r.uuid, { modified_on });
+    }
+  }
+
+  private plan(rec: Rec, prior: StoredRecord | undefined): Plan {
+    const { def, item } = rec;
+    const where = { ...item.where, element: 'resource', resource: def.name, uuid: rec.uuid };
+    if (def.referenceData) {
+      if (prior) return { kind: 'skip' as const, rec };
+      throw new TidemarkError('forbidden', `${def.name} is reference data shipped with Tidemark; it cannot be imported`, where);
+    }
+    if (item.meta) {
+      // A version from another Tidemark instance: kept exactly, so the two stay comparable.
+      const order = prior ? compareVersions(item.meta.version, prior.version) : 'newer';
+      if (order === 'equal' || order === 'older') return { kind: 'skip' as const, rec };
+      const modified_on = item.modified_on ?? prior?.modified_on ?? new Date().toISOString();
+      const data = item.deleted ? (prior?.data ?? this.finalData(rec, undefined, true)) : this.finalData(rec, undefined, true);
+      if (item.deleted && !prior) for (const k of Object.keys(data)) data[k] = null;
+      const version: RecordVersion = {
+        resource: def.name,
+        uuid: rec.uuid,
+        created_on: item.created_on ?? prior?.created_on ?? modified_on,
+        modified_on,
+        deleted: item.deleted,
+        replaced_by: item.deleted ? (item.replaced_by ?? null) : null,
+        ...item.meta,
+        data,
+      };
+      const counts: 'created' | 'updated' | 'deleted' | 'merged' = !prior ? (item.deleted ? 'deleted' : 'created') : item.deleted ? (item.replaced_by ? 'merged' : 'deleted') : 'updated';
+      return { kind: 'version' as const, rec, version, counts, concurrent: order === 'concurrent' ? prior : undefined };
+    }
+    if (item.deleted) {
+      if (!prior || (prior.deleted && prior.replaced_by === (item.replaced_by ?? null))) return { kind: 'skip' as const, rec };
+      return { kind: 'delete' as const, rec };
+    }
+    if (!prior) return { kind: 'create' as const, rec, data: this.finalData(rec, undefined, false) };
+    return { kind: 'update' as const, rec, data: this.finalData(rec, prior.data, false) };
+  }
+}
+
+export interface ImportReadOptions extends Partial<DocumentLimits> {
+  onRead?: (chars: number) => void;
+}
+
+/** The records of a document, as the format's streaming reader yields them. */
+export function readDocument(input: DocumentInput, format: 's3xml' | 's3json', opts: ImportReadOptions = {}): AsyncGenerator<S3Item> {
+  if (format === 's3json') return readS3json(input, opts);
+  if (format === 's3xml') return readS3xml(input, opts);
+  throw new TidemarkError('unsupported', `unknown format "${String(format)}"`);
+}
+
+/**
+ * Imports an S3XML or S3JSON document: uuid upserts, tuid and inline references, components,
+ * tombstones and merges, in one transaction (see the Importer for how it streams).
+ */
+export async function importRecords(store: Store, input: DocumentInput, opts: ImportOptions): Promise<ImportSummary> {
+  const limits = { maxBytes: opts.maxBytes ?? DEFAULT_DOCUMENT_LIMITS.maxBytes, maxDepth: opts.maxDepth ?? DEFAULT_DOCUMENT_LIMITS.maxDepth };
+  let chars = 0;
+  return store.transaction(async (w) => {
+    const importer = new Importer(w, {
+      ...opts,
+      domain: opts.domain ?? store.instance.name,
+      onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, chars }) : undefined,
+    });
+    await importer.begin();
+    for await (const item of readDocument(input, opts.format, { ...limits, onRead: (n) => (chars = n) })) {
+      await importer.add(item);
+    }
+    await importer.finish();
+    if (importer.failed && !opts.ignoreErrors) importer.fail();
+    return importer.summary;
+  });
+}

@@ -1,0 +1,113 @@
+import type { FieldDef, ResourceDef } from '../registry/types.js';
+import type { FieldValue } from '../registry/values.js';
+import type { StoredRecord } from '../store/types.js';
+import { TM_ATTRS } from './model.js';
+
+/**
+ * S3XML text for records, written the way Sahana Eden writes it (s3xml.py): `<data>` text for
+ * strings, a JSON `value` attribute for everything else (datetimes unquoted), references by uuid,
+ * components nested with their alias, tombstones without data. Tidemark's version metadata rides
+ * along as `tm_*` attributes, which Eden's parser ignores.
+ */
+
+/** One master (or top-level) record with the components that are exported nested inside it. */
+export interface ExportNode {
+  def: ResourceDef;
+  record: StoredRecord;
+  /** The component alias (`alias` attribute), for nested components only. */
+  alias?: string;
+  components: ExportNode[];
+}
+
+/** Facts about referenced records that Eden puts on `<reference>` (gis_location: lat, lon, name). */
+export interface ReferenceLookups {
+  locations: Map<string, { name: string | null; lat: number | null; lon: number | null }>;
+}
+
+// Characters XML 1.0 cannot carry at all; written as U+FFFD rather than producing a broken document.
+/* eslint-disable no-control-regex -- these patterns exist to find control characters */
+const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+const TEXT_SPECIAL = /[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+const ATTR_SPECIAL = /[&<>"\t\n\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+/* eslint-enable no-control-regex */
+
+export function escapeText(s: string): string {
+  if (!TEXT_SPECIAL.test(s)) return s;
+  return s.replace(FORBIDDEN, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function escapeAttr(s: string): string {
+  if (!ATTR_SPECIAL.test(s)) return s;
+  return s
+    .replace(FORBIDDEN, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/\t/g, '&#9;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;');
+}
+
+/** Eden's `value` attribute: JSON of the raw value, except date/datetime which go unquoted. */
+export function valueAttribute(f: FieldDef, v: FieldValue): string {
+  if (f.type === 'datetime' || f.type === 'date') return String(v);
+  return JSON.stringify(v);
+}
+
+/** Whether a field is written as plain element text (Eden: string and text fields without a represent). */
+export const isTextField = (f: FieldDef): boolean => f.type === 'string' || f.type === 'text';
+
+/** Eden writes location coordinates on references with %.4f (about 11 m). */
+export const formatCoordinate = (n: number): string => n.toFixed(4);
+
+export function xmlHead(attrs: Record<string, string | number | boolean | undefined>): string {
+  let s = '<?xml version="1.0" encoding="utf-8"?>\n<s3xml';
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) s += ` ${k}="${escapeAttr(String(v))}"`;
+  return `${s}>\n`;
+}
+
+export const XML_TAIL = '</s3xml>\n';
+
+function metaAttributes(r: StoredRecord): string {
+  return (
+    ` ${TM_ATTRS.origin}="${r.origin}" ${TM_ATTRS.changed_by}="${r.changed_by}"` +
+    ` ${TM_ATTRS.version}="${escapeAttr(JSON.stringify(r.version))}" ${TM_ATTRS.hlc}="${r.hlc}"`
+  );
+}
+
+/** One `<resource>` element (with its nested components), indented by `depth` levels. */
+export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1): string {
+  const { def, record: r } = node;
+  const pad = '  '.repeat(depth);
+  let s = `${pad}<resource name="${def.name}"`;
+  if (node.alias) s += ` alias="${node.alias}"`;
+  s += ` uuid="${escapeAttr(r.uuid)}"`;
+  if (r.deleted) {
+    // Eden's tombstone: identity, deleted, modified_on and (for merges) replaced_by; no data.
+    s += ` deleted="True" modified_on="${r.modified_on}"`;
+    if (r.replaced_by) s += ` replaced_by="${escapeAttr(r.replaced_by)}"`;
+    return `${s}${metaAttributes(r)}/>\n`;
+  }
+  s += ` created_on="${r.created_on}" modified_on="${r.modified_on}"${metaAttributes(r)}>\n`;
+  const inner = `${pad}  `;
+  const joinField = node.alias ? def.component?.joinField : undefined;
+  for (const f of def.fields) {
+    const v = r.data[f.name];
+    if (v === null || v === undefined || f.name === joinField) continue;
+    if (f.type === 'reference') {
+      s += `${inner}<reference field="${f.name}" resource="${f.resource}" uuid="${escapeAttr(String(v))}"`;
+      const loc = f.resource === 'gis_location' ? lookups.locations.get(String(v)) : undefined;
+      if (loc) {
+        if (loc.lat !== null && loc.lon !== null) s += ` lat="${formatCoordinate(loc.lat)}" lon="${formatCoordinate(loc.lon)}"`;
+        s += loc.name ? `>${escapeText(loc.name)}</reference>\n` : '/>\n';
+      } else s += '/>\n';
+    } else if (isTextField(f)) {
+      s += `${inner}<data field="${f.name}">${escapeText(String(v))}</data>\n`;
+    } else {
+      s += `${inner}<data field="${f.name}" value="${escapeAttr(valueAttribute(f, v))}"/>\n`;
+    }
+  }
+  for (const c of node.components) s += xmlRecord(c, lookups, depth + 1);
+  return `${s}${pad}</resource>\n`;
+}
