@@ -35,6 +35,12 @@ export interface FormatDef {
   readonly native?: boolean;
   /** May carry an enveloped XML signature. */
   readonly signable?: boolean;
+  /** Only ever found inside an envelope (S3XML in EDXL-DE, XML signatures). */
+  readonly content?: boolean;
+  /** One document per master record (CAP: one alert per document). */
+  readonly perRecord?: boolean;
+  /** Formats whose documents this one embeds (the Atom feed carries CAP alerts). */
+  readonly contains?: readonly string[];
   /** Fixed stylesheet parameters (e.g. the EDXL-DE version). */
   readonly params?: Readonly<Record<string, string>>;
 }

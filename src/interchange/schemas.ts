@@ -67,8 +67,16 @@ const ELEMENT_IN_MESSAGE = /Element '(?:\{[^}]*\})?([^']+)'/;
  * of any content it wraps). Returns the problems; an empty list means valid.
  */
 export function validateDoc(doc: Document, formats: FormatDef[], source: SchemaSource, dir?: string): ValidationIssue[] {
-  const files = [...new Set(formats.filter((f) => f.schema?.[source]).map((f) => schemaFile(f, source, dir)))];
-  if (!files.length) throw new TidemarkError('unsupported', `no ${source} schema for ${formats.map((f) => f.name).join(', ')}`);
+  const [main, ...contained] = formats;
+  if (!main?.schema?.[source]) throw new TidemarkError('unsupported', `format ${main?.name} has no ${source} schema`);
+  // Content inside the document is checked with its official schema when there is one, else with
+  // the project's (S3XML embedded in an envelope has no official schema).
+  const files = [
+    ...new Set([
+      schemaFile(main, source, dir),
+      ...contained.map((f) => schemaFile(f, f.schema?.[source] ? source : 'project', dir)),
+    ]),
+  ];
   const xsd = loadSchemaDoc(files);
   let ok: boolean;
   try {

@@ -97,3 +97,32 @@ export function qname(el: Element): string {
   const ns = el.namespace();
   return ns ? `{${ns.href()}}${el.name()}` : el.name();
 }
+
+/**
+ * The text of `el` as a stand-alone document, with every namespace in scope declared on it
+ * (Element.toString() drops the ones declared on ancestors; cloning into a new libxmljs document
+ * corrupts libxml2's memory, so the declarations are added to the start tag instead).
+ */
+export function detachXml(el: Element): string {
+  const text = el.toString(false);
+  const end = text.search(/\/?>/);
+  const startTag = text.slice(0, end);
+  const decls: string[] = [];
+  for (const ns of el.namespaces()) {
+    const prefix = ns.prefix();
+    const attr = prefix ? `xmlns:${prefix}` : 'xmlns';
+    if (prefix === 'xml' || new RegExp(`\\s${attr}\\s*=`).test(startTag)) continue;
+    decls.push(` ${attr}="${ns.href().replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`);
+  }
+  return startTag + decls.join('') + text.slice(end);
+}
+
+/** `el` as a document of its own (see detachXml). */
+export function detach(el: Element): Document {
+  return parseXml(detachXml(el));
+}
+
+/** Serializes a document without reformatting it. */
+export function serialize(doc: Document): string {
+  return doc.toString(false);
+}
