@@ -19,8 +19,8 @@ function table(rows: Candidate[]): string {
 export const discoverCommand: Command = {
   name: 'discover',
   summary: 'List Tidemark instances found on the LAN (mDNS), or pair one: discover pair UUID',
-  usage: 'tidemark discover [--wait SECONDS] [--interface IPV4] [--json] | tidemark discover pair UUID|PREFIX|NAME',
-  options: { wait: { type: 'string' }, interface: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'tidemark discover [--wait SECONDS] [--interface IPV4] [--json] | tidemark discover pair UUID|PREFIX|NAME --code CODE [--my-url URL]',
+  options: { wait: { type: 'string' }, interface: { type: 'string' }, json: { type: 'boolean' }, code: { type: 'string' }, 'my-url': { type: 'string' } },
   allowPositionals: true,
   async run(ctx) {
     const [sub, target, ...extra] = ctx.positionals;
@@ -28,8 +28,8 @@ export const discoverCommand: Command = {
     try {
       await ensureCandidateTable(store.knex);
       if (sub === 'pair') {
-        if (!target || extra.length) throw new TidemarkError('invalid', 'usage: tidemark discover pair UUID|PREFIX|NAME');
-        const { candidate, added } = await pairCandidate(store, target);
+        if (!target || extra.length) throw new TidemarkError('invalid', 'usage: tidemark discover pair UUID|PREFIX|NAME --code CODE');
+        const { candidate, added } = await pairCandidate(store, target, str(ctx.values, 'code'), str(ctx.values, 'my-url'));
         ctx.stdout.write(`${added ? 'paired' : 'already paired'}: ${candidate.name} (${candidate.uuid}) at ${candidate.url}\n`);
         return 0;
       }

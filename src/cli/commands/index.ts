@@ -4,6 +4,7 @@ import { serveCommand } from './serve.js';
 import { samplesCommand } from './samples.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
+import { bundleCommand } from './bundle.js';
 
 /** Every `tidemark` command. Add a command: write its module here and list it below. */
 export const COMMANDS: Command[] = [
@@ -12,4 +13,5 @@ export const COMMANDS: Command[] = [
   samplesCommand,
   demoCommand,
   discoverCommand,
+  bundleCommand,
 ];

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { TidemarkError } from '../../errors.js';
+import { logger } from '../../log.js';
+import { nowIso } from '../../registry/values.js';
+import { encodeCursor, type Store } from '../../store/index.js';
+import { acks, collectPage } from '../../sync/collect.js';
+import { Peers, policyFor, type Peer } from '../../sync/peers.js';
+import { swapPolicy } from '../../sync/policy.js';
+import { PROTOCOL_VERSION, type Hello, type Page } from '../../sync/protocol.js';
+import { buildHello, mySchema } from '../../sync/serve.js';
+import { writeSyncLog } from '../../sync/synclog.js';
+import { ensureSyncTables } from '../../sync/tables.js';
+import { encodeBody, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
+import { signingKey } from './keys.js';
+
+const log = logger.child({ component: 'bundle' });
+
+export interface ExportOptions {
+  /** One peer (uuid or name)... */
+  peer?: string;
+  /** ...or every peer of a cluster. */
+  cluster?: string;
+  /** Records per page inside the bundle (default 1000). */
+  limit?: number;
+  onProgress?: (records: number) => void;
+}
+
+export interface WrittenBundle {
+  bytes: Buffer;
+  header: BundleHeader;
+  receivers: Peer[];
+}
+
+/** Who a bundle is for: one peer, or the members of a cluster. */
+export async function bundleReceivers(store: Store, opts: { peer?: string; cluster?: string }): Promise<{ receivers: Peer[]; cluster: string | null }> {
+  const peers = new Peers(store);
+  if (!!opts.peer === !!opts.cluster) throw new TidemarkError('invalid', 'name either --peer or --cluster');
+  if (opts.peer) return { receivers: [await peers.get(opts.peer)], cluster: null };
+  const receivers = (await peers.list()).filter((p) => p.clusters.includes(opts.cluster!));
+  if (!receivers.length) throw new TidemarkError('not_found', `cluster "${opts.cluster}" has no peers`);
+  return { receivers, cluster: opts.cluster! };
+}
+
+async function helloFor(store: Store, receivers: Peer[], resources: string[]): Promise<Record<string, Hello>> {
+  const out: Record<string, Hello> = {};
+  for (const r of receivers) out[r.uuid] = await buildHello(store, r.uuid, resources);
+  return out;
+}
+
+async function assemble(
+  store: Store,
+  kind: BundleKind,
+  receivers: Peer[],
+  cluster: string | null,
+  resources: string[],
+  pages: Page[],
+  ranges: Record<string, BundleRange>,
+  extra: Partial<BundleHeader> = {},
+): Promise<WrittenBundle> {
+  const header: Omit<BundleHeader, 'body'> = {
+    format: 'tidemark-bundle',
+    version: 1,
+    kind,
+    id: randomUUID(),
+    created_on: nowIso(),
+    sender: { uuid: store.instance.uuid, name: store.instance.name },
+    receivers: receivers.map((r) => r.uuid),
+    cluster,
+    protocol: PROTOCOL_VERSION,
+    ...mySchema(store),
+    ranges,
+    hello: await helloFor(store, receivers, resources),
+    ...extra,
+  };
+  const records = pages.reduce((n, p) => n + p.records.length, 0);
+  const written = writeBundle(header, encodeBody(pages), records, {
+    tokens: Object.fromEntries(receivers.map((r) => [r.uuid, r.token])),
+    signingKey: await signingKey(store),
+  });
+  return { ...written, receivers };
+}
+
+/**
+ * Writes the changes a peer (or a cluster) has not acknowledged yet: per resource, the pages of
+ * my feed after the position the peer last confirmed, exactly as an online push would send them
+ * (same filters, same policy hint, versions that came from that peer left out). Nothing is
+ * marked as sent: only the receiver's acknowledgement moves the peer's position forward, so a
+ * lost stick costs nothing but a re-export.
+ */
+export async function exportBundle(store: Store, opts: ExportOptions): Promise<WrittenBundle> {
+  await ensureSyncTables(store.knex);
+  const { receivers, cluster } = await bundleReceivers(store, opts);
+  const peers = new Peers(store);
+  // A cluster bundle follows the cluster's settings; a peer bundle the peer's own.
+  const cfg = await peers.effective(cluster ? { ...receivers[0]!, clusters: [cluster], config: {} } : receivers[0]!);
+  const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
+  const pages: Page[] = [];
+  const ranges: Record<string, BundleRange> = {};
+  const limit = opts.limit ?? 1000;
+  if (cfg.direction !== 'pull') {
+    const ackByPeer = await Promise.all(receivers.map((r) => acks(store.knex, r.uuid)));
+    // Versions that came from the receiver are left out only when there is one receiver.
+    const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
+    let total = 0;
+    const zero = encodeCursor(store.instance.uuid, 0);
+    for (const resource of resources) {
+      // Start where the receiver that is furthest behind stands.
+      const after = Math.min(...ackByPeer.map((a) => (a.get(resource)?.reset ? 0 : (a.get(resource)?.seq ?? 0))));
+      const from = after > 0 ? encodeCursor(store.instance.uuid, after) : null;
+      const policy = swapPolicy(policyFor(cfg, resource));
+      const filter = cfg.filters?.[resource];
+      let cursor = from;
+      let records = 0;
+      for (;;) {
+        const page = await collectPage(store, echoPeer, resource, cursor, { limit, filter });
+        if (page.cursor === (cursor ?? zero)) break; // nothing after the position
+        pages.push({ ...page, policy });
+        records += page.records.length;
+        total += page.records.length;
+        opts.onProgress?.(total);
+        cursor = page.cursor;
+        if (!page.more) break;
+      }
+      if (cursor !== from) ranges[resource] = { from, to: cursor!, records };
+    }
+  }
+  const written = await assemble(store, 'changes', receivers, cluster, resources, pages, ranges);
+  await writeSyncLog(
+    store.knex,
+    receivers.map((r) => ({ peer: r.uuid, peer_name: r.name, direction: 'push' as const, result: 'success' as const, sent: written.header.body.records, bytes: written.bytes.length, message: `bundle ${written.header.id} written` })),
+  );
+  log.info({ id: written.header.id, receivers: receivers.map((r) => r.name), records: written.header.body.records, bytes: written.bytes.length }, 'bundle written');
+  return written;
+}
+
+/** An acknowledgement: no records, only where this instance stands in the sender's feed. */
+export async function ackBundle(store: Store, to: Peer, acknowledges: string[]): Promise<WrittenBundle> {
+  const cfg = await new Peers(store).effective(to);
+  const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
+  return assemble(store, 'ack', [to], null, resources, [], {}, { acknowledges });
+}
+
+/** A file name that says what the bundle is: sender, receiver, time, kind. */
+export function bundleFileName(b: WrittenBundle, cluster?: string | null): string {
+  const safe = (s: string): string => s.replace(/[^\w.-]+/g, '_').slice(0, 40);
+  const to = cluster ?? b.header.cluster ?? (b.receivers.length === 1 ? b.receivers[0]!.name : 'several');
+  const stamp = b.header.created_on.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${safe(b.header.sender.name)}-to-${safe(to)}-${stamp}-${b.header.id.slice(0, 8)}${b.header.kind === 'ack' ? '.ack' : ''}.tmb`;
+}

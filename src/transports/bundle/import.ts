@@ -1,0 +1,187 @@
+import { TidemarkError } from '../../errors.js';
+import { logger } from '../../log.js';
+import { nowIso } from '../../registry/values.js';
+import { decodeCursor, type Store } from '../../store/index.js';
+import { applyPage, applyRemoteVersions, heldCursor } from '../../sync/apply.js';
+import { acks } from '../../sync/collect.js';
+import { Peers, type Peer, type SyncConfig } from '../../sync/peers.js';
+import { DEFAULT_POLICY, type PolicyName } from '../../sync/policy.js';
+import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
+import { learnAcks, mySchema } from '../../sync/serve.js';
+import { writeSyncLog } from '../../sync/synclog.js';
+import { ensureSyncTables } from '../../sync/tables.js';
+import { ackBundle, type WrittenBundle } from './export.js';
+import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
+import { trustedKey } from './keys.js';
+import { ensureBundleTables } from './tables.js';
+
+const log = logger.child({ component: 'bundle' });
+
+export interface ImportResult {
+  header: BundleHeader;
+  sender: Peer;
+  /** true when this bundle id was imported before (nothing was applied again). */
+  repeat: boolean;
+  received: number;
+  applied: number;
+  conflicts: number;
+  /** Resources whose position in the sender's feed moved forward. */
+  advanced: string[];
+  /** Resources of my feed whose acknowledgement by the sender moved forward. */
+  acknowledged: string[];
+  warnings: string[];
+  /** The acknowledgement to carry back (changes bundles only). */
+  ack?: WrittenBundle;
+}
+
+/**
+ * Checks everything that can be checked without the database and with it, before a single
+ * record is applied: digest, addressee, sender, schema, authentication, every page.
+ */
+async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleHeader; sender: Peer; pages: { raw: Page; versions: ReturnType<typeof readPage>['versions'] }[] }> {
+  const parsed = readBundle(file);
+  const h = parsed.header;
+  const me = store.instance.uuid;
+  if (!Array.isArray(h.receivers) || typeof h.sender?.uuid !== 'string') throw new TidemarkError('malformed', 'bundle header names no sender or receivers', { element: 'bundle' });
+  if (h.sender.uuid === me) throw new TidemarkError('invalid', 'this bundle was written by this instance itself; carry it to the receiver', { element: 'bundle' });
+  if (!h.receivers.includes(me)) {
+    throw new TidemarkError('forbidden', `bundle is meant for ${h.receivers.join(', ')}, not for this instance (${me})`, { element: 'bundle' });
+  }
+  if (h.protocol !== PROTOCOL_VERSION) throw new TidemarkError('unsupported', `bundle speaks sync protocol ${String(h.protocol)}, this instance ${PROTOCOL_VERSION}`);
+  const schema = mySchema(store);
+  if (h.schema_version !== schema.schema_version || h.registry_hash !== schema.registry_hash) {
+    throw new TidemarkError(
+      'unsupported',
+      `bundle was written with schema ${String(h.schema_version)}/${String(h.registry_hash)}, this instance has ${schema.schema_version}/${schema.registry_hash}: upgrade one side`,
+    );
+  }
+  const sender = await new Peers(store).find(h.sender.uuid);
+  if (!sender || sender.uuid !== h.sender.uuid) {
+    throw new TidemarkError('forbidden', `bundle comes from ${h.sender.name} (${h.sender.uuid}), which is not paired with this instance`, { element: 'bundle' });
+  }
+  verifyAuth(parsed, me, sender.token, await trustedKey(store, sender.uuid));
+  if (h.kind !== 'changes' && h.kind !== 'ack') throw new TidemarkError('malformed', `unknown bundle kind "${String(h.kind)}"`, { element: 'bundle' });
+  const pages: { raw: Page; versions: ReturnType<typeof readPage>['versions'] }[] = [];
+  const problems: TidemarkError[] = [];
+  for (const raw of readBody(parsed)) {
+    try {
+      const { page, versions } = readPage(store.registry, raw);
+      pages.push({ raw: page, versions });
+    } catch (e) {
+      if (!(e instanceof TidemarkError)) throw e;
+      problems.push(e, ...e.problems);
+    }
+  }
+  if (problems.length) throw new TidemarkError('invalid', `bundle ${h.id} refused: ${problems.length} problem(s) in its records, nothing applied`, { element: 'bundle' }, problems);
+  const count = pages.reduce((n, p) => n + p.versions.length, 0);
+  if (count !== h.body.records) throw new TidemarkError('malformed', `bundle header announces ${h.body.records} records, the body holds ${count}`, { element: 'bundle' });
+  return { header: h, sender, pages };
+}
+
+/** The policy for received versions, as for an online push: mine if I set one, else the sender's hint. */
+function receivingPolicy(cfgs: SyncConfig[], resource: string, hint: PolicyName | undefined): PolicyName {
+  let p: PolicyName | undefined;
+  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
+  return p ?? hint ?? DEFAULT_POLICY;
+}
+
+/** Moves forward what I know the sender holds of my feed (never backwards: acks may arrive late). */
+async function learnFromHello(store: Store, sender: string, hello: Hello | undefined): Promise<string[]> {
+  if (!hello || hello.instance !== sender || typeof hello.resources !== 'object') return [];
+  const mine = await acks(store.knex, sender);
+  const forward: Hello['resources'] = {};
+  for (const [resource, s] of Object.entries(hello.resources)) {
+    if (!s?.have || !store.registry.has(resource)) continue;
+    let seq: number;
+    try {
+      seq = decodeCursor(s.have, store.instance.uuid);
+    } catch {
+      continue; // issued by an earlier incarnation of this database
+    }
+    const cur = mine.get(resource);
+    if (!cur || seq > cur.seq) forward[resource] = s;
+  }
+  if (Object.keys(forward).length) await learnAcks(store, sender, { ...hello, resources: forward });
+  return Object.keys(forward);
+}
+
+const seqOf = (cursor: string | null, issuer: string): number => (cursor === null ? 0 : decodeCursor(cursor, issuer));
+
+/**
+ * Imports a bundle: applies its pages through the sync engine (versions, policies, deletion
+ * rule, conflict log), learns the sender's acknowledgements, and returns the acknowledgement
+ * to carry back. Bundles may arrive twice, late, or out of order:
+ * - a page that continues exactly where this instance stands goes through `applyPage`, which
+ *   moves the position in the sender's feed in the same transaction;
+ * - a page that overlaps it is applied from where this instance stands;
+ * - a page wholly behind, or one after a gap (an earlier bundle not imported yet), is applied
+ *   version by version (the version vectors make old versions no-ops) without moving the
+ *   position, so nothing is ever skipped.
+ */
+export async function importBundle(store: Store, file: Buffer, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
+  await ensureSyncTables(store.knex);
+  await ensureBundleTables(store.knex);
+  const { header: h, sender, pages } = await openBundle(store, file);
+  const result: ImportResult = { header: h, sender, repeat: false, received: 0, applied: 0, conflicts: 0, advanced: [], acknowledged: [], warnings: [] };
+  const previous = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) as { imported_on: string } | undefined;
+  result.repeat = previous !== undefined;
+  if (result.repeat) result.warnings.push(`bundle ${h.id} was imported already on ${previous!.imported_on}: nothing applied again`);
+
+  if (h.kind === 'changes' && !result.repeat) {
+    const peers = new Peers(store);
+    const cfg = await peers.effective(sender);
+    const clusters = await peers.clusters();
+    const cfgs = [...sender.clusters.map((n) => clusters.find((c) => c.name === n)?.config ?? {}), sender.config];
+    for (const { raw, versions } of pages) {
+      const resource = raw.resource;
+      if (cfg.direction === 'push') {
+        result.warnings.push(`${resource}: not applied, this instance only sends to ${sender.name}`);
+        continue;
+      }
+      if (!cfg.resources.includes(resource)) {
+        result.warnings.push(`${resource}: not applied, it does not sync with ${sender.name}`);
+        continue;
+      }
+      const policy = receivingPolicy(cfgs, resource, raw.policy);
+      const held = await heldCursor(store.knex, sender.uuid, resource);
+      const heldSeq = seqOf(held, sender.uuid);
+      const fromSeq = seqOf(raw.from, sender.uuid);
+      const toSeq = seqOf(raw.cursor, sender.uuid);
+      result.received += versions.length;
+      if (held === raw.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
+        const r = await applyPage(store, sender.uuid, { ...raw, from: held }, { policy: () => policy });
+        result.applied += r.applied;
+        result.conflicts += r.conflicts;
+        if (!result.advanced.includes(resource)) result.advanced.push(resource);
+        continue;
+      }
+      if (fromSeq > heldSeq) {
+        result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
+      }
+      const r = await store.transaction((w) => applyRemoteVersions(w, sender.uuid, versions, { policy: () => policy }));
+      result.applied += r.taken + r.resolved;
+      result.conflicts += r.conflicts;
+    }
+  }
+  result.acknowledged = await learnFromHello(store, sender.uuid, h.hello?.[store.instance.uuid]);
+  if (!result.repeat) {
+    const summary = { received: result.received, applied: result.applied, conflicts: result.conflicts, warnings: result.warnings };
+    await store.knex('tm_bundle_log').insert({ id: h.id, sender: sender.uuid, kind: h.kind, imported_on: nowIso(), summary: JSON.stringify(summary) }).onConflict('id').ignore();
+    await writeSyncLog(store.knex, [
+      {
+        peer: sender.uuid,
+        peer_name: sender.name,
+        direction: 'receive',
+        result: result.warnings.length ? 'warning' : 'success',
+        received: result.received,
+        conflicts: result.conflicts,
+        bytes: file.length,
+        message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}`,
+      },
+    ]);
+  }
+  // Acknowledge every changes bundle, repeats too: the first acknowledgement may have been lost.
+  if (h.kind === 'changes' && opts.writeAck !== false) result.ack = await ackBundle(store, sender, [h.id]);
+  log.info({ id: h.id, kind: h.kind, from: sender.name, received: result.received, applied: result.applied, conflicts: result.conflicts, repeat: result.repeat }, 'bundle imported');
+  return result;
+}
