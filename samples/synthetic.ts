@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { REFERENCE_DATA } from '../src/registry/reference-data.js';
 import type { FieldValue } from '../src/registry/values.js';
 import type { Store } from '../src/store/index.js';
@@ -21,7 +22,7 @@ export interface SyntheticRecord {
 class Random {
   private a: number;
   private b: number;
-  constructor(seed: number) {
+  constructor(private readonly seed: number) {
     this.a = seed ^ 0x9e3779b9;
     this.b = Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35;
     for (let i = 0; i < 8; i++) this.next();
@@ -42,9 +43,10 @@ class Random {
   pick<T>(list: readonly T[]): T {
     return list[this.int(list.length)]!;
   }
+  private serial = 0;
+  /** Random-looking (so indexes see realistic insert order) but unique and repeatable. */
   uuid(): string {
-    const h = (n: number): string => n.toString(16).padStart(8, '0');
-    const s = h(this.next()) + h(this.next()) + h(this.next()) + h(this.next());
+    const s = createHash('sha1').update(`${this.seed}:${this.serial++}`).digest('hex');
     return `urn:uuid:${s.slice(0, 8)}-${s.slice(8, 12)}-4${s.slice(13, 16)}-${((parseInt(s[16]!, 16) & 3) | 8).toString(16)}${s.slice(17, 20)}-${s.slice(20, 32)}`;
   }
 }

@@ -87,6 +87,25 @@ type Plan =
   | { kind: 'delete'; rec: Rec }
   | { kind: 'skip'; rec: Rec };
 
+/**
+ * A copy of a string that shares no memory with the text it was cut from. Strings the parser
+ * hands over are slices of a whole input chunk and keep it alive; anything the importer keeps
+ * beyond the current batch is detached first, or memory would grow with the document.
+ */
+const detach = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
+
+function detachUnit(u: Unit): void {
+  const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
+  for (const r of u.recs) {
+    r.uuid = detach(r.uuid);
+    if (r.matchSingle) r.matchSingle = detach(r.matchSingle);
+    r.values = copy(r.values);
+    r.item = copy({ ...r.item, data: [], references: [], components: [] });
+  }
+  u.needs = new Map([...u.needs].map(([k, at]) => [detach(k), copy(at)]));
+  for (const t of u.tuidRefs) t.key = detach(t.key);
+}
+
 const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
 
 export class Importer {
@@ -168,7 +187,7 @@ export class Importer {
     this.incomingRecs += u.recs.length;
   }
 
-  private decode(f: FieldDef, d: S3Data): unknown {
+  private decode(f: FieldDef, d: S3Data, where: ErrorLocation): unknown {
     if (d.hasDecoded) return d.decoded;
     if (d.value !== undefined) {
       if (f.type === 'datetime' || f.type === 'date') return d.value.startsWith('"') ? JSON.parse(d.value) : d.value;
@@ -176,7 +195,7 @@ export class Importer {
         return JSON.parse(d.value);
       } catch {
         if (f.type === 'string' || f.type === 'text' || f.type === 'reference') return d.value;
-        throw invalid(`value="${d.value.slice(0, 40)}" is not JSON`, { ...d.where, element: 'data' });
+        throw invalid(`value="${d.value.slice(0, 40)}" is not JSON`, where);
       }
     }
     if (f.type === 'string' || f.type === 'text' || f.type === 'json' || f.type === 'reference' || f.type === 'datetime' || f.type === 'date') return d.text;
@@ -213,7 +232,7 @@ export class Importer {
       if (this.tuids.has(item.tuid)) {
         problems.push(invalid(`tuid "${item.tuid}" is used by two records in this document`, { ...where, field: 'tuid' }));
       } else {
-        this.tuids.set(item.tuid, { uuid, resource: def.name });
+        this.tuids.set(detach(item.tuid), { uuid: detach(uuid), resource: def.name });
         this.resolveTuid(item.tuid, uuid, def.name);
       }
     }
@@ -247,22 +266,26 @@ export class Importer {
       if (!unit) units.push(own);
       return rec;
     }
+    // One location object per record; a problem gets its own copy with the element's line.
+    const dataWhere: ErrorLocation = { line: where.line, element: 'data', resource: def.name, uuid: item.uuid };
+    const located = (line: number | undefined, field: string, element = 'data'): ErrorLocation => ({ ...dataWhere, line: line ?? where.line, field, element });
     for (const d of item.data) {
       const f = registry.field(def.name, d.field);
       if (!f) {
-        problems.push(invalid(`unknown field "${d.field}"`, { ...d.where, element: 'data' }));
+        problems.push(invalid(`unknown field "${d.field}"`, located(d.line, d.field)));
         continue;
       }
       try {
-        const raw = this.decode(f, d);
-        rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? (raw as FieldValue) : coerceValue(f, raw, { ...d.where, element: 'data' });
+        const raw = this.decode(f, d, dataWhere);
+        rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? (raw as FieldValue) : coerceValue(f, raw, dataWhere);
       } catch (e) {
-        if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, { ...d.where, element: 'data' }));
-        else fieldProblem(e);
+        if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, located(d.line, d.field)));
+        else if (e instanceof TidemarkError) problems.push(new TidemarkError(e.code, e.message, located(d.line, d.field)));
+        else throw e;
       }
     }
     for (const r of item.references) {
-      const at = { ...r.where, element: 'reference' };
+      const at = located(r.line, r.field, 'reference');
       const f = registry.field(def.name, r.field);
       if (!f || f.type !== 'reference') {
         problems.push(invalid(f ? `"${r.field}" is not a reference field` : `unknown field "${r.field}"`, at));
@@ -352,7 +375,7 @@ export class Importer {
 
   private remember(k: string): void {
     if (this.known.size > 100_000) this.known.clear();
-    this.known.add(k);
+    this.known.add(detach(k));
   }
 
   /** Keys among `keys` that exist in the database (tombstones count: Eden resolves them too). */
@@ -386,6 +409,7 @@ export class Importer {
       const ready = this.resolvable(units, (k) => this.known.has(k));
       for (const u of units) {
         if (ready.has(u)) continue;
+        detachUnit(u);
         this.waitingUnits.add(u);
         this.rewait(u);
       }

@@ -55,6 +55,7 @@ export function itemFromJson(resource: string, obj: unknown, where: ErrorLocatio
   for (const [k, v] of Object.entries(obj)) if (k.startsWith('@')) attrs[k.slice(1)] = attrText(v);
   const item = itemFromAttributes(resource, attrs, where);
   const w = (field: string): ErrorLocation => ({ ...where, resource, field, ...(item.uuid ? { uuid: item.uuid } : {}) });
+  const line = where.line;
   for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
     if (k.startsWith('@') || k === '$') continue;
     if (k.startsWith('$_')) {
@@ -64,7 +65,7 @@ export function itemFromJson(resource: string, obj: unknown, where: ErrorLocatio
       const field = k.slice(3);
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw new TidemarkError('malformed', `"${k}" must be an object`, w(field));
       const r = v as Record<string, unknown>;
-      const ref: S3Item['references'][number] = { field, where: { ...w(field), element: k } };
+      const ref: S3Item['references'][number] = { field, line };
       if (r['@resource'] !== undefined) ref.resource = attrText(r['@resource']);
       if (r['@uuid'] !== undefined) ref.uuid = attrText(r['@uuid']);
       if (r['@tuid'] !== undefined) ref.tuid = attrText(r['@tuid']);
@@ -79,12 +80,12 @@ export function itemFromJson(resource: string, obj: unknown, where: ErrorLocatio
       continue;
     } else if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
-      if ('@value' in o) item.data.push({ field: k, decoded: o['@value'], hasDecoded: true, text: '', where: w(k) });
-      else item.data.push({ field: k, text: typeof o.$ === 'string' ? o.$ : o.$ === undefined ? '' : JSON.stringify(o.$), where: w(k) });
+      if ('@value' in o) item.data.push({ field: k, decoded: o['@value'], hasDecoded: true, text: '', line });
+      else item.data.push({ field: k, text: typeof o.$ === 'string' ? o.$ : o.$ === undefined ? '' : JSON.stringify(o.$), line });
     } else if (typeof v === 'string') {
-      item.data.push({ field: k, text: v, where: w(k) });
+      item.data.push({ field: k, text: v, line });
     } else {
-      item.data.push({ field: k, decoded: v, hasDecoded: true, text: '', where: w(k) });
+      item.data.push({ field: k, decoded: v, hasDecoded: true, text: '', line });
     }
   }
   return item;

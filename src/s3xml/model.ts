@@ -13,7 +13,8 @@ export interface S3Reference {
   tuid?: string;
   /** An inline `<reference><resource .../></reference>`: a record in its own right. */
   inline?: S3Item;
-  where: ErrorLocation;
+  /** Source line (S3XML); error locations are built from it only when needed. */
+  line?: number;
 }
 
 export interface S3Data {
@@ -25,7 +26,7 @@ export interface S3Data {
   hasDecoded?: boolean;
   /** Element text: the representation, or the value itself for plain string fields. */
   text: string;
-  where: ErrorLocation;
+  line?: number;
 }
 
 /** Tidemark's version metadata, carried as extra attributes that Eden ignores. */

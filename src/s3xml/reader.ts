@@ -89,25 +89,25 @@ export async function* readS3xml(input: DocumentInput, opts: ReaderOptions = {})
       stack.push({ kind: 'root' });
       return;
     }
-    const where = at(tag.name);
     if (tag.name === 'resource') {
+      const where = at(tag.name);
       if (top.kind === 'data') fail('malformed', '<resource> inside <data>', where);
       if (top.kind === 'reference' && top.ref.inline) fail('malformed', 'a <reference> holds at most one inline <resource>', where);
       if (!attrs.name) fail('malformed', '<resource> without a name attribute', where);
       stack.push({ kind: 'resource', item: itemFromAttributes(attrs.name!, attrs, where) });
       return;
     }
-    if (top.kind !== 'resource') fail('malformed', `<${tag.name}> is not allowed inside <${top.kind === 'root' ? 's3xml' : top.kind}>`, where);
+    if (top.kind !== 'resource') fail('malformed', `<${tag.name}> is not allowed inside <${top.kind === 'root' ? 's3xml' : top.kind}>`, at(tag.name));
     const item = (top as { item: S3Item }).item;
     const field = attrs.field;
     if (tag.name === 'data' || tag.name === 'reference') {
-      if (!field) fail('malformed', `<${tag.name}> without a field attribute`, where);
-      const w = { ...where, resource: item.resource, field, ...(item.uuid ? { uuid: item.uuid } : {}) };
-      if (tag.name === 'data') stack.push({ kind: 'data', data: { field: field!, value: attrs.value, text: '', where: w } });
-      else stack.push({ kind: 'reference', ref: { field: field!, resource: attrs.resource, uuid: attrs.uuid, tuid: attrs.tuid, where: w } });
+      if (!field) fail('malformed', `<${tag.name}> without a field attribute`, at(tag.name));
+      const line = parser.line;
+      if (tag.name === 'data') stack.push({ kind: 'data', data: { field: field!, value: attrs.value, text: '', line } });
+      else stack.push({ kind: 'reference', ref: { field: field!, resource: attrs.resource, uuid: attrs.uuid, tuid: attrs.tuid, line } });
       return;
     }
-    fail('malformed', `unexpected element <${tag.name}> in <resource name="${item.resource}">`, where);
+    fail('malformed', `unexpected element <${tag.name}> in <resource name="${item.resource}">`, at(tag.name));
   });
   const onText = (text: string): void => {
     const top = stack[stack.length - 1];

@@ -7,6 +7,7 @@ import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
 import { nextHlcs, maxHlc } from './clock.js';
 import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
+import { insertRows, setSequences } from './bulk.js';
 import { ensureInstance, migrateSchema, type Instance } from './schema.js';
 import type { ChangesPage, ChangesQuery, RecordVersion, StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
@@ -142,9 +143,7 @@ export class Writer {
     }));
     // Stay under SQLite's limit of bound variables per statement.
     const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
-    for (const part of chunks(versions, rowsPerInsert)) {
-      await this.trx(def.name).insert(part.map((v) => versionToRow(def, v, v.seq)));
-    }
+    await insertRows(this.trx, def.name, versions.map((v) => versionToRow(def, v, v.seq)), rowsPerInsert);
     await this.touchMasters(def, versions);
     return versions;
   }
@@ -249,7 +248,7 @@ export class Writer {
         else fresh.push(row);
         out.push({ ...v, data: { ...v.data }, id: prior?.id ?? 0, seq });
       }
-      for (const part of chunks(fresh, 200)) await this.trx(resource).insert(part);
+      await insertRows(this.trx, resource, fresh, 200);
       await this.touchMasters(def, items.map((x) => x.v));
     }
     return out;
@@ -265,8 +264,7 @@ export class Writer {
     const masters = [...new Set(versions.map((v) => v.data[link.joinField]).filter((x): x is string => typeof x === 'string'))];
     if (!masters.length) return;
     const { firstSeq } = await this.allocate(masters.length);
-    let i = 0;
-    for (const m of masters) await this.trx(link.master).where({ uuid: m }).update({ tm_seq: firstSeq + i++ });
+    await setSequences(this.trx, link.master, masters.map((m, i) => [m, firstSeq + i]));
   }
 }
 

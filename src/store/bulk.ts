@@ -1,0 +1,59 @@
+import type { Knex } from 'knex';
+
+/**
+ * The write paths that carry bulk imports. On SQLite they run one cached prepared statement per
+ * row on the transaction's own better-sqlite3 connection: knex compiles and prepares every
+ * statement anew, and for multi-row inserts of 30-column rows that compiling cost more than
+ * SQLite's own work (see docs/formats.md, "Import performance"). PostgreSQL keeps knex's
+ * multi-row INSERT, where one round trip per chunk is what matters.
+ */
+
+interface RawStatement {
+  run(...params: unknown[]): unknown;
+}
+interface RawSqlite {
+  prepare(sql: string): RawStatement;
+}
+
+const statements = new WeakMap<object, Map<string, RawStatement>>();
+
+async function sqliteConnection(trx: Knex.Transaction): Promise<RawSqlite | undefined> {
+  const client = trx.client as { config: { client?: unknown }; acquireConnection(): Promise<RawSqlite> };
+  if (client.config.client !== 'better-sqlite3') return undefined;
+  return client.acquireConnection();
+}
+
+function statement(conn: RawSqlite, sql: string): RawStatement {
+  let cache = statements.get(conn);
+  if (!cache) statements.set(conn, (cache = new Map()));
+  let st = cache.get(sql);
+  if (!st) cache.set(sql, (st = conn.prepare(sql)));
+  return st;
+}
+
+// better-sqlite3 binds no booleans; knex turns them into 1/0 the same way.
+const bindable = (v: unknown): unknown => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+/** Inserts rows that all have the same columns. */
+export async function insertRows(trx: Knex.Transaction, table: string, rows: readonly Record<string, unknown>[], perStatement: number): Promise<void> {
+  if (!rows.length) return;
+  const conn = await sqliteConnection(trx);
+  if (!conn) {
+    for (let i = 0; i < rows.length; i += perStatement) await trx(table).insert(rows.slice(i, i + perStatement));
+    return;
+  }
+  const cols = Object.keys(rows[0]!);
+  const st = statement(conn, `INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  for (const row of rows) st.run(...cols.map((c) => bindable(row[c])));
+}
+
+/** Sets the change sequence of records by uuid (each pair: uuid, seq). */
+export async function setSequences(trx: Knex.Transaction, table: string, pairs: readonly [string, number][]): Promise<void> {
+  const conn = await sqliteConnection(trx);
+  if (!conn) {
+    for (const [uuid, seq] of pairs) await trx(table).where({ uuid }).update({ tm_seq: seq });
+    return;
+  }
+  const st = statement(conn, `UPDATE "${table}" SET "tm_seq" = ? WHERE "uuid" = ?`);
+  for (const [uuid, seq] of pairs) st.run(seq, uuid);
+}
