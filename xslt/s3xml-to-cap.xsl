@@ -12,8 +12,11 @@
   <xsl:output method="xml" indent="no" encoding="UTF-8"/>
   <xsl:strip-space elements="*"/>
 
+  <!-- One alert by uuid, or every live alert. -->
+  <xsl:param name="uuid" select="''"/>
+
   <xsl:template match="/">
-    <xsl:variable name="alerts" select="s3xml/resource[@name = 'cap_alert'][tm:live(.)]"/>
+    <xsl:variable name="alerts" select="s3xml/resource[@name = 'cap_alert'][tm:live(.)][$uuid = '' or @uuid = $uuid]"/>
     <xsl:choose>
       <xsl:when test="count($alerts) = 1"><xsl:apply-templates select="$alerts" mode="cap"/></xsl:when>
       <xsl:otherwise>

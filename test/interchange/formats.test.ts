@@ -1,0 +1,52 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getFormat, listFormats, PROJECT_ROOT, XSD_DIR, XSLT_DIR } from '../../src/interchange/formats.js';
+import { refused } from './support.js';
+
+describe('formats as data', () => {
+  it('declares every format Tidemark speaks, with files that exist', () => {
+    const names = listFormats().map((f) => f.name);
+    for (const n of ['s3xml', 's3json', 'edxl-have', 'cap', 'cap-atom', 'edxl-de', 'edxl-de-1.0']) assert.ok(names.includes(n), n);
+    for (const f of listFormats()) {
+      for (const s of [f.export, f.import]) if (s) assert.ok(existsSync(join(XSLT_DIR, s)), `${f.name}: xslt/${s}`);
+      if (f.schema?.project) assert.ok(existsSync(join(XSD_DIR, f.schema.project)), `${f.name}: xsd/${f.schema.project}`);
+      assert.ok(f.mediaType.includes('/'), f.name);
+    }
+  });
+
+  it('refuses an unknown format by name', async () => {
+    const e = await refused(() => getFormat('edxl-sitrep'), 'unsupported');
+    assert.match(e.message, /unknown format "edxl-sitrep"/);
+  });
+});
+
+describe('stylesheets compiled once to SEF', () => {
+  it('compiles on first use into the cache, then reuses the cached SEF (fresh process, empty cache)', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'tidemark-sef-'));
+    try {
+      const script = `import { stylesheet } from './src/interchange/stylesheets.js';
+        const t = Date.now(); const s = stylesheet('s3xml-to-cap.xsl'); console.log(JSON.stringify({ ms: Date.now() - t, file: s.sefFile }));`;
+      const run = () =>
+        spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
+          encoding: 'utf8',
+        });
+      const first = run();
+      assert.equal(first.status, 0, first.stderr);
+      const a = JSON.parse(first.stdout.trim()) as { ms: number; file: string };
+      assert.ok(existsSync(a.file));
+      assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.sef.json')).length, 1);
+      const second = run();
+      const b = JSON.parse(second.stdout.trim()) as { ms: number; file: string };
+      assert.equal(b.file, a.file, 'same content hash, same SEF');
+      assert.ok(b.ms < a.ms, `cached load (${b.ms} ms) is faster than compiling (${a.ms} ms)`);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
