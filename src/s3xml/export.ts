@@ -26,6 +26,8 @@ export interface ExportOptions {
   /** Extra root attributes (e.g. domain, url). */
   rootAttributes?: Record<string, string>;
   onProgress?: (written: number, total: number) => void;
+  /** Called once the window is fixed, before anything is written (HTTP sets its headers here). */
+  onStart?: (head: { results: number; cursor: string; more: boolean; last: number }) => void;
 }
 
 export interface ExportSummary {
@@ -173,6 +175,7 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
   const total = await countIn(store, defs, w);
   const cursor = encodeCursor(store.instance.uuid, w.upTo);
   const json = opts.format === 's3json';
+  opts.onStart?.({ results: total, cursor, more, last: w.upTo });
   const root = { success: 'true', results: total, cursor, more: more ? 'true' : 'false', tm_instance: store.instance.uuid, ...opts.rootAttributes };
   await write(out, json ? jsonHead(root) : xmlHead(root));
   let count = 0;

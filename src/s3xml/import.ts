@@ -40,6 +40,8 @@ export interface ImportOptions {
   maxDepth?: number;
   /** Records written per batch (default 500). */
   batchSize?: number;
+  /** Top-level records must be of these resources (PUT /s3xml/{resource}); references may be any. */
+  resources?: string[];
   /** This instance's domain: Eden's `domain/uid` identities with it are read as plain `uid`. */
   domain?: string;
   onProgress?: (p: ImportProgress) => void;
@@ -168,6 +170,11 @@ export class Importer {
   async add(item: S3Item): Promise<void> {
     const units: Unit[] = [];
     const problems: TidemarkError[] = [];
+    if (this.opts.resources && !this.opts.resources.includes(item.resource)) {
+      this.summary.records++;
+      this.problem(invalid(`a ${item.resource} record where only ${this.opts.resources.join(', ')} records are accepted`, { ...item.where, element: 'resource' }));
+      return;
+    }
     this.prepare(item, undefined, units, problems);
     for (const u of units) this.summary.records += u.recs.length;
     if (problems.length) {

@@ -4,6 +4,7 @@ import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { healthRoutes } from './routes/health.js';
+import { s3xmlRoutes } from './routes/s3xml.js';
 
 export interface ServerOptions {
   store: Store;
@@ -51,6 +52,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
+  await app.register(s3xmlRoutes);
   // Further route plugins are registered here, one line each.
   return app;
 }

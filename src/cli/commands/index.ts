@@ -5,6 +5,8 @@ import { samplesCommand } from './samples.js';
 import { demoCommand } from './demo.js';
 import { discoverCommand } from './discover.js';
 import { bundleCommand } from './bundle.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 
 /** Every `tidemark` command. Add a command: write its module here and list it below. */
 export const COMMANDS: Command[] = [
@@ -14,4 +16,6 @@ export const COMMANDS: Command[] = [
   demoCommand,
   discoverCommand,
   bundleCommand,
+  exportCommand,
+  importCommand,
 ];

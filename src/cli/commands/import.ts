@@ -1,0 +1,50 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Command } from '../command.js';
+import { str } from '../command.js';
+import { TidemarkError } from '../../errors.js';
+import { recordFormat, recordFormats } from '../../s3xml/index.js';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'Import an S3XML or S3JSON document (FILE, or - for stdin): all or nothing unless --ignore-errors',
+  usage: `tidemark import [--db URL] [--format ${recordFormats()
+    .filter((f) => f.import)
+    .map((f) => f.name)
+    .join('|')}] [--ignore-errors] [--max-bytes N] FILE|-`,
+  options: {
+    format: { type: 'string' },
+    'ignore-errors': { type: 'boolean' },
+    'max-bytes': { type: 'string' },
+  },
+  allowPositionals: true,
+  async run(ctx) {
+    const [file, ...extra] = ctx.positionals;
+    if (!file || extra.length) throw new TidemarkError('invalid', 'name one document to import (FILE, or - for stdin)');
+    // The format: --format, else the file's suffix (.json is S3JSON), else S3XML.
+    const format = recordFormat(str(ctx.values, 'format') ?? (/\.json$/i.test(file) ? 's3json' : 's3xml'), 'import');
+    const maxText = str(ctx.values, 'max-bytes');
+    const maxBytes = maxText === undefined ? undefined : Number(maxText);
+    if (maxBytes !== undefined && !(Number.isInteger(maxBytes) && maxBytes > 0)) throw new TidemarkError('invalid', `--max-bytes ${maxText} is not a size`);
+    const size = file === '-' ? undefined : (await stat(file)).size;
+    const input = file === '-' ? process.stdin : createReadStream(file);
+    const store = await ctx.openStore();
+    try {
+      const summary = await format.import!(store, input, {
+        ignoreErrors: ctx.values['ignore-errors'] === true,
+        maxBytes,
+        onProgress: (p) => ctx.progress(`imported ${p.records} records${size ? ` (${Math.min(100, Math.round((100 * p.chars) / size))}%)` : ''}`),
+      });
+      ctx.stdout.write(
+        `${summary.records} records: ${summary.created} created, ${summary.updated} updated, ${summary.deleted} deleted, ${summary.merged} merged, ${summary.skipped} unchanged\n`,
+      );
+      if (summary.errors.length) {
+        ctx.stderr.write(`${summary.errors.length} invalid item${summary.errors.length > 1 ? 's' : ''} left out:\n`);
+        for (const e of summary.errors.slice(0, 20)) ctx.stderr.write(`  ${e.describe()}\n`);
+        if (summary.errors.length > 20) ctx.stderr.write(`  ... and ${summary.errors.length - 20} more\n`);
+      }
+    } finally {
+      await store.close();
+    }
+  },
+};
