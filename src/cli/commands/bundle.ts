@@ -92,9 +92,11 @@ export const bundleCommand: Command = {
             onProgress: (n) => ctx.progress(`${n} records...`),
           });
           const path = await deliver(ctx, store, b, str(ctx.values, 'output'), process.cwd());
-          const ranges = Object.entries(b.header.ranges).map(([r, x]) => `${r} ${x.records}`);
+          const ranges = Object.entries(b.header.ranges).filter(([, x]) => x.records > 0).map(([r, x]) => `${r} ${x.records}`);
           ctx.stdout.write(`${path}\n`);
-          ctx.stderr.write(`bundle ${b.header.id}: ${b.header.body.records} change(s) for ${b.receivers.map((r) => r.name).join(', ')}, ${b.bytes.length} bytes${ranges.length ? ` (${ranges.join(', ')})` : ' (nothing new: the bundle only acknowledges)'}\n`);
+          ctx.stderr.write(
+            `bundle ${b.header.id}: ${b.header.body.records} change(s) for ${b.receivers.map((r) => r.name).join(', ')}, ${b.bytes.length} bytes${ranges.length ? ` (${ranges.join(', ')})` : ' (nothing new: it only acknowledges what was received)'}\n`,
+          );
           return 0;
         }
         case 'import': {

@@ -61,7 +61,8 @@ export async function placeBundle(store: Store, dir: string, target: { peer?: st
     .filter((x): x is { f: string; h: BundleHeader } => !!x.h && same(x.h));
   const rangesOf = (h: BundleHeader): string => JSON.stringify(Object.entries(h.ranges).map(([r, x]) => [r, x.from, x.to]));
   if (!opts.always) {
-    if (!bundle.header.body.records && !Object.keys(bundle.header.ranges).length) return undefined;
+    // No records: at most positions moved past versions the receiver made itself; not worth a trip.
+    if (!bundle.header.body.records) return undefined;
     if (waiting.some((w) => rangesOf(w.h) === rangesOf(bundle.header))) return undefined; // the same is waiting already
   }
   const path = join(dir, bundleFileName(bundle));

@@ -5,9 +5,11 @@ import { logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { Peers } from '../../sync/peers.js';
 import { bundleFileName } from './export.js';
+import { readBundle } from './format.js';
 import { importBundle } from './import.js';
 import { findBundles } from './mail.js';
 import { placeBundle, writeAtomically } from './outbox.js';
+import { ensureBundleTables } from './tables.js';
 
 const log = logger.child({ component: 'bundle-watch' });
 
@@ -24,56 +26,110 @@ export interface WatchOptions {
 }
 
 export interface ScanReport {
-  imported: { file: string; records: number; applied: number; conflicts: number }[];
+  imported: { file: string; kind: string; from: string; records: number; applied: number; conflicts: number }[];
   refused: { file: string; reason: string }[];
   written: string[];
 }
 
 /**
- * One pass over a carried folder: DIR/inbox holds what arrived (bundles, .eml files), DIR/outbox
- * what is to be carried away. Imported files move to inbox/imported, refused ones to
- * inbox/refused with a note saying why; acknowledgements and new bundles go to the outbox.
+ * One pass over a carried folder (a USB stick that goes from site to site):
+ * - DIR/outbox: what sites wrote to be carried. Every site writes its bundles here and imports
+ *   from here the ones addressed to it, so one stick does the round trip.
+ * - DIR/inbox: where a person drops what arrived some other way (bundles, .eml files).
+ * A file addressed only to this instance moves to DIR/imported once imported; one that is also
+ * for other sites stays for them. A damaged or refused file in the inbox moves to DIR/refused with
+ * a note saying why; one in the outbox that is addressed to this instance is reported and left.
  */
 export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOptions, 'once' | 'signal' | 'interval'> = {}): Promise<ScanReport> {
+  await ensureBundleTables(store.knex);
   const inbox = join(dir, 'inbox');
   const outbox = join(dir, 'outbox');
-  for (const d of [inbox, outbox, join(inbox, 'imported'), join(inbox, 'refused')]) mkdirSync(d, { recursive: true });
+  const imported = join(dir, 'imported');
+  const refusedDir = join(dir, 'refused');
+  for (const d of [inbox, outbox, imported, refusedDir]) mkdirSync(d, { recursive: true });
+  const me = store.instance.uuid;
   const report: ScanReport = { imported: [], refused: [], written: [] };
   const say = (m: string): void => {
     log.info(m);
     opts.onEvent?.(m);
   };
-  const files = readdirSync(inbox)
-    .filter((f) => !f.startsWith('.') && !f.endsWith('.part'))
-    .map((f) => join(inbox, f))
-    .filter((p) => statSync(p).isFile())
-    // Oldest first: acknowledgements and bundles mostly make sense in the order they were written.
-    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
+  const list = (d: string): string[] =>
+    readdirSync(d)
+      .filter((f) => !f.startsWith('.') && !f.endsWith('.part'))
+      .map((f) => join(d, f))
+      .filter((p) => statSync(p).isFile());
+  // Oldest first: acknowledgements and bundles mostly make sense in the order they were written.
+  const files = [...list(inbox), ...list(outbox)].sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs || a.localeCompare(b));
+  const refuse = (path: string, reason: string, extra = ''): void => {
+    const file = basename(path);
+    report.refused.push({ file, reason });
+    say(`${file}: refused: ${reason}`);
+    if (path.startsWith(inbox)) {
+      renameSync(path, join(refusedDir, file));
+      writeFileSync(join(refusedDir, `${file}.why.txt`), `${reason}\n${extra}`);
+    }
+  };
   for (const path of files) {
     const file = basename(path);
+    const fromInbox = path.startsWith(inbox);
+    let found;
     try {
-      const found = findBundles(path);
-      if (!found.length) throw new TidemarkError('invalid', 'no Tidemark bundle in this file');
-      for (const b of found) {
+      found = findBundles(path);
+    } catch (e) {
+      if (!(e instanceof TidemarkError)) throw e;
+      refuse(path, e.describe());
+      continue;
+    }
+    if (!found.length) {
+      if (fromInbox) refuse(path, 'no Tidemark bundle in this file');
+      continue;
+    }
+    let forOthers = false;
+    let done = true;
+    for (const b of found) {
+      let receivers: string[];
+      let id: string;
+      try {
+        const h = readBundle(b.bytes).header;
+        receivers = h.receivers;
+        id = h.id;
+        if (h.sender.uuid === me) continue; // my own, waiting to be carried
+      } catch (e) {
+        if (!(e instanceof TidemarkError)) throw e;
+        // A file still being copied onto the stick looks truncated: try again next scan.
+        if (/truncated/.test(e.message) && Date.now() - statSync(path).mtimeMs < 10_000) {
+          done = false;
+          continue;
+        }
+        refuse(path, e.describe());
+        done = false;
+        break;
+      }
+      if (!receivers.includes(me)) {
+        forOthers = true;
+        continue;
+      }
+      if (receivers.length > 1) forOthers = true;
+      if (await store.knex('tm_bundle_log').where({ id }).first()) continue; // seen on an earlier scan
+      try {
         const r = await importBundle(store, b.bytes);
-        report.imported.push({ file, records: r.received, applied: r.applied, conflicts: r.conflicts });
-        say(`${file}: ${r.header.kind} bundle from ${r.sender.name}, ${r.received} record(s), ${r.applied} applied, ${r.conflicts} conflict(s)${r.repeat ? ' (repeat)' : ''}`);
+        report.imported.push({ file, kind: r.header.kind, from: r.sender.name, records: r.received, applied: r.applied, conflicts: r.conflicts });
+        say(`${file}: ${r.header.kind} bundle from ${r.sender.name}, ${r.received} record(s), ${r.applied} applied, ${r.conflicts} conflict(s)`);
+        for (const w of r.warnings) say(`  ${w}`);
         if (r.ack) {
           const ackPath = join(outbox, bundleFileName(r.ack));
           writeAtomically(ackPath, r.ack.bytes);
           report.written.push(ackPath);
         }
+      } catch (e) {
+        if (!(e instanceof TidemarkError)) throw e;
+        refuse(path, e.describe(), e.problems.map((p) => `  ${p.describe()}\n`).join(''));
+        done = false;
+        break;
       }
-      renameSync(path, join(inbox, 'imported', file));
-    } catch (e) {
-      if (!(e instanceof TidemarkError)) throw e;
-      const reason = e.describe();
-      // A file still being copied onto the stick looks truncated: try again next scan.
-      if (/truncated/.test(reason) && Date.now() - statSync(path).mtimeMs < 10_000) continue;
-      renameSync(path, join(inbox, 'refused', file));
-      writeFileSync(join(inbox, 'refused', `${file}.why.txt`), `${reason}\n${e.problems.map((p) => `  ${p.describe()}\n`).join('')}`);
-      report.refused.push({ file, reason });
-      say(`${file}: refused: ${reason}`);
+    }
+    if (done && !forOthers && existsSync(path) && found.some((b) => readBundle(b.bytes).header.sender.uuid !== me)) {
+      renameSync(path, join(imported, file));
     }
   }
   const targets = opts.peer || opts.cluster ? [{ peer: opts.peer, cluster: opts.cluster }] : (await new Peers(store).list()).map((p) => ({ peer: p.uuid }));
@@ -92,11 +148,8 @@ export async function watchFolder(store: Store, dir: string, opts: WatchOptions 
   const reports: ScanReport[] = [];
   const every = (opts.interval ?? 10) * 1000;
   for (;;) {
-    if (!existsSync(dir)) {
-      log.warn({ dir }, 'folder gone (stick removed?); waiting for it');
-    } else {
-      reports.push(await scanFolder(store, dir, opts));
-    }
+    if (!existsSync(dir)) log.warn({ dir }, 'folder gone (stick removed?); waiting for it');
+    else reports.push(await scanFolder(store, dir, opts));
     if (opts.once || opts.signal?.aborted) return reports;
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, every);
