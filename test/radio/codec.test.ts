@@ -162,6 +162,6 @@ test('truncated and damaged payloads are errors, never silently different record
     assert.throws(() => decodeChanges(registry, enc.bytes.subarray(0, cut), new LinkKnowledge(), link), TidemarkError);
   }
   const other = new Uint8Array(enc.bytes);
-  other[2]! ^= 0xff; // registry fingerprint
+  other[1]! ^= 0xff; // registry fingerprint
   assert.throws(() => decodeChanges(registry, other, new LinkKnowledge(), link), /different resource registry/);
 });

@@ -15,8 +15,8 @@ import type { KnowledgeUpdate, LinkKnowledge } from './knowledge.js';
  * id, values packed by field type, the body deflated with a preset dictionary derived from the
  * registry. Version vectors, HLCs and timestamps come out exactly as they went in.
  *
- * Header (never compressed, 6 bytes + epoch):
- *   u8 format | u8 flags (1 deflated, 2 reset, 4 final) | u16 registry fingerprint |
+ * Header (never compressed, 5 bytes + epoch):
+ *   u8 format << 4 | flags (1 deflated, 2 reset, 4 final) | u16 registry fingerprint |
  *   u16 link check (sender -> receiver) | uvar epoch
  */
 export const RADIO_FORMAT = 1;
@@ -115,11 +115,10 @@ export function encodeChanges(
   }
 
   body.uvar(ordered.length);
-  let prevMs = 0;
   const hlcs = ordered.map((r) => parseHlc(r.hlc));
   const firstMs = hlcs.find((h) => h !== null)?.ms ?? 0;
   if (ordered.length) body.uvar(firstMs);
-  prevMs = firstMs;
+  let prevMs = firstMs;
   let prevChanger = -1;
 
   for (let n = 0; n < ordered.length; n++) {
@@ -179,8 +178,7 @@ export function encodeChanges(
   const packed = deflateRawSync(raw, { dictionary: book.dictionary, level: 9, memLevel: 9 });
   const deflated = packed.length < raw.length;
   const head = new ByteWriter()
-    .byte(RADIO_FORMAT)
-    .byte((deflated ? F_DEFLATED : 0) | (reset ? F_RESET : 0) | (opts.final ? F_FINAL : 0))
+    .byte((RADIO_FORMAT << 4) | (deflated ? F_DEFLATED : 0) | (reset ? F_RESET : 0) | (opts.final ? F_FINAL : 0))
     .byte(book.fingerprint >> 8)
     .byte(book.fingerprint)
     .byte(linkCheck(opts.from, opts.to) >> 8)
@@ -192,9 +190,10 @@ export function encodeChanges(
 
 export function readPayloadHeader(bytes: Uint8Array): PayloadHeader {
   const r = new ByteReader(bytes);
-  const format = r.byte();
+  const first = r.byte();
+  const format = first >> 4;
+  const flags = first & 0x0f;
   if (format !== RADIO_FORMAT) throw new TidemarkError('unsupported', `radio payload format ${format} (this instance reads ${RADIO_FORMAT})`);
-  const flags = r.byte();
   const fingerprint = (r.byte() << 8) | r.byte();
   const link = (r.byte() << 8) | r.byte();
   const epoch = r.uvar();
