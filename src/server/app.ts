@@ -5,6 +5,7 @@ import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { healthRoutes } from './routes/health.js';
 import { s3xmlRoutes } from './routes/s3xml.js';
+import { syncRoutes } from './routes/sync.js';
 
 export interface ServerOptions {
   store: Store;
@@ -53,6 +54,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(s3xmlRoutes);
+  await app.register(syncRoutes);
   // Further route plugins are registered here, one line each.
   return app;
 }

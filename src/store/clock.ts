@@ -3,6 +3,14 @@
  * changes causally (a stamp is always above every stamp this instance has seen), so NEWER does
  * not depend on peers' wall clocks agreeing.
  */
+/**
+ * This instance's wall clock in ms. TIDEMARK_CLOCK_OFFSET_MS shifts it, so tests can run peers
+ * whose clocks are hours apart.
+ */
+export function wallClockMs(): number {
+  return Date.now() + (Number(process.env.TIDEMARK_CLOCK_OFFSET_MS) || 0);
+}
+
 export const ZERO_HLC = '0000000000000.000000';
 
 export function parseHlc(hlc: string): { ms: number; counter: number } {
@@ -19,7 +27,7 @@ export function maxHlc(a: string, b: string): string {
 }
 
 /** `n` consecutive stamps above `last` (and above `observed`, a stamp received from a peer). */
-export function nextHlcs(last: string, n: number, nowMs: number = Date.now(), observed?: string): string[] {
+export function nextHlcs(last: string, n: number, nowMs: number = wallClockMs(), observed?: string): string[] {
   const base = parseHlc(observed ? maxHlc(last, observed) : last);
   let ms = base.ms;
   let counter = base.counter;

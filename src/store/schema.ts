@@ -76,6 +76,16 @@ async function createResourceTable(knex: Knex, def: ResourceDef): Promise<void> 
   });
 }
 
+/**
+ * Extra migrations that later stages register for their own internal tables (the sync stage's
+ * peers, cursors, conflict log...). The store runs them on open and knows nothing of their meaning.
+ */
+export type ExtraMigration = (knex: Knex) => Promise<void>;
+const extraMigrations: ExtraMigration[] = [];
+export function registerMigration(m: ExtraMigration): void {
+  if (!extraMigrations.includes(m)) extraMigrations.push(m);
+}
+
 /** Creates what is missing and adds new columns; never drops data. Idempotent. */
 export async function migrateSchema(knex: Knex, registry: Registry): Promise<{ created: string[]; altered: string[] }> {
   const created: string[] = [];
@@ -115,6 +125,7 @@ export async function migrateSchema(knex: Knex, registry: Registry): Promise<{ c
     .onConflict('key')
     .merge();
   await knex('tm_settings').insert({ key: 'registry_hash', value: registryHash(registry) }).onConflict('key').merge();
+  for (const m of extraMigrations) await m(knex);
   return { created, altered };
 }
 

@@ -4,7 +4,7 @@ import { invalid, TidemarkError } from '../errors.js';
 import { registry as defaultRegistry, type Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
-import { nextHlcs, maxHlc } from './clock.js';
+import { nextHlcs, maxHlc, wallClockMs } from './clock.js';
 import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences } from './bulk.js';
@@ -50,7 +50,7 @@ export class Writer {
   async allocate(n: number, observed?: string): Promise<{ firstSeq: number; hlcs: string[] }> {
     await this.trx('tm_counter').where({ name: 'changes' }).increment('value', n);
     const row = (await this.trx('tm_counter').where({ name: 'changes' }).first()) as { value: number; hlc: string };
-    const hlcs = nextHlcs(maxHlc(row.hlc, this.lastHlc ?? row.hlc), n, Date.now(), observed);
+    const hlcs = nextHlcs(maxHlc(row.hlc, this.lastHlc ?? row.hlc), n, wallClockMs(), observed);
     this.lastHlc = hlcs[hlcs.length - 1];
     await this.trx('tm_counter').where({ name: 'changes' }).update({ hlc: this.lastHlc });
     return { firstSeq: Number(row.value) - n + 1, hlcs };

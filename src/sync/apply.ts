@@ -1,0 +1,156 @@
+import type { Knex } from 'knex';
+import { TidemarkError } from '../errors.js';
+import { nowIso } from '../registry/values.js';
+import type { RecordVersion, Store, Writer } from '../store/index.js';
+import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
+import { readPage, type Page, type PageResult } from './protocol.js';
+import { ensureSyncTables } from './tables.js';
+
+export interface ApplyOptions {
+  /** The conflict policy per resource (or one for all). */
+  policy: PolicyName | ((resource: string) => PolicyName);
+  /** Overrides the registered resolvers (tests). */
+  resolver?: (resource: string) => Resolver | undefined;
+}
+
+export interface ApplyResult {
+  received: number;
+  /** Versions stored exactly as received. */
+  taken: number;
+  /** Versions that needed a decision (concurrent changes), whether or not they conflicted. */
+  resolved: number;
+  conflicts: number;
+  skipped: number;
+  /** References re-pointed because a received merge replaced a record. */
+  repointed: number;
+  /** Per resource, the local change-sequence range holding versions taken unchanged. */
+  takenRanges: { resource: string; from: number; to: number }[];
+}
+
+const sameMerge = (a: RecordVersion | undefined, b: RecordVersion): boolean => !!a && a.deleted && a.replaced_by === b.replaced_by;
+
+/**
+ * Applies versions made elsewhere, inside the caller's transaction. This is the one entry point
+ * every carrier uses (HTTP pages, file bundles, radio frames): per record it compares version
+ * vectors and takes, skips, or resolves a conflict by policy or resolver, logging the loser in
+ * tm_conflict. Versions should come in dependency order (referenced resources first).
+ */
+export async function applyRemoteVersions(w: Writer, peer: string, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<ApplyResult> {
+  const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, conflicts: 0, skipped: 0, repointed: 0, takenRanges: [] };
+  const groups = new Map<string, RecordVersion[]>();
+  for (const v of versions) {
+    const def = w.registry.get(v.resource);
+    if (def.referenceData) throw new TidemarkError('invalid', `${v.resource} is reference data and does not sync`, { resource: v.resource });
+    const g = groups.get(v.resource) ?? [];
+    g.push(v);
+    groups.set(v.resource, g);
+  }
+  const policyOf = typeof opts.policy === 'function' ? opts.policy : (): PolicyName => opts.policy as PolicyName;
+  const order = w.registry.dependencyOrder().filter((r) => groups.has(r));
+  const decidedOn = nowIso();
+  for (const resource of order) {
+    const list = groups.get(resource)!;
+    const current = await w.existing(resource, [...new Set(list.map((v) => v.uuid))]);
+    const before = new Map(current);
+    const outcome = new Map<string, { kind: 'take' | 'resolve'; v: RecordVersion }>();
+    const conflictRows: Record<string, unknown>[] = [];
+    const policy = policyOf(resource);
+    const resolver = opts.resolver ? opts.resolver(resource) : resolverFor(resource);
+    for (const remote of list) {
+      const local = current.get(remote.uuid);
+      const d = decide(local, remote, { policy, resolver });
+      if (d.kind === 'skip') {
+        result.skipped++;
+        continue;
+      }
+      const stored = d.kind === 'take' ? remote : d.result;
+      // A later duplicate in the same batch sees the earlier outcome.
+      current.set(remote.uuid, { ...stored, id: local?.id ?? 0, seq: local?.seq ?? 0 });
+      const prev = outcome.get(remote.uuid);
+      outcome.set(remote.uuid, { kind: d.kind === 'take' && (!prev || prev.kind === 'take') ? 'take' : 'resolve', v: stored });
+      if (d.kind === 'resolve') {
+        result.resolved++;
+        if (d.conflict) {
+          result.conflicts++;
+          conflictRows.push({
+            resource,
+            uuid: remote.uuid,
+            peer,
+            policy: resolver ? 'RESOLVER' : policy,
+            rule: d.rule,
+            winner: d.winner,
+            local: JSON.stringify(local),
+            remote: JSON.stringify(remote),
+            result: JSON.stringify(stored),
+            decided_on: decidedOn,
+          });
+        }
+      }
+    }
+    const takes = [...outcome.values()].filter((o) => o.kind === 'take').map((o) => o.v);
+    const resolved = [...outcome.values()].filter((o) => o.kind === 'resolve').map((o) => o.v);
+    if (takes.length) {
+      const stored = await w.applyVersions(takes);
+      result.taken += takes.length;
+      result.takenRanges.push({ resource, from: stored[0]!.seq, to: stored[stored.length - 1]!.seq });
+    }
+    if (resolved.length) await w.applyVersions(resolved);
+    for (const part of chunk(conflictRows, 100)) await w.trx('tm_conflict').insert(part);
+    // Merges re-point references here too: records this instance holds that the merging
+    // instance never saw still point at the replaced record.
+    for (const v of [...takes, ...resolved]) {
+      if (v.deleted && v.replaced_by && !sameMerge(before.get(v.uuid), v)) {
+        result.repointed += await w.repointReferences(resource, v.uuid, v.replaced_by);
+      }
+    }
+  }
+  return result;
+}
+
+function chunk<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/** The cursor of `peer`'s feed of `resource` that this instance has applied, if any. */
+export async function heldCursor(knex: Knex, peer: string, resource: string): Promise<string | null> {
+  const row = (await knex('tm_peer_cursor').where({ peer, resource }).first()) as { cursor: string } | undefined;
+  return row?.cursor ?? null;
+}
+
+/** Moves my position in `peer`'s feed from `held` to `cursor` (only if it still is `held`). */
+export async function storeCursor(knex: Knex, peer: string, resource: string, held: string | null, cursor: string): Promise<void> {
+  if (held === null) {
+    await knex('tm_peer_cursor').insert({ peer, resource, cursor, updated_on: nowIso() }).onConflict(['peer', 'resource']).merge();
+    return;
+  }
+  const n = await knex('tm_peer_cursor').where({ peer, resource, cursor: held }).update({ cursor, updated_on: nowIso() });
+  if (!Number(n)) throw new TidemarkError('conflict', `the cursor of ${resource} moved meanwhile (another sync with this peer?)`, { resource });
+}
+
+/**
+ * Applies one page from `peer` in ONE transaction together with the cursor it reaches. A page
+ * already applied is a no-op; a page that does not start where this instance stands is refused
+ * (the sender handshakes again), so a cursor can never skip data.
+ */
+export async function applyPage(store: Store, peer: string, raw: unknown, opts: ApplyOptions): Promise<PageResult> {
+  await ensureSyncTables(store.knex);
+  const { page, versions } = readPage(store.registry, raw);
+  return store.transaction(async (w) => {
+    const held = await heldCursor(w.trx, peer, page.resource);
+    const noop = { cursor: page.cursor, received: versions.length, applied: 0, conflicts: 0, duplicate: true };
+    if (held === page.cursor) return noop;
+    if (page.from !== null && held !== page.from) {
+      throw new TidemarkError('conflict', `page of ${page.resource} starts after ${page.from}, but this instance holds ${held ?? 'nothing'}: handshake again`, {
+        resource: page.resource,
+      });
+    }
+    const r = await applyRemoteVersions(w, peer, versions, opts);
+    await storeCursor(w.trx, peer, page.resource, held, page.cursor);
+    for (const range of r.takenRanges) await w.trx('tm_echo').insert({ peer, resource: range.resource, from_seq: range.from, to_seq: range.to });
+    return { cursor: page.cursor, received: r.received, applied: r.taken + r.resolved, conflicts: r.conflicts, duplicate: false };
+  });
+}
+
+export type { Page };

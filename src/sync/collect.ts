@@ -1,0 +1,99 @@
+import type { Knex } from 'knex';
+import type { FieldValue } from '../registry/values.js';
+import type { RecordVersion, Store } from '../store/index.js';
+import { decodeCursor, encodeCursor } from '../store/index.js';
+import { rowToRecord } from '../store/rows.js';
+import { nowIso } from '../registry/values.js';
+import { toWire, type Page } from './protocol.js';
+
+/** The newest change sequence per resource (index look-ups; one statement). */
+export async function resourceHeads(knex: Knex, resources: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!resources.length) return out;
+  const sql = resources.map((r) => `select '${r}' as r, max(tm_seq) as h from ${r}`).join(' union all ');
+  const res = (await knex.raw(sql)) as unknown;
+  const rows = (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows) as { r: string; h: number | string | null }[];
+  for (const row of rows) out.set(row.r, Number(row.h ?? 0));
+  return out;
+}
+
+export interface CollectOptions {
+  limit?: number;
+  filter?: Record<string, FieldValue>;
+}
+
+export interface Collected {
+  records: RecordVersion[];
+  /** The position this page reaches in my feed. */
+  last: number;
+  more: boolean;
+}
+
+/**
+ * My changes of one resource after `after`, for `peer`: tombstones included, filtered, and
+ * without the versions that came unchanged from that same peer (it has them). The position
+ * reached may pass records that were left out, so the next page starts after them.
+ */
+export async function collectChanges(store: Store, peer: string, resource: string, after: number, opts: CollectOptions = {}): Promise<Collected> {
+  const knex = store.knex;
+  const limit = Math.max(1, Math.min(opts.limit ?? 1000, 10000));
+  const def = store.registry.get(resource);
+  // Read the head first: every sequence at or below it is committed (the counter is locked
+  // until commit), so a page that ends at the head can never pass over a change still to come.
+  const head = (await resourceHeads(knex, [resource])).get(resource) ?? 0;
+  if (head <= after) return { records: [], last: after, more: false };
+  const { q } = await feedQuery(knex, peer, resource, after, head);
+  q.orderBy('tm_seq').limit(limit + 1);
+  for (const [k, v] of Object.entries(opts.filter ?? {})) q.andWhere(k, v as Knex.Value);
+  const rows = (await q) as Record<string, unknown>[];
+  const more = rows.length > limit;
+  const records = rows.slice(0, limit).map((r) => {
+    const { id: _id, seq: _seq, ...v } = rowToRecord(def, r);
+    return v;
+  });
+  const last = more ? Number(rows[limit - 1]!.tm_seq) : head;
+  return { records, last, more };
+}
+
+/** My feed of a resource in (after, head], less the ranges that came unchanged from `peer`. */
+// (Returns a holder: a knex builder is thenable and would run if returned from an async function.)
+async function feedQuery(knex: Knex, peer: string, resource: string, after: number, head: number): Promise<{ q: Knex.QueryBuilder }> {
+  const echoes = (await knex('tm_echo').where({ peer, resource }).andWhere('to_seq', '>', after).orderBy('from_seq').limit(200)) as { from_seq: number; to_seq: number }[];
+  const q = knex(resource).where('tm_seq', '>', after).andWhere('tm_seq', '<=', head);
+  for (const e of echoes) q.andWhere((b) => b.where('tm_seq', '<', Number(e.from_seq)).orWhere('tm_seq', '>', Number(e.to_seq)));
+  return { q };
+}
+
+/** Whether `peer` lacks anything of my feed in (after, head]: one indexed probe. */
+export async function hasChangesFor(store: Store, peer: string, resource: string, after: number, head: number): Promise<boolean> {
+  if (head <= after) return false;
+  const { q } = await feedQuery(store.knex, peer, resource, after, head);
+  const row = (await q.first('tm_seq')) as unknown;
+  return row !== undefined;
+}
+
+/** A page of my feed for `peer`, ready for any carrier. */
+export async function collectPage(store: Store, peer: string, resource: string, from: string | null, opts: CollectOptions = {}): Promise<Page> {
+  const after = from === null ? 0 : decodeCursor(from, store.instance.uuid);
+  const c = await collectChanges(store, peer, resource, after, opts);
+  return { resource, from, cursor: encodeCursor(store.instance.uuid, c.last), more: c.more, records: c.records.map(toWire) };
+}
+
+/** Records how far `peer` holds my feed (never backwards unless a reset was asked for). */
+export async function recordAck(knex: Knex, peer: string, resource: string, seq: number, opts: { clearReset?: boolean } = {}): Promise<void> {
+  const row = (await knex('tm_peer_ack').where({ peer, resource }).first()) as { seq: number; reset: boolean | number } | undefined;
+  if (!row) {
+    await knex('tm_peer_ack').insert({ peer, resource, seq, reset: false, updated_on: nowIso() }).onConflict(['peer', 'resource']).ignore();
+    return;
+  }
+  const reset = Boolean(row.reset) && !opts.clearReset;
+  if (seq === Number(row.seq) && reset === Boolean(row.reset)) return;
+  await knex('tm_peer_ack').where({ peer, resource }).update({ seq, reset, updated_on: nowIso() });
+  // Echo ranges the peer has passed are no longer needed.
+  await knex('tm_echo').where({ peer, resource }).andWhere('to_seq', '<=', seq).delete();
+}
+
+export async function acks(knex: Knex, peer: string): Promise<Map<string, { seq: number; reset: boolean }>> {
+  const rows = (await knex('tm_peer_ack').where({ peer })) as { resource: string; seq: number; reset: boolean | number }[];
+  return new Map(rows.map((r) => [r.resource, { seq: Number(r.seq), reset: Boolean(r.reset) }]));
+}

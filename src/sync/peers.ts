@@ -1,0 +1,217 @@
+import type { Knex } from 'knex';
+import { TidemarkError, invalid } from '../errors.js';
+import type { Registry } from '../registry/registry.js';
+import { nowIso, type FieldValue } from '../registry/values.js';
+import type { Store } from '../store/index.js';
+import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
+import { ensureSyncTables } from './tables.js';
+
+export type Direction = 'pull' | 'push' | 'both';
+
+/** What syncs with a peer; set per cluster and per peer (the peer's settings win). */
+export interface SyncConfig {
+  /** Resources that sync (default: every syncable resource). */
+  resources?: string[];
+  direction?: Direction;
+  /** Default conflict policy, and per-resource policies. */
+  policy?: PolicyName;
+  policies?: Record<string, PolicyName>;
+  /** Per resource, equality filters on fields: only matching records travel. */
+  filters?: Record<string, Record<string, FieldValue>>;
+  /** Seconds between scheduled syncs (daemon). */
+  interval?: number;
+}
+
+export interface Peer {
+  uuid: string;
+  name: string;
+  owner: string | null;
+  contact: string | null;
+  url: string | null;
+  token: string;
+  clusters: string[];
+  config: SyncConfig;
+  created_on: string;
+  last_sync_on: string | null;
+  last_result: string | null;
+  failures: number;
+}
+
+export const DEFAULT_INTERVAL_S = 300;
+
+/** Resources that take part in sync, in dependency order (reference data never syncs). */
+export function syncableResources(registry: Registry): string[] {
+  return registry.dependencyOrder().filter((r) => !registry.get(r).referenceData);
+}
+
+function rowToPeer(r: Record<string, unknown>): Peer {
+  return {
+    uuid: r.uuid as string,
+    name: r.name as string,
+    owner: (r.owner as string | null) ?? null,
+    contact: (r.contact as string | null) ?? null,
+    url: (r.url as string | null) ?? null,
+    token: r.token as string,
+    clusters: JSON.parse(r.clusters as string) as string[],
+    config: JSON.parse(r.config as string) as SyncConfig,
+    created_on: r.created_on as string,
+    last_sync_on: (r.last_sync_on as string | null) ?? null,
+    last_result: (r.last_result as string | null) ?? null,
+    failures: Number(r.failures ?? 0),
+  };
+}
+
+export function validateConfig(registry: Registry, c: SyncConfig): SyncConfig {
+  const known = new Set(syncableResources(registry));
+  for (const r of c.resources ?? []) if (!known.has(r)) throw invalid(`"${r}" is not a syncable resource`, { resource: r });
+  if (c.direction && !['pull', 'push', 'both'].includes(c.direction)) throw invalid(`direction "${c.direction}" is not pull, push or both`);
+  if (c.policy !== undefined && !isPolicy(c.policy)) throw invalid(`policy "${String(c.policy)}" is not THIS, OTHER, NEWER or MASTER`);
+  for (const [r, p] of Object.entries(c.policies ?? {})) {
+    if (!known.has(r)) throw invalid(`"${r}" is not a syncable resource`, { resource: r });
+    if (!isPolicy(p)) throw invalid(`policy "${String(p)}" is not THIS, OTHER, NEWER or MASTER`, { resource: r });
+  }
+  for (const [r, f] of Object.entries(c.filters ?? {})) {
+    if (!known.has(r)) throw invalid(`"${r}" is not a syncable resource`, { resource: r });
+    for (const field of Object.keys(f)) if (!registry.field(r, field)) throw invalid(`unknown field "${field}"`, { resource: r, field });
+  }
+  if (c.interval !== undefined && !(c.interval > 0)) throw invalid('interval must be a positive number of seconds');
+  return c;
+}
+
+export class Peers {
+  constructor(readonly store: Store) {}
+
+  private get knex(): Knex {
+    return this.store.knex;
+  }
+
+  async list(): Promise<Peer[]> {
+    await ensureSyncTables(this.knex);
+    return (await this.knex('tm_peer').orderBy('name')).map(rowToPeer);
+  }
+
+  async find(uuidOrName: string): Promise<Peer | undefined> {
+    await ensureSyncTables(this.knex);
+    const r = await this.knex('tm_peer').where({ uuid: uuidOrName }).orWhere({ name: uuidOrName }).first();
+    return r ? rowToPeer(r as Record<string, unknown>) : undefined;
+  }
+
+  async get(uuidOrName: string): Promise<Peer> {
+    const p = await this.find(uuidOrName);
+    if (!p) throw new TidemarkError('not_found', `no peer "${uuidOrName}" (see "tidemark peer list")`);
+    return p;
+  }
+
+  /** Adds or updates a peer (pairing runs this on both sides). */
+  async save(p: Pick<Peer, 'uuid' | 'name' | 'token'> & Partial<Omit<Peer, 'uuid' | 'name' | 'token'>>): Promise<Peer> {
+    await ensureSyncTables(this.knex);
+    if (p.uuid === this.store.instance.uuid) throw invalid('an instance cannot pair with itself');
+    const existing = await this.find(p.uuid);
+    const row = {
+      uuid: p.uuid,
+      name: p.name,
+      owner: p.owner ?? existing?.owner ?? null,
+      contact: p.contact ?? existing?.contact ?? null,
+      url: p.url ?? existing?.url ?? null,
+      token: p.token,
+      clusters: JSON.stringify(p.clusters ?? existing?.clusters ?? []),
+      config: JSON.stringify(validateConfig(this.store.registry, p.config ?? existing?.config ?? {})),
+      created_on: existing?.created_on ?? nowIso(),
+    };
+    await this.knex('tm_peer').insert(row).onConflict('uuid').merge();
+    return this.get(p.uuid);
+  }
+
+  async remove(uuidOrName: string): Promise<Peer> {
+    const p = await this.get(uuidOrName);
+    await this.knex.transaction(async (trx) => {
+      for (const t of ['tm_peer_cursor', 'tm_peer_ack', 'tm_echo']) await trx(t).where({ peer: p.uuid }).delete();
+      await trx('tm_sync_lease').where({ peer: p.uuid }).delete();
+      await trx('tm_peer').where({ uuid: p.uuid }).delete();
+    });
+    return p;
+  }
+
+  /**
+   * Changes a peer's settings. A changed filter restarts that resource from zero in both
+   * directions, so records that newly match are sent (the versions make the re-send harmless).
+   */
+  async configure(uuidOrName: string, patch: SyncConfig & { clusters?: string[]; url?: string; owner?: string; contact?: string; name?: string }): Promise<Peer> {
+    const p = await this.get(uuidOrName);
+    const { clusters, url, owner, contact, name, ...cfg } = patch;
+    const before = await this.effective(p);
+    const config = validateConfig(this.store.registry, { ...p.config, ...cfg });
+    await this.save({ ...p, name: name ?? p.name, url: url ?? p.url, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
+    const after = await this.effective(await this.get(p.uuid));
+    await this.resetChangedFilters(p.uuid, before, after);
+    return this.get(p.uuid);
+  }
+
+  async resetChangedFilters(peer: string, before: SyncConfig, after: SyncConfig): Promise<string[]> {
+    const changed = syncableResources(this.store.registry).filter(
+      (r) => JSON.stringify(before.filters?.[r] ?? null) !== JSON.stringify(after.filters?.[r] ?? null),
+    );
+    if (!changed.length) return [];
+    await this.knex.transaction(async (trx) => {
+      await trx('tm_peer_cursor').where({ peer }).whereIn('resource', changed).delete();
+      await trx('tm_echo').where({ peer }).whereIn('resource', changed).delete();
+      for (const resource of changed) {
+        await trx('tm_peer_ack').insert({ peer, resource, seq: 0, reset: true, updated_on: nowIso() }).onConflict(['peer', 'resource']).merge();
+      }
+    });
+    return changed;
+  }
+
+  async clusters(): Promise<{ name: string; config: SyncConfig }[]> {
+    await ensureSyncTables(this.knex);
+    return (await this.knex('tm_cluster').orderBy('name')).map((r: { name: string; config: string }) => ({ name: r.name, config: JSON.parse(r.config) as SyncConfig }));
+  }
+
+  async setCluster(name: string, config: SyncConfig): Promise<void> {
+    await ensureSyncTables(this.knex);
+    const members = (await this.list()).filter((p) => p.clusters.includes(name));
+    const before = await Promise.all(members.map((p) => this.effective(p)));
+    await this.knex('tm_cluster').insert({ name, config: JSON.stringify(validateConfig(this.store.registry, config)) }).onConflict('name').merge();
+    for (const [i, p] of members.entries()) await this.resetChangedFilters(p.uuid, before[i]!, await this.effective(p));
+  }
+
+  /** The settings in force for a peer: defaults, then its clusters in order, then its own. */
+  async effective(peer: Peer): Promise<Required<Omit<SyncConfig, 'policies' | 'filters'>> & Pick<SyncConfig, 'policies' | 'filters'>> {
+    const all = await this.clusters();
+    let c: SyncConfig = {};
+    for (const name of peer.clusters) {
+      const cl = all.find((x) => x.name === name);
+      if (cl) c = mergeConfig(c, cl.config);
+    }
+    c = mergeConfig(c, peer.config);
+    return {
+      resources: c.resources ?? syncableResources(this.store.registry),
+      direction: c.direction ?? 'both',
+      policy: c.policy ?? DEFAULT_POLICY,
+      policies: c.policies,
+      filters: c.filters,
+      interval: c.interval ?? DEFAULT_INTERVAL_S,
+    };
+  }
+
+  async recordResult(peer: string, result: 'success' | 'warning' | 'error' | 'fatal'): Promise<void> {
+    const ok = result === 'success' || result === 'warning';
+    await this.knex('tm_peer')
+      .where({ uuid: peer })
+      .update({ last_sync_on: nowIso(), last_result: result, failures: ok ? 0 : this.knex.raw('failures + 1') });
+  }
+}
+
+function mergeConfig(a: SyncConfig, b: SyncConfig): SyncConfig {
+  return {
+    ...a,
+    ...b,
+    policies: a.policies || b.policies ? { ...a.policies, ...b.policies } : undefined,
+    filters: a.filters || b.filters ? { ...a.filters, ...b.filters } : undefined,
+  };
+}
+
+/** The policy for one resource in an effective config. */
+export function policyFor(cfg: { policy: PolicyName; policies?: Record<string, PolicyName> }, resource: string): PolicyName {
+  return cfg.policies?.[resource] ?? cfg.policy;
+}

@@ -1,0 +1,133 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TidemarkError } from '../errors.js';
+import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } from '../store/index.js';
+import { applyPage } from './apply.js';
+import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
+import { Peers, syncableResources, type Peer, type SyncConfig } from './peers.js';
+import { DEFAULT_POLICY, type PolicyName } from './policy.js';
+import { checkHello, PROTOCOL_VERSION, type Hello, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
+import { ensureSyncTables } from './tables.js';
+
+/**
+ * The passive side of the protocol: answers to a peer's hello, pulls and pushes. Carrier-neutral;
+ * the HTTP routes are a thin shell over these.
+ */
+
+export function mySchema(store: Store): { schema_version: number; registry_hash: string } {
+  return { schema_version: SCHEMA_VERSION, registry_hash: registryHash(store.registry) };
+}
+
+/** My hello for `peer` over `resources`: my heads, and how far I hold the peer's feed. */
+export async function buildHello(store: Store, peer: string, resources: readonly string[]): Promise<Hello> {
+  await ensureSyncTables(store.knex);
+  const heads = await resourceHeads(store.knex, resources);
+  const held = (await store.knex('tm_peer_cursor').where({ peer }).whereIn('resource', resources)) as { resource: string; cursor: string }[];
+  const have = new Map(held.map((h) => [h.resource, h.cursor]));
+  const out: Hello['resources'] = {};
+  for (const r of resources) out[r] = { head: encodeCursor(store.instance.uuid, heads.get(r) ?? 0), have: have.get(r) ?? null };
+  return { protocol: PROTOCOL_VERSION, instance: store.instance.uuid, name: store.instance.name, ...mySchema(store), resources: out };
+}
+
+/** Learns from a peer's summary how far it holds my feed. */
+export async function learnAcks(store: Store, peer: string, hello: Hello): Promise<void> {
+  for (const [resource, s] of Object.entries(hello.resources)) {
+    if (s.have === null || !store.registry.has(resource)) continue;
+    try {
+      await recordAck(store.knex, peer, resource, decodeCursor(s.have, store.instance.uuid));
+    } catch {
+      // A cursor from another incarnation of this database: the peer will start over.
+    }
+  }
+}
+
+export async function answerHello(store: Store, peer: Peer, raw: unknown): Promise<Hello> {
+  const hello = checkHello(mySchema(store), raw);
+  if (hello.instance !== peer.uuid) throw new TidemarkError('forbidden', 'the hello names another instance than the credentials');
+  const offered = new Set(syncableResources(store.registry));
+  const resources = Object.keys(hello.resources).filter((r) => offered.has(r));
+  await learnAcks(store, peer.uuid, hello);
+  const answer = await buildHello(store, peer.uuid, resources);
+  for (const r of resources) {
+    const s = answer.resources[r]!;
+    const have = hello.resources[r]!.have;
+    let after = 0;
+    try {
+      after = have === null ? 0 : decodeCursor(have, store.instance.uuid);
+    } catch {
+      after = 0;
+    }
+    s.pending = await hasChangesFor(store, peer.uuid, r, after, decodeCursor(s.head, store.instance.uuid));
+  }
+  return answer;
+}
+
+export async function answerPull(store: Store, peer: Peer, req: PullRequest): Promise<ReturnType<typeof collectPage>> {
+  if (!req || typeof req.resource !== 'string' || !syncableResources(store.registry).includes(req.resource)) {
+    throw new TidemarkError('invalid', `unknown resource "${String(req?.resource)}"`, { resource: String(req?.resource) });
+  }
+  if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null');
+  if (req.filter !== undefined) {
+    for (const f of Object.keys(req.filter)) {
+      if (!store.registry.field(req.resource, f)) throw new TidemarkError('invalid', `unknown field "${f}"`, { resource: req.resource, field: f });
+    }
+  }
+  const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, filter: req.filter });
+  if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, decodeCursor(req.after, store.instance.uuid));
+  return page;
+}
+
+/** The receiving side's own policy for a peer if it set one, else the sender's (already swapped). */
+function explicitPolicy(cfgs: SyncConfig[], resource: string): PolicyName | undefined {
+  let p: PolicyName | undefined;
+  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
+  return p;
+}
+
+export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
+  const peers = new Peers(store);
+  const clusters = await peers.clusters();
+  const cfgs = [...peer.clusters.map((n) => clusters.find((c) => c.name === n)?.config ?? {}), peer.config];
+  const sent = (raw as { policy?: PolicyName } | null)?.policy;
+  return applyPage(store, peer.uuid, raw, { policy: (r) => explicitPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
+}
+
+// ---- Pairing and authentication -------------------------------------------------------------
+
+const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** A one-time pairing code the operator hands to the other site (default: valid for one hour). */
+export async function createInvite(store: Store, ttlSeconds = 3600): Promise<{ code: string; expires_at: string }> {
+  await ensureSyncTables(store.knex);
+  const code = randomBytes(9).toString('base64url');
+  const expires = Date.now() + ttlSeconds * 1000;
+  await store.knex('tm_invite').insert({ code_hash: hash(code), expires_at: expires });
+  return { code, expires_at: new Date(expires).toISOString() };
+}
+
+/** Registers a peer that presents a valid invitation code; both sides then share its token. */
+export async function answerPair(store: Store, req: PairRequest): Promise<PairResponse> {
+  await ensureSyncTables(store.knex);
+  if (!req || typeof req.instance !== 'string' || !/^[0-9a-f-]{36}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || typeof req.code !== 'string') {
+    throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of at least 32 characters');
+  }
+  const invite = (await store.knex('tm_invite').where({ code_hash: hash(req.code) }).first()) as { expires_at: number; used_by: string | null } | undefined;
+  if (!invite || Number(invite.expires_at) < Date.now() || (invite.used_by && invite.used_by !== req.instance)) {
+    throw new TidemarkError('forbidden', 'registration required: the pairing code is unknown, used or expired (run "tidemark peer invite" on this instance)');
+  }
+  await store.knex('tm_invite').where({ code_hash: hash(req.code) }).update({ used_by: req.instance });
+  await new Peers(store).save({ uuid: req.instance, name: String(req.name || req.instance.slice(0, 8)), url: req.url ?? null, token: req.token });
+  return { instance: store.instance.uuid, name: store.instance.name, ...mySchema(store) };
+}
+
+/** The peer behind a request's credentials; an unregistered instance is refused (403). */
+export async function authenticate(store: Store, instance: string | undefined, token: string | undefined): Promise<Peer> {
+  if (!instance || !token) throw new TidemarkError('forbidden', 'registration required: pair with this instance first ("tidemark peer add URL --code CODE")');
+  const peer = await new Peers(store).find(instance);
+  if (!peer || peer.uuid !== instance) throw new TidemarkError('forbidden', 'registration required: this instance does not know you');
+  const a = Buffer.from(hash(peer.token));
+  const b = Buffer.from(hash(token));
+  if (!timingSafeEqual(a, b)) throw new TidemarkError('unauthorized', 'wrong sync token');
+  return peer;
+}
+
+export const newToken = (): string => randomBytes(24).toString('base64url');

@@ -1,0 +1,78 @@
+import { TidemarkError, type ErrorCode } from '../../errors.js';
+import type { Hello, Page, PageResult, PairRequest, PairResponse, PullRequest } from '../../sync/protocol.js';
+import type { SyncCarrier } from '../../sync/session.js';
+
+/** The sync protocol over HTTP: one JSON POST per message, keep-alive connections. */
+export const SYNC_PATH = '/sync/v1';
+
+export class HttpCarrier implements SyncCarrier {
+  private bytes = 0;
+  private trips = 0;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly instance: string,
+    private readonly token: string,
+    private readonly timeoutMs = 120_000,
+  ) {}
+
+  stats(): { bytes: number; roundTrips: number } {
+    return { bytes: this.bytes, roundTrips: this.trips };
+  }
+
+  hello(mine: Hello): Promise<unknown> {
+    return this.post('/hello', mine);
+  }
+
+  pull(req: PullRequest): Promise<unknown> {
+    return this.post('/pull', req);
+  }
+
+  push(page: Page): Promise<PageResult> {
+    return this.post('/push', page) as Promise<PageResult>;
+  }
+
+  private async post(path: string, body: unknown): Promise<unknown> {
+    const text = JSON.stringify(body);
+    this.trips++;
+    this.bytes += Buffer.byteLength(text);
+    const res = await postJson(`${this.baseUrl.replace(/\/$/, '')}${SYNC_PATH}${path}`, text, {
+      authorization: `Bearer ${this.token}`,
+      'x-tidemark-instance': this.instance,
+    }, this.timeoutMs);
+    this.bytes += res.bytes;
+    return res.json;
+  }
+}
+
+const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'unsupported', 422: 'invalid' };
+
+async function postJson(url: string, text: string, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: text,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const body = await res.text();
+  let json: unknown;
+  try {
+    json = body ? JSON.parse(body) : null;
+  } catch {
+    throw new Error(`${url}: HTTP ${res.status}, not JSON: ${body.slice(0, 120)}`);
+  }
+  if (!res.ok) {
+    const e = json as { error?: string; message?: string } | null;
+    const code = (e?.error && e.error in { invalid: 1, not_found: 1, conflict: 1, forbidden: 1, unauthorized: 1, too_large: 1, unsupported: 1, malformed: 1 } ? e.error : CODES[res.status]) as ErrorCode | undefined;
+    const msg = `peer answered ${res.status}: ${e?.message ?? body.slice(0, 200)}`;
+    if (code) throw new TidemarkError(code, msg);
+    throw new Error(msg);
+  }
+  return { json, bytes: Buffer.byteLength(body) };
+}
+
+/** Pairing: presents the other side's one-time code and the shared token this side made. */
+export async function pairOverHttp(url: string, req: PairRequest): Promise<PairResponse> {
+  const res = await postJson(`${url.replace(/\/$/, '')}${SYNC_PATH}/pair`, JSON.stringify(req), {}, 30_000);
+  return res.json as PairResponse;
+}

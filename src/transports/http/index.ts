@@ -1,0 +1,43 @@
+import type { Store } from '../../store/index.js';
+import { pairWith } from '../../sync/pairing.js';
+import { Peers, type Peer } from '../../sync/peers.js';
+import { startDaemon } from '../../sync/daemon.js';
+import { syncPeer, type SyncOptions, type SyncReport } from '../../sync/session.js';
+import { TidemarkError } from '../../errors.js';
+import { logger } from '../../log.js';
+import { HttpCarrier, pairOverHttp } from './client.js';
+
+export { HttpCarrier, pairOverHttp, SYNC_PATH } from './client.js';
+
+/** The HTTP carrier for a peer that has a URL. */
+export function httpCarrierFor(store: Store, peer: Peer): HttpCarrier | undefined {
+  return peer.url ? new HttpCarrier(peer.url, store.instance.uuid, peer.token) : undefined;
+}
+
+/** `tidemark peer add URL --code CODE`: pairs over HTTP and records the peer with its URL. */
+export function addHttpPeer(store: Store, url: string, opts: { code: string; name?: string; clusters?: string[]; myUrl?: string | null }): Promise<Peer> {
+  return pairWith(store, (req) => pairOverHttp(url, req), { ...opts, url });
+}
+
+/** One sync round with a peer over HTTP. */
+export async function syncOverHttp(store: Store, peerRef: string | Peer, opts: SyncOptions = {}): Promise<SyncReport> {
+  const peer = typeof peerRef === 'string' ? await new Peers(store).get(peerRef) : peerRef;
+  const carrier = httpCarrierFor(store, peer);
+  if (!carrier) throw new TidemarkError('invalid', `peer ${peer.name} has no URL: it syncs when it calls this instance`);
+  return syncPeer(store, peer, carrier, opts);
+}
+
+/** Starts the sync daemon over HTTP (the `tidemark serve` hook); TIDEMARK_DAEMON=0 turns it off. */
+export function startHttpDaemon(store: Store): { stop(): Promise<void> } | undefined {
+  if (process.env.TIDEMARK_DAEMON === '0') return undefined;
+  const tickMs = Number(process.env.TIDEMARK_DAEMON_TICK_MS) || undefined;
+  const debounceMs = Number(process.env.TIDEMARK_DAEMON_DEBOUNCE_MS) || undefined;
+  return startDaemon(store, {
+    carrierFor: (p) => httpCarrierFor(store, p),
+    tickMs,
+    debounceMs,
+    onSync: (r) => {
+      if (r.received || r.sent || r.result !== 'success') logger.info({ peer: r.name, result: r.result, received: r.received, sent: r.sent, conflicts: r.conflicts, ms: Math.round(r.durationMs) }, 'synced');
+    },
+  });
+}
