@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { decodeTxt, encodeTxt } from '../../src/transports/discovery/txt.js';
+import { openStore } from '../../src/store/index.js';
+import { Peers } from '../../src/sync/peers.js';
+import { createInvite } from '../../src/sync/serve.js';
 import { eventually, makeNetPair, run, startProcess, stopProcess, type NetPair } from './netns.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tidemark.js');
@@ -92,12 +95,59 @@ describe('discovery between two network namespaces', () => {
     assert.ok(!rows.some((r) => r.uuid === uuids[0]), 'an instance never lists itself');
   });
 
-  it('pairing is an explicit step, by uuid prefix', () => {
-    const out = cli(1, 'discover', 'pair', uuids[0]!.slice(0, 8));
+  it('nothing flows before pairing; pairing needs the other site\'s one-time code', async () => {
+    const b = await openStore(dbs[1]!);
+    try {
+      assert.equal(await new Peers(b).find(uuids[0]!), undefined, 'a candidate is not a peer');
+    } finally {
+      await b.close();
+    }
+    assert.throws(() => cli(1, 'discover', 'pair', uuids[0]!.slice(0, 8)), /needs its one-time code/);
+    assert.throws(() => cli(1, 'discover', 'pair', uuids[0]!.slice(0, 8), '--code', 'wrong-code'), /pairing code is unknown/);
+    assert.throws(() => cli(1, 'discover', 'pair', 'ffffffff', '--code', 'x'), /no discovered instance "ffffffff"/);
+  });
+
+  it('once paired (by uuid prefix and code), the daemons sync over the LAN address they were found at', async () => {
+    const a = await openStore(dbs[0]!);
+    const { code } = await createInvite(a);
+    const org = await a.create('org_organisation', { name: 'Found by mDNS' });
+    await a.close();
+    const out = cli(1, 'discover', 'pair', uuids[0]!.slice(0, 8), '--code', code);
     assert.match(out, /^paired: site-a/);
     assert.match(cli(1, 'discover', 'pair', uuids[0]!), /already paired/);
     const rows = JSON.parse(cli(1, 'discover', '--wait', '0', '--json')) as { uuid: string; pairedOn: string | null }[];
     assert.ok(rows.find((r) => r.uuid === uuids[0])?.pairedOn);
-    assert.throws(() => cli(1, 'discover', 'pair', 'ffffffff'), /no discovered instance "ffffffff"/);
+    // Both sides now know each other (the code proved site-a's operator agreed).
+    const sa = await openStore(dbs[0]!);
+    const sb = await openStore(dbs[1]!);
+    try {
+      assert.equal((await new Peers(sa).find(uuids[1]!))?.name, 'site-b');
+      const peerA = await new Peers(sb).get(uuids[0]!);
+      if (net) assert.equal(peerA.url, `http://${net.addresses[0]}:8080`);
+    } finally {
+      await sa.close();
+      await sb.close();
+    }
+    // The daemon of site-b's service syncs the new peer like any other: pull...
+    await eventually('the record made at site-a to reach site-b', async () => {
+      const b = await openStore(dbs[1]!);
+      try {
+        return (await b.get('org_organisation', org.uuid))?.data.name;
+      } finally {
+        await b.close();
+      }
+    }, 30_000);
+    // ...and push: a change made at site-b travels to site-a over the veth.
+    const b = await openStore(dbs[1]!);
+    const fromB = await b.create('org_organisation', { name: 'Made at site-b' });
+    await b.close();
+    await eventually('the record made at site-b to reach site-a', async () => {
+      const s = await openStore(dbs[0]!);
+      try {
+        return (await s.get('org_organisation', fromB.uuid))?.data.name;
+      } finally {
+        await s.close();
+      }
+    }, 30_000);
   });
 });
