@@ -8,7 +8,8 @@ import type { Store } from '../../src/store/index.js';
 import { exportBundle, bundleFileName } from '../../src/transports/bundle/export.js';
 import { importBundle } from '../../src/transports/bundle/import.js';
 import { bundleToEml, findBundles } from '../../src/transports/bundle/mail.js';
-import { offerFileRoute } from '../../src/transports/bundle/outbox.js';
+import { fileRouteAfterFailure, offerFileRoute } from '../../src/transports/bundle/outbox.js';
+import { syncOverHttp } from '../../src/transports/http/index.js';
 import { sendMail } from '../../src/transports/bundle/smtp.js';
 import { scanFolder } from '../../src/transports/bundle/watch.js';
 import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
@@ -114,6 +115,27 @@ for (const kind of DB_KINDS) {
       assert.equal(again.path, offer.path, 'nothing new: the waiting bundle is pointed at');
       assert.match(again.message, /waiting in/);
       assert.equal((await importBundle(b, readFileSync(offer.path!))).applied, 4);
+    });
+
+    it('a real online sync that cannot reach the peer leads to the file route; a refusal by the peer does not', async () => {
+      const [a, b] = await sites(kind);
+      await enterSomeData(a, 'A', 1);
+      // Nothing listens on this port of 127.0.0.1: the connection is refused.
+      const closed = await new Promise<number>((resolve) => {
+        const srv = createServer().listen(0, '127.0.0.1', () => {
+          const port = (srv.address() as { port: number }).port;
+          srv.close(() => resolve(port));
+        });
+      });
+      await new Peers(a).configure(b.instance.uuid, { url: `http://127.0.0.1:${closed}` });
+      const report = await syncOverHttp(a, b.instance.uuid);
+      assert.equal(report.result, 'error');
+      const outbox = tmp();
+      const offer = await fileRouteAfterFailure(a, report, outbox);
+      assert.ok(offer?.path && existsSync(offer.path), 'the bundle is in the outbox');
+      assert.match(offer.message, /Online sync with site-b failed/);
+      assert.equal((await importBundle(b, readFileSync(offer.path))).applied, 2);
+      assert.equal(await fileRouteAfterFailure(a, { ...report, result: 'fatal' }, outbox), undefined);
     });
   });
 }

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
-import type { Peer } from '../../sync/peers.js';
+import { Peers, type Peer } from '../../sync/peers.js';
+import type { SyncReport } from '../../sync/session.js';
 import { bundleFileName, exportBundle, type WrittenBundle } from './export.js';
 import { BUNDLE_EXTENSION, MAGIC, type BundleHeader } from './format.js';
 
@@ -108,4 +109,16 @@ export async function offerFileRoute(store: Store, peer: Peer | string, reason?:
     if (e instanceof TidemarkError) return { path: null, records: 0, message: `Online sync with ${name} failed${why}, and no bundle could be written: ${e.describe()}` };
     throw e;
   }
+}
+
+/**
+ * For the sync CLI and daemon, after a sync round: when it failed for a reason a file can get
+ * around (the peer unreachable, the link dropped), offers the file route; when it failed
+ * because the peer refused us (credentials, schema), a file would be refused too: nothing.
+ */
+export async function fileRouteAfterFailure(store: Store, report: SyncReport, dir: string = outboxDir()): Promise<{ path: string | null; message: string } | undefined> {
+  if (report.result !== 'error') return undefined;
+  const peer = await new Peers(store).find(report.peer);
+  if (!peer) return undefined;
+  return offerFileRoute(store, peer, report.message, dir);
 }
