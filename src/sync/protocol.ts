@@ -171,7 +171,7 @@ export function readPage(registry: Registry, page: unknown): { page: Page; versi
     });
   });
   if (problems.length) {
-    throw new TidemarkError('invalid', `page of ${resource} refused: ${problems.length} bad record(s), nothing applied`, { resource }, problems);
+    throw new TidemarkError('invalid', `page refused, nothing applied: ${problems[0]!.describe()}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, { resource }, problems);
   }
   return { page: page as unknown as Page, versions };
 }

@@ -1,0 +1,122 @@
+import type { Command, CommandContext } from '../command.js';
+import { list, str } from '../command.js';
+import { TidemarkError } from '../../errors.js';
+import { createInvite, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
+import { addHttpPeer } from '../../transports/http/index.js';
+import type { FieldValue } from '../../registry/values.js';
+
+const USAGE = [
+  'tidemark peer invite [--ttl SECONDS]                 one-time pairing code for another site',
+  '       tidemark peer add URL --code CODE [--name N] [--cluster C,..] [--my-url URL]',
+  '       tidemark peer list',
+  '       tidemark peer remove PEER',
+  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL]',
+  '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S]',
+].join('\n');
+
+function configFrom(ctx: CommandContext): SyncConfig {
+  const c: SyncConfig = {};
+  const v = ctx.values;
+  if (str(v, 'policy')) c.policy = str(v, 'policy')!.toUpperCase() as PolicyName;
+  if (str(v, 'direction')) c.direction = str(v, 'direction') as Direction;
+  if (list(v, 'resources')) c.resources = list(v, 'resources');
+  if (str(v, 'interval')) c.interval = Number(str(v, 'interval'));
+  const filters = list(v, 'filter');
+  if (filters) {
+    c.filters = {};
+    for (const f of filters) {
+      const m = /^([a-z_0-9]+)\.([a-z_0-9]+)=(.*)$/.exec(f);
+      if (!m) throw new TidemarkError('invalid', `--filter ${f}: expected RESOURCE.FIELD=VALUE`);
+      (c.filters[m[1]!] ??= {})[m[2]!] = m[3]! as FieldValue;
+    }
+  }
+  for (const p of list(v, 'policies') ?? []) {
+    const [r, pol] = p.split('=');
+    (c.policies ??= {})[r!] = pol!.toUpperCase() as PolicyName;
+  }
+  return c;
+}
+
+export const peerCommand: Command = {
+  name: 'peer',
+  summary: 'Pair with other instances, list, configure and remove peers and clusters',
+  usage: USAGE,
+  allowPositionals: true,
+  options: {
+    code: { type: 'string' },
+    name: { type: 'string' },
+    cluster: { type: 'string' },
+    'my-url': { type: 'string' },
+    url: { type: 'string' },
+    ttl: { type: 'string' },
+    policy: { type: 'string' },
+    policies: { type: 'string' },
+    direction: { type: 'string' },
+    resources: { type: 'string' },
+    filter: { type: 'string' },
+    interval: { type: 'string' },
+  },
+  async run(ctx) {
+    const [sub, arg] = ctx.positionals;
+    const store = await ctx.openStore();
+    const peers = new Peers(store);
+    const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
+    try {
+      switch (sub) {
+        case 'invite': {
+          const inv = await createInvite(store, Number(str(ctx.values, 'ttl') ?? 3600));
+          out(inv.code);
+          ctx.stderr.write(`pairing code for "${store.instance.name}", valid until ${inv.expires_at}, usable once:\n  tidemark peer add <this instance's URL> --code ${inv.code}\n`);
+          return 0;
+        }
+        case 'add': {
+          if (!arg) throw new TidemarkError('invalid', 'peer add needs the URL of the other instance');
+          const code = str(ctx.values, 'code');
+          if (!code) throw new TidemarkError('invalid', 'peer add needs --code (run "tidemark peer invite" on the other instance)');
+          const p = await addHttpPeer(store, arg, { code, name: str(ctx.values, 'name'), clusters: list(ctx.values, 'cluster'), myUrl: str(ctx.values, 'my-url') ?? null });
+          out(`paired with "${p.name}" (${p.uuid}) at ${p.url}`);
+          return 0;
+        }
+        case 'list':
+        case undefined: {
+          const all = await peers.list();
+          if (!all.length) out('no peers (pair with "tidemark peer add URL --code CODE")');
+          for (const p of all) {
+            const e = await peers.effective(p);
+            out(
+              `${p.name}\t${p.uuid}\t${p.url ?? '(calls us)'}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
+            );
+          }
+          return 0;
+        }
+        case 'remove': {
+          if (!arg) throw new TidemarkError('invalid', 'peer remove needs a peer name or uuid');
+          const p = await peers.remove(arg);
+          out(`removed peer "${p.name}" (${p.uuid})`);
+          return 0;
+        }
+        case 'set': {
+          if (!arg) throw new TidemarkError('invalid', 'peer set needs a peer name or uuid');
+          const p = await peers.configure(arg, { ...configFrom(ctx), clusters: list(ctx.values, 'cluster'), url: str(ctx.values, 'url'), name: str(ctx.values, 'name') });
+          out(`${p.name}: ${JSON.stringify({ clusters: p.clusters, url: p.url, ...p.config })}`);
+          return 0;
+        }
+        case 'cluster': {
+          if (!arg) {
+            for (const c of await peers.clusters()) out(`${c.name}\t${JSON.stringify(c.config)}`);
+            return 0;
+          }
+          const existing = (await peers.clusters()).find((c) => c.name === arg)?.config ?? {};
+          await peers.setCluster(arg, { ...existing, ...configFrom(ctx) });
+          out(`cluster ${arg}: ${JSON.stringify({ ...existing, ...configFrom(ctx) })}`);
+          return 0;
+        }
+        default:
+          ctx.stderr.write(`tidemark peer: unknown subcommand "${sub}"\nUsage: ${USAGE}\n`);
+          return 2;
+      }
+    } finally {
+      await store.close();
+    }
+  },
+};

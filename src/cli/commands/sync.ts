@@ -1,0 +1,45 @@
+import type { Command } from '../command.js';
+import { str } from '../command.js';
+import { TidemarkError } from '../../errors.js';
+import { describeReport, Peers } from '../../sync/index.js';
+import { startHttpDaemon, syncOverHttp } from '../../transports/http/index.js';
+import { onServiceStart } from '../../server/listen.js';
+
+// `tidemark serve` runs the sync daemon beside the HTTP service.
+onServiceStart(async ({ store }) => {
+  const d = startHttpDaemon(store);
+  return d ? () => d.stop() : undefined;
+});
+
+export const syncCommand: Command = {
+  name: 'sync',
+  summary: 'Sync now with one peer or all peers (pull then push); non-zero exit on failure',
+  usage: 'tidemark sync [PEER | --all] [--limit N]',
+  allowPositionals: true,
+  options: { all: { type: 'boolean' }, limit: { type: 'string' } },
+  async run(ctx) {
+    const store = await ctx.openStore();
+    try {
+      const peers = new Peers(store);
+      const target = ctx.positionals[0];
+      let list = target ? [await peers.get(target)] : await peers.list();
+      if (!target && !ctx.values.all && list.length > 1) throw new TidemarkError('invalid', 'several peers: name one or pass --all');
+      list = list.filter((p) => p.url || p.name === target || p.uuid === target);
+      if (!list.length) throw new TidemarkError('not_found', 'no peer to sync with (pair with "tidemark peer add URL --code CODE")');
+      let failed = 0;
+      const limit = str(ctx.values, 'limit') ? Number(str(ctx.values, 'limit')) : undefined;
+      for (const p of list) {
+        const rep = await syncOverHttp(store, p, {
+          limit,
+          onPage: (r, dir) => ctx.progress(`${p.name}: ${dir} ${r.resource} ${dir === 'pull' ? r.received : r.sent}`),
+        });
+        ctx.progress('');
+        for (const line of describeReport(rep)) ctx.stdout.write(`${line}\n`);
+        if (rep.result === 'error' || rep.result === 'fatal') failed++;
+      }
+      return failed ? 1 : 0;
+    } finally {
+      await store.close();
+    }
+  },
+};
