@@ -165,6 +165,27 @@ for (const kind of DB_KINDS) {
       assert.notEqual(await heldCursor(b.knex, a.instance.uuid, 'med_hospital'), null);
     });
 
+    it('one bundle for a cluster serves each of its peers, and waits for the slowest acknowledgement', async () => {
+      const [a, b] = await sites(kind);
+      const c = await openStore(await freshDatabase(kind), { instanceName: 'site-c' });
+      opened.push(c);
+      await pair(a, c);
+      for (const p of [b, c]) await new Peers(a).configure(p.instance.uuid, { clusters: ['north'] });
+      await enterSomeData(a, 'A', 2);
+      const bundle = await exportBundle(a, { cluster: 'north' });
+      assert.deepEqual([...bundle.header.receivers].sort(), [b.instance.uuid, c.instance.uuid].sort());
+      assert.equal(bundle.header.cluster, 'north');
+      const atB = await importBundle(b, bundle.bytes);
+      const atC = await importBundle(c, bundle.bytes);
+      assert.deepEqual([atB.applied, atC.applied], [4, 4]);
+      await importBundle(a, atB.ack!.bytes);
+      assert.equal((await exportBundle(a, { cluster: 'north' })).header.body.records, 4, 'site-c has not acknowledged yet');
+      assert.equal((await exportBundle(a, { peer: b.instance.uuid })).header.body.records, 0);
+      await importBundle(a, atC.ack!.bytes);
+      assert.equal((await exportBundle(a, { cluster: 'north' })).header.body.records, 0);
+      assert.deepEqual([...(await snapshot(b))].sort(), [...(await snapshot(c))].sort());
+    });
+
     describe('bad bundles are refused with a clear error and change nothing', () => {
       let a: Store;
       let b: Store;

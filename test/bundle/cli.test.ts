@@ -90,6 +90,30 @@ for (const kind of DB_KINDS) {
       await converged(a, b);
     });
 
+    it('watch --once on a carried stick, with signed bundles', async () => {
+      const { a, b, dir } = await setup(kind);
+      const key = await tidemark(['bundle', 'key', '--generate', '--db', a]);
+      ok(key, 'key');
+      assert.match(key.stdout, /^-----BEGIN PUBLIC KEY-----/);
+      writeFileSync(join(dir, 'a.pem'), key.stdout);
+      const trust = await tidemark(['bundle', 'trust', 'site-a', join(dir, 'a.pem'), '--db', b]);
+      ok(trust, 'trust');
+      const stick = join(dir, 'stick');
+      mkdirSync(stick);
+      const w1 = await tidemark(['bundle', 'watch', stick, '--once', '--db', a]);
+      ok(w1, 'watch at A');
+      assert.match(w1.stdout, /6 change\(s\) for site-b/);
+      const waiting = readdirSync(join(stick, 'outbox'));
+      const show = await tidemark(['bundle', 'show', join(stick, 'outbox', waiting[0]!)]);
+      assert.match(show.stdout, /"signed_by": "[0-9a-f]{32}"/);
+      const w2 = await tidemark(['bundle', 'watch', stick, '--once', '--db', b]);
+      ok(w2, 'watch at B');
+      assert.match(w2.stdout, /changes bundle from site-a, 6 record\(s\), 6 applied/);
+      ok(await tidemark(['bundle', 'watch', stick, '--once', '--db', a]), 'watch at A again');
+      ok(await tidemark(['bundle', 'watch', stick, '--once', '--db', b]), 'watch at B again');
+      await converged(a, b);
+    });
+
     it('a corrupted bundle is refused: exit code 1, one clear line, nothing changed', async () => {
       const { a, b, dir } = await setup(kind);
       const file = (await tidemark(['bundle', 'export', '--peer', 'site-b', '-o', dir, '--db', a])).stdout.trim();
