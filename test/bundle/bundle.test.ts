@@ -10,20 +10,13 @@ import { exportBundle } from '../../src/transports/bundle/export.js';
 import { importBundle } from '../../src/transports/bundle/import.js';
 import { MAGIC, readBundle } from '../../src/transports/bundle/format.js';
 import { generateSigningKey, trustKey } from '../../src/transports/bundle/keys.js';
-import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { DB_KINDS, freshDatabase, type DbKind } from '../support/databases.js';
 import { openStore } from '../../src/store/index.js';
-import { enterSomeData, fingerprint, pair, snapshot, twoSites } from './support.js';
+import { enterSomeData, fingerprint, pair, snapshot, OpenedStores } from './support.js';
 
-const opened: Store[] = [];
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await dropTestDatabases();
-});
-const sites = async (kind: (typeof DB_KINDS)[number]): Promise<[Store, Store]> => {
-  const pairOf = await twoSites(kind);
-  opened.push(...pairOf);
-  return pairOf;
-};
+const opened = new OpenedStores();
+after(() => opened.closeAll());
+const sites = (kind: DbKind): Promise<[Store, Store]> => opened.sites(kind);
 
 /** Carries a bundle from one site to the other and its acknowledgement back, as a person would. */
 async function carry(from: Store, to: Store): Promise<{ records: number; applied: number }> {
@@ -168,7 +161,7 @@ for (const kind of DB_KINDS) {
     it('one bundle for a cluster serves each of its peers, and waits for the slowest acknowledgement', async () => {
       const [a, b] = await sites(kind);
       const c = await openStore(await freshDatabase(kind), { instanceName: 'site-c' });
-      opened.push(c);
+      opened.keep(c);
       await pair(a, c);
       for (const p of [b, c]) await new Peers(a).configure(p.instance.uuid, { clusters: ['north'] });
       await enterSomeData(a, 'A', 2);

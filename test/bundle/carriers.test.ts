@@ -12,20 +12,13 @@ import { fileRouteAfterFailure, offerFileRoute } from '../../src/transports/bund
 import { syncOverHttp } from '../../src/transports/http/index.js';
 import { sendMail } from '../../src/transports/bundle/smtp.js';
 import { scanFolder } from '../../src/transports/bundle/watch.js';
-import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
+import { DB_KINDS, type DbKind } from '../support/databases.js';
 import { Peers } from '../../src/sync/peers.js';
-import { enterSomeData, snapshot, twoSites } from './support.js';
+import { enterSomeData, snapshot, OpenedStores } from './support.js';
 
-const opened: Store[] = [];
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await dropTestDatabases();
-});
-const sites = async (kind: (typeof DB_KINDS)[number]): Promise<[Store, Store]> => {
-  const p = await twoSites(kind);
-  opened.push(...p);
-  return p;
-};
+const opened = new OpenedStores();
+after(() => opened.closeAll());
+const sites = (kind: DbKind): Promise<[Store, Store]> => opened.sites(kind);
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'tidemark-carry-'));
 
 for (const kind of DB_KINDS) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openStore, type Store } from '../../src/store/index.js';
 import { Peers, syncableResources } from '../../src/sync/peers.js';
-import { freshDatabase, type DbKind } from '../support/databases.js';
+import { dropTestDatabases, freshDatabase, type DbKind } from '../support/databases.js';
 
 /** Two instances that know each other (as pairing leaves them) but share no network. */
 export async function twoSites(kind: DbKind, names: [string, string] = ['site-a', 'site-b']): Promise<[Store, Store]> {
@@ -46,4 +46,24 @@ export async function enterSomeData(store: Store, tag: string, n = 3): Promise<s
     made.push(org.uuid, hosp.uuid);
   }
   return made;
+}
+
+/** Stores a test file opened; `closeAll` (in `after`) closes them and drops the databases. */
+export class OpenedStores {
+  private readonly stores: Store[] = [];
+
+  keep<T extends Store | Store[]>(s: T): T {
+    this.stores.push(...(Array.isArray(s) ? s : [s]));
+    return s;
+  }
+
+  /** Two paired sites, closed at the end. */
+  async sites(kind: DbKind): Promise<[Store, Store]> {
+    return this.keep(await twoSites(kind));
+  }
+
+  async closeAll(): Promise<void> {
+    for (const s of this.stores.splice(0)) await s.close().catch(() => undefined);
+    await dropTestDatabases();
+  }
 }

@@ -48,6 +48,15 @@ describe('discovery between two network namespaces', () => {
   let prefix: (i: 0 | 1) => string[] = () => [];
   let env: NodeJS.ProcessEnv = quiet;
 
+  /** An organisation's name as site i holds it (the service keeps running meanwhile). */
+  const nameAt = async (i: 0 | 1, uuid: string): Promise<string | undefined> => {
+    const s = await openStore(dbs[i]!);
+    try {
+      return (await s.get('org_organisation', uuid))?.data.name as string | undefined;
+    } finally {
+      await s.close();
+    }
+  };
   const cli = (i: 0 | 1, ...args: string[]): string => run([...prefix(i), process.execPath, BIN, ...args, '--db', dbs[i]!], env);
 
   before(async () => {
@@ -129,25 +138,11 @@ describe('discovery between two network namespaces', () => {
       await sb.close();
     }
     // The daemon of site-b's service syncs the new peer like any other: pull...
-    await eventually('the record made at site-a to reach site-b', async () => {
-      const b = await openStore(dbs[1]!);
-      try {
-        return (await b.get('org_organisation', org.uuid))?.data.name;
-      } finally {
-        await b.close();
-      }
-    }, 30_000);
+    await eventually('the record made at site-a to reach site-b', () => nameAt(1, org.uuid), 30_000);
     // ...and push: a change made at site-b travels to site-a over the veth.
     const b = await openStore(dbs[1]!);
     const fromB = await b.create('org_organisation', { name: 'Made at site-b' });
     await b.close();
-    await eventually('the record made at site-b to reach site-a', async () => {
-      const s = await openStore(dbs[0]!);
-      try {
-        return (await s.get('org_organisation', fromB.uuid))?.data.name;
-      } finally {
-        await s.close();
-      }
-    }, 30_000);
+    await eventually('the record made at site-b to reach site-a', () => nameAt(0, fromB.uuid), 30_000);
   });
 });
