@@ -49,6 +49,8 @@ export function makeNetPair(): NetPair | null {
     remove();
     return null;
   }
+  // Also when the test process ends without running its `after` hooks.
+  process.once('exit', remove);
   return { names, addresses, exec: (i) => ['ip', 'netns', 'exec', names[i]], remove };
 }
 
