@@ -119,6 +119,12 @@ export async function heldCursor(knex: Knex, peer: string, resource: string): Pr
   return row?.cursor ?? null;
 }
 
+/** Records a range of my feed that holds `peer`'s versions unchanged, extending the last one. */
+export async function addEcho(knex: Knex, peer: string, range: { resource: string; from: number; to: number }): Promise<void> {
+  const n = await knex('tm_echo').where({ peer, resource: range.resource, to_seq: range.from - 1 }).update({ to_seq: range.to });
+  if (!Number(n)) await knex('tm_echo').insert({ peer, resource: range.resource, from_seq: range.from, to_seq: range.to });
+}
+
 /** Moves my position in `peer`'s feed from `held` to `cursor` (only if it still is `held`). */
 export async function storeCursor(knex: Knex, peer: string, resource: string, held: string | null, cursor: string): Promise<void> {
   if (held === null) {
@@ -148,7 +154,7 @@ export async function applyPage(store: Store, peer: string, raw: unknown, opts: 
     }
     const r = await applyRemoteVersions(w, peer, versions, opts);
     await storeCursor(w.trx, peer, page.resource, held, page.cursor);
-    for (const range of r.takenRanges) await w.trx('tm_echo').insert({ peer, resource: range.resource, from_seq: range.from, to_seq: range.to });
+    for (const range of r.takenRanges) await addEcho(w.trx, peer, range);
     return { cursor: page.cursor, received: r.received, applied: r.taken + r.resolved, conflicts: r.conflicts, duplicate: false };
   });
 }

@@ -4,6 +4,7 @@ import { TidemarkError } from '../../errors.js';
 import { describeReport, Peers } from '../../sync/index.js';
 import { startHttpDaemon, syncOverHttp } from '../../transports/http/index.js';
 import { onServiceStart } from '../../server/listen.js';
+import { fileRouteAfterFailure } from '../../transports/bundle/outbox.js';
 
 // `tidemark serve` runs the sync daemon beside the HTTP service.
 onServiceStart(async ({ store }) => {
@@ -36,6 +37,9 @@ export const syncCommand: Command = {
         ctx.progress('');
         for (const line of describeReport(rep)) ctx.stdout.write(`${line}\n`);
         if (rep.result === 'error' || rep.result === 'fatal') failed++;
+        // Unreachable peer or dropped link: offer the file route (a bundle to carry over).
+        const offer = rep.result === 'error' ? await fileRouteAfterFailure(store, rep).catch(() => undefined) : undefined;
+        if (offer) ctx.stderr.write(`${offer.message}\n`);
       }
       return failed ? 1 : 0;
     } finally {
