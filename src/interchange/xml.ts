@@ -108,10 +108,12 @@ export function detachXml(el: Element): string {
   const end = text.search(/\/?>/);
   const startTag = text.slice(0, end);
   const decls: string[] = [];
+  // Only the prefixes the subtree uses (in element or attribute names, or QName values such as xsi:type).
+  const used = new Set([...text.matchAll(/[<\s"'/]([A-Za-z_][\w.-]*):[A-Za-z_]/g)].map((m) => m[1]));
   for (const ns of el.namespaces()) {
     const prefix = ns.prefix();
     const attr = prefix ? `xmlns:${prefix}` : 'xmlns';
-    if (prefix === 'xml' || new RegExp(`\\s${attr}\\s*=`).test(startTag)) continue;
+    if (prefix === 'xml' || (prefix && !used.has(prefix)) || new RegExp(`\\s${attr}\\s*=`).test(startTag)) continue;
     decls.push(` ${attr}="${ns.href().replace(/&/g, '&amp;').replace(/"/g, '&quot;')}"`);
   }
   return startTag + decls.join('') + text.slice(end);

@@ -69,19 +69,19 @@ describe('CAP export', () => {
   it('writes one valid alert document per live alert, date-times with a numeric zone', () => {
     assert.equal(docs.length, 4);
     const first = docs[0]!.doc;
-    assert.equal(first.get('/cap:alert/cap:sent', NS)!.text(), '2026-11-23T06:00:00+00:00');
+    assert.equal(first.get<Element>('/cap:alert/cap:sent', NS)!.text(), '2026-11-23T06:00:00+00:00');
     assert.equal(first.find('/cap:alert/cap:info', NS).length, 2);
     assert.deepEqual((first.find('//cap:info[1]/cap:category', NS) as Element[]).map((e) => e.text()), ['Met', 'Safety']);
-    assert.equal(first.get('//cap:info[1]/cap:area/cap:polygon', NS)!.text(), '-1.20,39.90 -1.20,40.30 -2.30,40.30 -2.30,39.90 -1.20,39.90');
-    assert.equal(first.get('//cap:info[2]/cap:area/cap:areaDesc', NS)!.text(), 'Bonde la Tana', 'areas go with their own info block');
-    assert.equal(first.get('//cap:info[1]/cap:resource/cap:size', NS)!.text(), '284113');
+    assert.equal(first.get<Element>('//cap:info[1]/cap:area/cap:polygon', NS)!.text(), '-1.20,39.90 -1.20,40.30 -2.30,40.30 -2.30,39.90 -1.20,39.90');
+    assert.equal(first.get<Element>('//cap:info[2]/cap:area/cap:areaDesc', NS)!.text(), 'Bonde la Tana', 'areas go with their own info block');
+    assert.equal(first.get<Element>('//cap:info[1]/cap:resource/cap:size', NS)!.text(), '284113');
     assert.equal(docs[0]!.mediaType, 'application/cap+xml');
   });
 
   it('writes one alert when asked for one', () => {
     const one = exportDocuments('cap', fixture('alerts.s3xml'), { ...opts, params: { uuid: 'urn:uuid:33333333-ab53-5ab2-b06e-741c17793bfb' } });
     assert.equal(one.length, 1);
-    assert.equal(one[0]!.doc.get('/cap:alert/cap:identifier', NS)!.text(), 'KRCS-2026-77');
+    assert.equal(one[0]!.doc.get<Element>('/cap:alert/cap:identifier', NS)!.text(), 'KRCS-2026-77');
   });
 
   it('writes an Atom feed of the current alerts only (not expired, not cancelled, no Cancel messages)', () => {
@@ -96,10 +96,10 @@ describe('EDXL-DE export', () => {
     const [de] = exportDocuments('edxl-de', fixture('alerts.s3xml'), { ...opts, envelope: { senderID: 'eoc@tidemark.example.org', keywords: [{ list: 'urn:x:kw', value: 'flood' }] } });
     const doc = de!.doc;
     assert.equal(doc.find('//de2:contentObject/de2:contentXML/de2:embeddedXMLContent/cap:alert', NS).length, 4);
-    assert.equal(doc.get('/de2:edxlDistribution/de2:senderID', NS)!.text(), 'eoc@tidemark.example.org');
-    assert.match(doc.get('/de2:edxlDistribution/de2:dateTimeSent', NS)!.text(), /\+00:00$/);
-    assert.equal(doc.get('//de2:descriptor/de2:combinedConfidentiality', NS)!.text(), 'Unclassified');
-    assert.equal(doc.get('//de2:keyword/ct:Value', NS)!.text(), 'flood');
+    assert.equal(doc.get<Element>('/de2:edxlDistribution/de2:senderID', NS)!.text(), 'eoc@tidemark.example.org');
+    assert.match(doc.get<Element>('/de2:edxlDistribution/de2:dateTimeSent', NS)!.text(), /\+00:00$/);
+    assert.equal(doc.get<Element>('//de2:descriptor/de2:combinedConfidentiality', NS)!.text(), 'Unclassified');
+    assert.equal(doc.get<Element>('//de2:keyword/ct:Value', NS)!.text(), 'flood');
     assert.ok(doc.find('//de2:targetArea', NS).length >= 2, 'target area from the alerts');
   });
 
