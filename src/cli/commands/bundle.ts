@@ -112,10 +112,15 @@ export const bundleCommand: Command = {
             for (const f of found) {
               try {
                 const r = await importBundle(store, f.bytes);
-                ctx.stdout.write(
-                  `${f.source}: ${r.header.kind} bundle from ${r.sender.name}: ${r.received} record(s), ${r.applied} applied, ${r.conflicts} conflict(s)${r.acknowledged.length ? `; ${r.sender.name} acknowledged ${r.acknowledged.length} resource(s)` : ''}\n`,
-                );
-                for (const w of r.warnings) ctx.stderr.write(`  ${w}\n`);
+                const what = r.repeat
+                  ? 'imported before, nothing applied again'
+                  : r.header.kind === 'ack'
+                    ? r.acknowledged.length
+                      ? `${r.sender.name} confirms it holds this instance's changes (${r.acknowledged.length} resource(s) moved forward)`
+                      : 'nothing new confirmed'
+                    : `${r.received} record(s), ${r.applied} applied, ${r.conflicts} conflict(s)${r.acknowledged.length ? `; ${r.sender.name} acknowledged ${r.acknowledged.length} resource(s)` : ''}`;
+                ctx.stdout.write(`${f.source}: ${r.header.kind} bundle from ${r.sender.name}: ${what}\n`);
+                for (const w of r.warnings.filter((x) => !r.repeat || !x.includes('imported already'))) ctx.stderr.write(`  ${w}\n`);
                 if (r.ack) {
                   const dir = str(ctx.values, 'ack-dir') ?? (existsSync(input) && statSync(input).isDirectory() ? input : dirname(input));
                   const path = await deliver(ctx, store, r.ack, undefined, resolve(dir));

@@ -141,9 +141,9 @@ export async function ackBundle(store: Store, to: Peer, acknowledges: string[]):
 }
 
 /** A file name that says what the bundle is: sender, receiver, time, kind. */
-export function bundleFileName(b: WrittenBundle, cluster?: string | null): string {
+export function bundleFileName(b: WrittenBundle): string {
   const safe = (s: string): string => s.replace(/[^\w.-]+/g, '_').slice(0, 40);
-  const to = cluster ?? b.header.cluster ?? (b.receivers.length === 1 ? b.receivers[0]!.name : 'several');
+  const to = b.header.cluster ?? (b.receivers.length === 1 ? b.receivers[0]!.name : 'several');
   const stamp = b.header.created_on.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${safe(b.header.sender.name)}-to-${safe(to)}-${stamp}-${b.header.id.slice(0, 8)}${b.header.kind === 'ack' ? '.ack' : ''}.tmb`;
 }
