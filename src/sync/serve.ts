@@ -50,11 +50,11 @@ export async function answerHello(store: Store, peer: Peer, raw: unknown): Promi
   for (const r of resources) {
     const s = answer.resources[r]!;
     const have = hello.resources[r]!.have;
-    let after = 0;
+    let after: number;
     try {
       after = have === null ? 0 : decodeCursor(have, store.instance.uuid);
     } catch {
-      after = 0;
+      after = 0; // a cursor from another incarnation of this database: everything is pending
     }
     s.pending = await hasChangesFor(store, peer.uuid, r, after, decodeCursor(s.head, store.instance.uuid));
   }

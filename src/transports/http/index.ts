@@ -32,10 +32,12 @@ export function startHttpDaemon(store: Store): { stop(): Promise<void> } | undef
   if (process.env.TIDEMARK_DAEMON === '0') return undefined;
   const tickMs = Number(process.env.TIDEMARK_DAEMON_TICK_MS) || undefined;
   const debounceMs = Number(process.env.TIDEMARK_DAEMON_DEBOUNCE_MS) || undefined;
+  const minBackoffMs = Number(process.env.TIDEMARK_DAEMON_BACKOFF_MS) || undefined;
   return startDaemon(store, {
     carrierFor: (p) => httpCarrierFor(store, p),
     tickMs,
     debounceMs,
+    minBackoffMs,
     onSync: (r) => {
       if (r.received || r.sent || r.result !== 'success') logger.info({ peer: r.name, result: r.result, received: r.received, sent: r.sent, conflicts: r.conflicts, ms: Math.round(r.durationMs) }, 'synced');
     },
