@@ -533,18 +533,32 @@ export class Importer {
       }
     }
     // Work out every record's outcome before writing any, so a unit is written whole or not at all.
-    const plans: Plan[] = [];
+    const planned = new Map<Unit, Plan[]>();
     for (const u of units) {
       if (bad.has(u)) continue;
-      const unitPlans: Plan[] = [];
       try {
-        for (const rec of u.recs) unitPlans.push(this.plan(rec, existing.get(rec.def.name)!.get(rec.uuid)));
+        planned.set(u, u.recs.map((rec) => this.plan(rec, existing.get(rec.def.name)!.get(rec.uuid))));
       } catch (e) {
         this.problem(e);
-        continue;
+        bad.add(u);
       }
-      plans.push(...unitPlans);
     }
+    // A unit that refers to a failed unit of this batch fails too (and so on down the chain).
+    const failedKeys = new Set<string>();
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const u of bad) for (const r of u.recs) failedKeys.add(key(r.def.name, r.uuid));
+      for (const [u] of planned) {
+        const k = [...u.needs.keys()].find((x) => failedKeys.has(x) && !this.known.has(x));
+        if (!k) continue;
+        const at = u.needs.get(k)!;
+        this.problem(invalid(`refers to ${k.slice(0, k.indexOf('|'))} ${k.slice(k.indexOf('|') + 1)}, which could not be imported`, at));
+        planned.delete(u);
+        bad.add(u);
+        grew = true;
+      }
+    }
+    const plans = [...planned.values()].flat();
     const creates = new Map<string, { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[]>();
     const versions: RecordVersion[] = [];
     for (const p of plans) {
@@ -610,8 +624,8 @@ export class Importer {
       const order = prior ? compareVersions(item.meta.version, prior.version) : 'newer';
       if (order === 'equal' || order === 'older') return { kind: 'skip' as const, rec };
       const modified_on = item.modified_on ?? prior?.modified_on ?? new Date().toISOString();
-      const data = item.deleted ? (prior?.data ?? this.finalData(rec, undefined, true)) : this.finalData(rec, undefined, true);
-      if (item.deleted && !prior) for (const k of Object.keys(data)) data[k] = null;
+      // A tombstone carries no data: keep what is known (so an undelete has it), else nothing.
+      const data = item.deleted ? (prior?.data ?? Object.fromEntries(def.fields.map((f) => [f.name, null]))) : this.finalData(rec, undefined, true);
       const version: RecordVersion = {
         resource: def.name,
         uuid: rec.uuid,

@@ -1,0 +1,209 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { importRecords } from '../../src/s3xml/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { ADULT_ICU, FLOOD } from './support.js';
+
+after(dropTestDatabases);
+
+const H = 'urn:uuid:6f1c2a1e-0000-4000-8000-000000000001';
+const BED = 'urn:uuid:6f1c2a1e-0000-4000-8000-000000000002';
+const ALERT = 'urn:uuid:6f1c2a1e-0000-4000-8000-000000000003';
+const ORG2 = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000a2';
+
+/**
+ * Written the way Sahana Eden writes S3XML (reference notes §1.8): zone-less timestamps, JSON in
+ * value attributes (quoted option strings, lists), representations in the text, a forward and a
+ * backward tuid reference, an inline reference, components with their alias, attributes Tidemark
+ * does not use (mci, created_by, url).
+ */
+const EDEN = `<?xml version='1.0' encoding='utf-8'?>
+<s3xml success="true" results="3" domain="eden.example.org" url="https://eden.example.org/eden">
+  <resource name="org_office" created_on="2024-03-01T09:12:44" modified_on="2024-03-02T14:05:10" mci="1" created_by="admin@example.org" url="https://eden.example.org/eden/org/office/12">
+    <data field="name">Depot 3</data>
+    <data field="obsolete" value="false">No</data>
+    <reference field="organisation_id" resource="org_organisation" tuid="ORG1"/>
+    <reference field="location_id" resource="gis_location">
+      <resource name="gis_location"><data field="name">Depot 3 site</data>
+        <data field="lat">12.1</data><data field="lon" value="45.2">45.2000</data></resource>
+    </reference>
+  </resource>
+  <resource name="org_organisation" tuid="ORG1" modified_on="2024-01-10T08:00:00" mci="2">
+    <data field="name">Relief Org</data>
+  </resource>
+  <resource name="med_hospital" uuid="${H}" created_on="2024-03-01T00:00:00" modified_on="2024-03-02T14:05:10">
+    <data field="name">Eden General</data>
+    <data field="total_beds" value="120">120</data>
+    <data field="facility_type" value="&quot;Hospital&quot;">Hospital</data>
+    <data field="obsolete">false</data>
+    <reference field="organisation_id" resource="org_organisation" tuid="ORG1">Relief Org</reference>
+    <resource name="med_bed_capacity" alias="bed_capacity" uuid="${BED}" modified_on="2024-03-02T14:05:10">
+      <reference field="bed_type_id" resource="med_bed_type" uuid="${ADULT_ICU}">Adult ICU</reference>
+      <data field="beds_baseline" value="30">30</data>
+      <data field="date" value="2024-03-02T14:00:00">2024-03-02 14:00</data>
+    </resource>
+    <resource name="med_hospital_status" alias="status">
+      <data field="ems_status" value="&quot;Advisory&quot;">Advisory</data>
+    </resource>
+  </resource>
+  <resource name="cap_alert" uuid="${ALERT}" modified_on="2024-03-02T12:00:00">
+    <data field="identifier">EDEN-1</data>
+    <data field="sender">eden@example.org</data>
+    <data field="sent" value="2024-03-02T12:00:00">2024-03-02 12:00:00</data>
+    <data field="status" value="&quot;Actual&quot;">Actual</data>
+    <data field="msg_type" value="&quot;Alert&quot;">Alert</data>
+    <data field="scope" value="&quot;Public&quot;">Public</data>
+    <data field="codes" value="[&quot;x&quot;,&quot;y&quot;]">x, y</data>
+    <resource name="cap_info" alias="info">
+      <data field="category" value="[&quot;Met&quot;]">Met</data>
+      <data field="event">Flood</data>
+      <reference field="event_type_id" resource="event_event_type" uuid="${FLOOD}"/>
+      <data field="urgency" value="&quot;Expected&quot;">Expected</data>
+      <data field="severity" value="&quot;Severe&quot;">Severe</data>
+      <data field="certainty" value="&quot;Likely&quot;">Likely</data>
+      <data field="parameter" value="{&quot;k&quot;: 1}"/>
+    </resource>
+  </resource>
+</s3xml>`;
+
+for (const kind of DB_KINDS) {
+  describe(`an Eden-written S3XML document on ${kind}`, () => {
+    let store: Store;
+    after(async () => {
+      await store?.close();
+    });
+
+    it('imports: zone-less times as UTC, JSON values, tuid and inline references, components', async () => {
+      store = await openStore(await freshDatabase(kind), { instanceName: 'site-a' });
+      const summary = await importRecords(store, EDEN, { format: 's3xml' });
+      assert.deepEqual(summary.errors, []);
+      assert.equal(summary.records, 8);
+      assert.equal(summary.created, 8);
+
+      const [org] = await store.list('org_organisation');
+      assert.equal(org!.data.name, 'Relief Org');
+      assert.match(org!.uuid, /^urn:uuid:[0-9a-f-]{36}$/, 'a tuid is not kept; the record gets a fresh uuid');
+      assert.equal(org!.modified_on, '2024-01-10T08:00:00.000Z');
+      const [office] = await store.list('org_office');
+      assert.equal(office!.data.organisation_id, org!.uuid, 'forward tuid reference resolved');
+      assert.equal(office!.data.obsolete, false);
+      assert.equal(office!.created_on, '2024-03-01T09:12:44.000Z');
+      assert.equal(office!.modified_on, '2024-03-02T14:05:10.000Z');
+      const loc = await store.get('gis_location', office!.data.location_id as string);
+      assert.equal(loc!.data.name, 'Depot 3 site', 'inline reference became a record of its own');
+      assert.equal(loc!.data.lat, 12.1);
+      assert.equal(loc!.data.lon, 45.2);
+
+      const h = await store.get('med_hospital', H);
+      assert.equal(h!.data.total_beds, 120);
+      assert.equal(h!.data.facility_type, 'Hospital', 'JSON-quoted option string');
+      assert.equal(h!.data.obsolete, false);
+      assert.equal(h!.data.organisation_id, org!.uuid, 'backward tuid reference resolved');
+      const bed = await store.get('med_bed_capacity', BED);
+      assert.equal(bed!.data.hospital_id, H, 'nested component joined to its master');
+      assert.equal(bed!.data.bed_type_id, ADULT_ICU);
+      assert.equal(bed!.data.date, '2024-03-02T14:00:00.000Z');
+      const status = await store.list('med_hospital_status');
+      assert.equal(status.length, 1);
+      assert.equal(status[0]!.data.ems_status, 'Advisory');
+
+      const alert = await store.get('cap_alert', ALERT);
+      assert.equal(alert!.data.sent, '2024-03-02T12:00:00.000Z');
+      assert.deepEqual(alert!.data.codes, ['x', 'y']);
+      const [info] = await store.list('cap_info');
+      assert.deepEqual(info!.data.category, ['Met']);
+      assert.deepEqual(info!.data.parameter, { k: 1 });
+      assert.equal(info!.data.alert_id, ALERT);
+    });
+
+    it('updates by uuid, and matches a single component to the master’s existing row', async () => {
+      const again = `<s3xml>
+  <resource name="med_hospital" uuid="${H}" modified_on="2024-03-03T10:00:00">
+    <data field="available_beds" value="7"/>
+    <resource name="med_hospital_status" alias="status"><data field="ems_status" value="&quot;Closed&quot;">Closed</data></resource>
+  </resource>
+</s3xml>`;
+      const summary = await importRecords(store, again, { format: 's3xml' });
+      assert.equal(summary.updated, 2);
+      assert.equal(summary.created, 0);
+      const h = await store.get('med_hospital', H);
+      assert.equal(h!.data.available_beds, 7);
+      assert.equal(h!.data.total_beds, 120, 'fields the document does not name keep their values');
+      assert.equal(h!.modified_on, '2024-03-03T10:00:00.000Z');
+      const status = await store.list('med_hospital_status');
+      assert.equal(status.length, 1, 'still one status row');
+      assert.equal(status[0]!.data.ems_status, 'Closed');
+    });
+
+    it('deletes on deleted="True" and merges on replaced_by, re-pointing references', async () => {
+      const [org] = await store.list('org_organisation');
+      await importRecords(store, `<s3xml><resource name="org_organisation" uuid="${ORG2}"><data field="name">Relief Org (new)</data></resource></s3xml>`, { format: 's3xml' });
+      const summary = await importRecords(
+        store,
+        `<s3xml>
+  <resource name="org_organisation" uuid="${org!.uuid}" deleted="True" modified_on="2024-03-05T08:00:00" replaced_by="${ORG2}"/>
+  <resource name="med_hospital" uuid="${H}" deleted="True" modified_on="2024-03-05T08:01:00"/>
+  <resource name="org_office" uuid="urn:uuid:6f1c2a1e-0000-4000-8000-0000000000ff" deleted="True" modified_on="2024-03-05T08:01:00"/>
+</s3xml>`,
+        { format: 's3xml' },
+      );
+      assert.equal(summary.merged, 1);
+      assert.equal(summary.deleted, 1);
+      assert.equal(summary.skipped, 1, 'a tombstone for a record never seen changes nothing');
+      const gone = await store.get('org_organisation', org!.uuid, { includeDeleted: true });
+      assert.equal(gone!.deleted, true);
+      assert.equal(gone!.replaced_by, ORG2);
+      const [office] = await store.list('org_office');
+      assert.equal(office!.data.organisation_id, ORG2, 'references re-pointed to the surviving record');
+      assert.equal(await store.get('med_hospital', H), undefined);
+      assert.equal((await store.get('med_hospital', H, { includeDeleted: true }))!.modified_on, '2024-03-05T08:01:00.000Z');
+      assert.equal((await store.list('med_bed_capacity')).length, 0, 'components go with their master');
+    });
+
+    it('reads Eden’s domain-prefixed uids: its own domain is stripped, others are kept', async () => {
+      const summary = await importRecords(
+        store,
+        `<s3xml>
+  <resource name="org_organisation" uuid="site-a/ORG-7"><data field="name">Local</data></resource>
+  <resource name="org_organisation" uuid="eden.example.org/ORG-8"><data field="name">Remote</data></resource>
+</s3xml>`,
+        { format: 's3xml' },
+      );
+      assert.equal(summary.created, 2);
+      assert.equal((await store.get('org_organisation', 'ORG-7'))!.data.name, 'Local');
+      assert.equal((await store.get('org_organisation', 'eden.example.org/ORG-8'))!.data.name, 'Remote');
+    });
+
+    it('imports the same records as S3JSON (Eden’s JSON twin)', async () => {
+      const json = JSON.stringify({
+        '@success': 'true',
+        $_org_organisation: [{ '@tuid': 'O', name: 'JSON Org' }],
+        $_med_hospital: [
+          {
+            '@uuid': 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000b1',
+            '@modified_on': '2024-04-01T00:00:00',
+            name: 'JSON Hospital',
+            total_beds: { '@value': 55, $: '55' },
+            obsolete: { '@value': true, $: 'Yes' },
+            $k_organisation_id: { '@resource': 'org_organisation', '@tuid': 'O' },
+            $k_location_id: { '@resource': 'gis_location', $_gis_location: [{ name: 'Inline place', lat: { '@value': 1.5 } }] },
+            $_med_bed_capacity: [{ '@alias': 'bed_capacity', $k_bed_type_id: { '@resource': 'med_bed_type', '@uuid': ADULT_ICU }, beds_baseline: { '@value': 4 } }],
+          },
+        ],
+      });
+      const summary = await importRecords(store, json, { format: 's3json' });
+      assert.deepEqual(summary.errors, []);
+      assert.equal(summary.created, 4);
+      const h = await store.get('med_hospital', 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000b1');
+      assert.equal(h!.data.total_beds, 55);
+      assert.equal(h!.data.obsolete, true);
+      assert.equal(h!.modified_on, '2024-04-01T00:00:00.000Z');
+      const org = await store.get('org_organisation', h!.data.organisation_id as string);
+      assert.equal(org!.data.name, 'JSON Org');
+      assert.equal((await store.get('gis_location', h!.data.location_id as string))!.data.lat, 1.5);
+      const beds = await store.list('med_bed_capacity', { where: { hospital_id: h!.uuid } });
+      assert.equal(beds[0]!.data.beds_baseline, 4);
+    });
+  });
+}
