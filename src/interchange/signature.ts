@@ -205,6 +205,14 @@ export function verifyDocument(xml: string, trust: TrustStore, now = new Date())
   if (!ok) throw refuse('the signature does not verify', sigEl);
   const signed = sig.getSignedReferences();
   if (signed.length !== 1) throw refuse(`expected one signed reference, got ${signed.length}`, sigEl);
-  return { xml: signed[0]!, signer: cert.subject, fingerprint: cert.fingerprint256 };
+  let verified = signed[0]!;
+  if (where === 'other') {
+    // The envelope's `other` element held nothing but the signature: drop the empty wrapper too.
+    const out = parseXml(verified);
+    const last = out.root()!.get<Element>('*[last()]');
+    if (last?.name() === 'other' && last.childNodes().length === 0) last.remove();
+    verified = serialize(out);
+  }
+  return { xml: verified, signer: cert.subject, fingerprint: cert.fingerprint256 };
 }
 

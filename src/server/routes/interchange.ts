@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { TidemarkError } from '../../errors.js';
+import { getFormat } from '../../interchange/formats.js';
+import { importDocument } from '../../interchange/inbound.js';
+import { authenticate, loadPartners, type Partner } from '../../interchange/partners.js';
+import { exportFromStore, parseArea } from '../../interchange/records.js';
+import { officialSchemasDir } from '../../interchange/schemas.js';
+import { isSigned, signDocument, verifyDocument, type SigningKey } from '../../interchange/signature.js';
+
+/**
+ * Standard feeds for agencies and pushes from partners.
+ *
+ *   GET  /feeds/{format}   edxl-have, cap (one alert with ?uuid=, else the Atom feed of current
+ *                          alerts), cap-atom, edxl-de, edxl-de-1.0; filters since, resource, area.
+ *                          Signed when TIDEMARK_SIGN_KEY and TIDEMARK_SIGN_CERT name a key and its
+ *                          certificate (CAP and EDXL-DE 2.0).
+ *   POST /inbound/{format} a partner's document (Authorization: Bearer TOKEN); partners, their
+ *                          formats, resources and certificates come from TIDEMARK_PARTNERS.
+ *
+ * Every document is validated before it is served or mapped (and against the official schemas
+ * when TIDEMARK_SCHEMAS names them).
+ */
+interface FeedQuery {
+  since?: string;
+  resource?: string;
+  area?: string;
+  uuid?: string;
+  limit?: number;
+}
+
+function signingKey(): SigningKey | undefined {
+  const key = process.env.TIDEMARK_SIGN_KEY;
+  const cert = process.env.TIDEMARK_SIGN_CERT;
+  return key && cert ? { privateKey: readFileSync(key, 'utf8'), certificate: readFileSync(cert, 'utf8') } : undefined;
+}
+
+export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
+  const partners: Partner[] = process.env.TIDEMARK_PARTNERS ? loadPartners(process.env.TIDEMARK_PARTNERS) : [];
+  const signer = signingKey();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.get(
+    '/feeds/:format',
+    {
+      schema: {
+        tags: ['interchange'],
+        summary: 'A standard document of current records (EDXL-HAVE, CAP, Atom of CAP, EDXL-DE)',
+        params: { type: 'object', properties: { format: { type: 'string' } }, required: ['format'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            since: { type: 'string', description: 'Only records modified at or after this ISO 8601 instant' },
+            resource: { type: 'string', description: 'Resources to include (comma-separated), e.g. cap_alert for an EDXL-DE of alerts' },
+            area: { type: 'string', description: 'Bounding box minLat,minLon,maxLat,maxLon' },
+            uuid: { type: 'string', description: 'CAP: the one alert to serve' },
+            limit: { type: 'integer', minimum: 1 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query as FeedQuery;
+      let name = (req.params as { format: string }).format;
+      const params: Record<string, string> = {};
+      if (name === 'cap') {
+        if (q.uuid) params.uuid = q.uuid;
+        else name = 'cap-atom';
+      }
+      if (name === 'cap-atom') params['feed-url'] = `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url}`;
+      const format = getFormat(name);
+      if (!format.export) throw new TidemarkError('unsupported', `format ${name} is not served as a feed`);
+      const { documents } = await exportFromStore(app.store, name, format, {
+        ...(q.resource ? { resources: q.resource.split(',').filter(Boolean) } : {}),
+        ...(q.since ? { since: q.since } : {}),
+        ...(q.limit ? { limit: q.limit } : {}),
+        ...(q.area ? { area: parseArea(q.area) } : {}),
+        params,
+      });
+      if (!documents.length) throw new TidemarkError('not_found', 'no records match');
+      let xml = documents[0]!.xml;
+      if (signer && format.signable) xml = signDocument(xml, signer);
+      return reply.type(`${format.mediaType}; charset=utf-8`).send(xml);
+    },
+  );
+
+  app.post(
+    '/inbound/:format',
+    {
+      schema: {
+        tags: ['interchange'],
+        summary: "A partner's standard document (EDXL-HAVE, CAP, EDXL-DE) into the store",
+        params: { type: 'object', properties: { format: { type: 'string' } }, required: ['format'] },
+      },
+    },
+    async (req, reply) => {
+      const partner = authenticate(partners, req.headers.authorization);
+      const name = (req.params as { format: string }).format;
+      if (!partner.formats.includes(name)) throw new TidemarkError('forbidden', `partner ${partner.name} may not push ${name}`);
+      const body = req.body;
+      if (typeof body !== 'string' || !body.trim()) throw new TidemarkError('malformed', 'no document in the request body');
+      let text = body;
+      let signer: string | undefined;
+      if (partner.requireSignature || isSigned(body)) {
+        // What is imported is exactly what the signature covers.
+        const v = verifyDocument(body, partner.trust);
+        text = v.xml;
+        signer = v.signer;
+      }
+      const dir = officialSchemasDir();
+      const summary = await importDocument(app.store, name, text, {
+        allowedResources: partner.resources,
+        maxBytes: app.initialConfig.bodyLimit ?? 64 * 1024 * 1024,
+        ...(dir ? { schemasDir: dir } : {}),
+      });
+      return reply.send({
+        status: 'success',
+        partner: partner.name,
+        ...(signer ? { signer } : {}),
+        format: summary.format,
+        contents: summary.contents,
+        records: summary.records,
+        created: summary.created,
+        updated: summary.updated,
+        deleted: summary.deleted,
+        merged: summary.merged,
+        unchanged: summary.unchanged + summary.skipped,
+      });
+    },
+  );
+}
