@@ -6,6 +6,7 @@ import type { Store } from '../store/index.js';
 import { healthRoutes } from './routes/health.js';
 import { s3xmlRoutes } from './routes/s3xml.js';
 import { syncRoutes } from './routes/sync.js';
+import { interchangeRoutes } from './routes/interchange.js';
 
 export interface ServerOptions {
   store: Store;
@@ -55,6 +56,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(s3xmlRoutes);
   await app.register(syncRoutes);
+  await app.register(interchangeRoutes);
   // Further route plugins are registered here, one line each.
   return app;
 }

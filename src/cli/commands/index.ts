@@ -1,4 +1,7 @@
 import type { Command } from '../command.js';
+// Registers the EDXL/CAP formats with the record-format table before export/import read it.
+import '../../interchange/register.js';
+import { formatsCommand, validateCommand, signCommand, verifyCommand } from './interchange.js';
 import { initCommand } from './init.js';
 import { serveCommand } from './serve.js';
 import { peerCommand } from './peer.js';
@@ -30,4 +33,8 @@ export const COMMANDS: Command[] = [
   exportCommand,
   importCommand,
   radioCommand,
+  formatsCommand,
+  validateCommand,
+  signCommand,
+  verifyCommand,
 ];
