@@ -95,6 +95,10 @@ export async function exportFromStore(
   const summary = await exportRecords(store, { ...opts, resources, format: 's3xml', includeDeleted: false }, sink);
   let s3xml = sink.parts.join('');
   if (opts.area) s3xml = filterArea(s3xml, opts.area);
+  const masters = resources.filter((r) => r !== 'gis_location');
+  if (!masters.some((r) => s3xml.includes(`<resource name="${r}"`))) {
+    throw new TidemarkError('not_found', `no ${masters.join(', ')} records match`);
+  }
   const documents = exportDocuments(formatName, s3xml, {
     ...(opts.schemasDir ?? officialSchemasDir() ? { schemasDir: opts.schemasDir ?? officialSchemasDir() } : {}),
     ...(opts.params ? { params: opts.params } : {}),
