@@ -176,7 +176,6 @@ export class Importer {
       return;
     }
     this.prepare(item, undefined, units, problems);
-    for (const u of units) this.summary.records += u.recs.length;
     if (problems.length) {
       // The item is left out as a whole (Eden: a failing component fails its master).
       problems.forEach((p) => this.problem(p));
@@ -216,6 +215,7 @@ export class Importer {
 
   /** Builds the unit(s) for an item: inline references first, then the record with its components. */
   private prepare(item: S3Item, master: Rec | undefined, units: Unit[], problems: TidemarkError[], unit?: Unit): Rec | undefined {
+    this.summary.records++;
     const where = { ...item.where, element: item.where.element ?? 'resource' };
     const registry = this.w.registry;
     if (!registry.has(item.resource)) {

@@ -28,13 +28,11 @@ export async function* textPieces(input: DocumentInput, maxBytes: number): Async
     return;
   }
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of input as AsyncIterable<Buffer | string>) {
+  for await (const chunk of input.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer | string>) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytes += buf.length;
-    if (bytes > maxBytes) {
-      input.destroy();
-      throw tooLarge();
-    }
+    // The stream is left to its owner: a server drains it so the client can read the answer.
+    if (bytes > maxBytes) throw tooLarge();
     const text = decoder.write(buf);
     if (text) yield text;
   }

@@ -150,6 +150,7 @@ async function upload(app: FastifyInstance, req: FastifyRequest, reply: FastifyR
     if (!(e instanceof TidemarkError)) throw e;
     // Let the client finish sending (or the socket will reset before it reads the answer).
     body.resume();
+    if (e.code === 'too_large') reply.header('connection', 'close');
     return reply.status(e.status).send({
       status: 'failed',
       statuscode: String(e.status),
@@ -182,6 +183,7 @@ export async function s3xmlRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/s3xml', { schema: feedSchema('Records of every resource, referenced ones first') }, (req, reply) => feed(app, req, reply));
+  app.get('/s3xml.json', { schema: feedSchema('Records of every resource as S3JSON') }, (req, reply) => feed(app, req, reply, '.json'));
   app.get('/s3xml/:resource', { schema: feedSchema('Records of one resource (comma-separate several)', resourceParam) }, (req, reply) =>
     feed(app, req, reply, (req.params as { resource: string }).resource),
   );
