@@ -128,7 +128,8 @@
       <xsl:call-template name="data"><xsl:with-param name="field" select="'doctors'"/><xsl:with-param name="value" select="tm:kv($rtext, 'Doctors')"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'nurses'"/><xsl:with-param name="value" select="tm:kv($rtext, 'Nurses')"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'non_medical_staff'"/><xsl:with-param name="value" select="tm:kv($rtext, 'NonMedicalStaff')"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
-      <xsl:if test="tm:kv($ocomments, 'Obsolete') = 'true'"><data field="obsolete" value="true"/></xsl:if>
+      <!-- A hospital that reports is in service unless it says otherwise. -->
+      <data field="obsolete" value="{if (tm:kv($ocomments, 'Obsolete') = 'true') then 'true' else 'false'}"/>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'comments'"/><xsl:with-param name="value" select="tm:free($ocomments)"/></xsl:call-template>
       <xsl:if test="$has-location">
         <reference field="location_id" resource="gis_location" uuid="{$location-uuid}"/>

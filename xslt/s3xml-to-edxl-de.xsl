@@ -26,7 +26,7 @@
     xmlns:edxl-gsf="urn:oasis:names:tc:emergency:edxl:gsf:1.0"
     xmlns:gml="http://www.opengis.net/gml/3.2"
     xmlns:xlink="http://www.w3.org/1999/xlink"
-    exclude-result-prefixes="xs tm cap have gml31">
+    exclude-result-prefixes="xs tm cap have gml31 de1 de2">
 
   <xsl:output method="xml" indent="no" encoding="UTF-8"/>
   <xsl:param name="version" as="xs:string" select="'2.0'"/>
