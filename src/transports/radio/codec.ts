@@ -48,6 +48,7 @@ export interface EncodedChanges {
   bytes: Uint8Array;
   /** Commit into the sender's knowledge when the receiver acknowledged the payload. */
   update: KnowledgeUpdate;
+  /** Versions encoded (versions the receiver already holds exactly are left out). */
   records: number;
 }
 
@@ -95,7 +96,12 @@ export function encodeChanges(
   const reset = opts.reset === true || known.epoch === 0;
   const view = new View(reset ? null : known);
   const epoch = reset ? 1 : known.epoch + 1;
-  const ordered = prioritise(registry, changes);
+  // A version the receiver already holds exactly (a master re-sequenced by a component change,
+  // say) costs nothing: it is left out.
+  const ordered = prioritise(registry, changes).filter((r) => {
+    const base = view.base(r.uuid);
+    return !base || !sameVersion(base, r);
+  });
   const resources = registry.all();
   const resourceIndex = new Map(resources.map((r, i) => [r.name, i]));
 
@@ -542,6 +548,16 @@ function same(a: FieldValue | undefined, b: FieldValue | undefined): boolean {
   if (b === undefined) b = null;
   if (typeof a === 'object' && a !== null) return typeof b === 'object' && b !== null && JSON.stringify(a) === JSON.stringify(b);
   return Object.is(a, b);
+}
+
+/** The same version of the same record, field for field. */
+export function sameVersion(a: RecordVersion, b: RecordVersion): boolean {
+  if (a.resource !== b.resource || a.hlc !== b.hlc || a.modified_on !== b.modified_on || a.created_on !== b.created_on) return false;
+  if (a.deleted !== b.deleted || a.replaced_by !== b.replaced_by || a.origin !== b.origin || a.changed_by !== b.changed_by) return false;
+  if (JSON.stringify(a.version) !== JSON.stringify(b.version)) return false;
+  const keys = new Set([...Object.keys(a.data), ...Object.keys(b.data)]);
+  for (const k of keys) if (!same(a.data[k], b.data[k])) return false;
+  return true;
 }
 
 /** The record with every declared field present, in declaration order (null when unset). */

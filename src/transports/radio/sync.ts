@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { logger } from '../../log.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RecordVersion } from '../../store/types.js';
-import { decodeChanges, encodeChanges, prioritise } from './codec.js';
+import { decodeChanges, encodeChanges, prioritise, sameVersion } from './codec.js';
 import { Refusal } from './frames.js';
 import { LinkKnowledge, type LinkKnowledgeJson } from './knowledge.js';
 import { RadioRefusedError, type RadioSession } from './session.js';
@@ -60,6 +60,8 @@ export interface RadioSyncOptions {
 
 export interface RadioSyncResult {
   sent: number;
+  /** Pending versions not sent because the peer holds exactly these versions already (it sent them, or we did). */
+  skipped: number;
   received: number;
   payloadsSent: number;
   payloadBytesSent: number;
@@ -73,7 +75,7 @@ export interface RadioSyncResult {
  * its mirror (state lost on one side) is sent again as a reset payload.
  */
 export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
-  const result: RadioSyncResult = { sent: 0, received: 0, payloadsSent: 0, payloadBytesSent: 0, resets: 0 };
+  const result: RadioSyncResult = { sent: 0, skipped: 0, received: 0, payloadsSent: 0, payloadBytesSent: 0, resets: 0 };
   const batchSize = o.batchSize ?? 100;
   let turn: Promise<void> | null = null;
   let peerFinished!: () => void;
@@ -82,7 +84,17 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
   });
 
   const myTurn = async (): Promise<void> => {
-    const ordered = prioritise(o.registry, o.outgoing);
+    // What the peer itself sent us it holds: not sent back (a master re-sequenced by a received
+    // component change, for instance).
+    const echoes = o.outgoing.filter((r) => {
+      const theirs = o.knowledge.incoming.bases.get(r.uuid);
+      return theirs !== undefined && sameVersion(theirs, r);
+    });
+    if (echoes.length) {
+      await o.sent?.(echoes);
+      result.skipped = echoes.length;
+    }
+    const ordered = prioritise(o.registry, echoes.length ? o.outgoing.filter((r) => !echoes.includes(r)) : o.outgoing);
     const batches: RecordVersion[][] = [];
     for (let i = 0; i < ordered.length; i += batchSize) batches.push(ordered.slice(i, i + batchSize));
     if (!batches.length) batches.push([]);
@@ -102,10 +114,11 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
       o.knowledge.outgoing.commit(enc.update);
       await o.save?.(o.knowledge);
       await o.sent?.(batch);
-      result.sent += batch.length;
+      result.sent += enc.records;
+      result.skipped += batch.length - enc.records;
       result.payloadsSent++;
       result.payloadBytesSent += enc.bytes.length;
-      logger.info({ peer: o.peer, records: result.sent, of: ordered.length, bytes: result.payloadBytesSent }, 'radio: payload delivered');
+      logger.info({ peer: o.peer, records: result.sent + result.skipped, of: o.outgoing.length, bytes: result.payloadBytesSent }, 'radio: payload delivered');
     }
   };
 

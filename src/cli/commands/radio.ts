@@ -1,0 +1,116 @@
+import { TidemarkError } from '../../errors.js';
+import { Peers } from '../../sync/peers.js';
+import { estimateRadio, syncPeerByRadio } from '../../transports/radio/engine.js';
+import { RadioSession } from '../../transports/radio/session.js';
+import { KissTnc } from '../../transports/radio/tnc.js';
+import type { Command, OptionValues } from '../command.js';
+import { str } from '../command.js';
+
+function num(values: OptionValues, name: string, dflt: number): number {
+  const v = str(values, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new TidemarkError('invalid', `--${name} takes a positive number, not "${v}"`);
+  return n;
+}
+
+function hostPort(spec: string): { host: string; port: number } {
+  const m = /^(.+):(\d{1,5})$/.exec(spec);
+  if (!m || Number(m[2]) > 65535) throw new TidemarkError('invalid', `--kiss ${spec}: expected HOST:PORT (Dire Wolf's KISS TCP port is 8001 by default)`);
+  return { host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+}
+
+const f1 = (n: number): string => n.toFixed(1);
+
+export const radioCommand: Command = {
+  name: 'radio',
+  summary: 'Sync with a peer over a packet-radio TNC (KISS over TCP), or estimate the air time: radio estimate',
+  usage:
+    'tidemark radio --kiss HOST:PORT --peer P --call MYCALL --peer-call CALL [--answer] [--bitrate 1200] [--kiss-port 0] [--txdelay MS] [--window N] [--wait SECONDS]\n' +
+    '       tidemark radio estimate [--peer P] [--bitrate 1200]',
+  options: {
+    kiss: { type: 'string' },
+    peer: { type: 'string' },
+    call: { type: 'string' },
+    'peer-call': { type: 'string' },
+    answer: { type: 'boolean' },
+    bitrate: { type: 'string' },
+    'kiss-port': { type: 'string' },
+    txdelay: { type: 'string' },
+    window: { type: 'string' },
+    wait: { type: 'string' },
+    batch: { type: 'string' },
+  },
+  allowPositionals: true,
+  async run(ctx) {
+    const [sub, ...extra] = ctx.positionals;
+    const v = ctx.values;
+    const bitrate = num(v, 'bitrate', 1200);
+    if (sub === 'estimate') {
+      if (extra.length) throw new TidemarkError('invalid', 'usage: tidemark radio estimate [--peer P] [--bitrate N]');
+      const store = await ctx.openStore();
+      try {
+        const peer = str(v, 'peer');
+        const peers = peer ? [await new Peers(store).get(peer)] : await new Peers(store).list();
+        if (!peers.length) ctx.stdout.write('No peers yet (see "tidemark peer add").\n');
+        for (const p of peers) {
+          const e = await estimateRadio(store, p.uuid, bitrate);
+          ctx.stdout.write(
+            `${p.name}: ${e.records} record(s) to send${e.pending > e.records ? ` (${e.pending - e.records} more pending that the peer holds already)` : ''}, ${e.bytes} bytes, ` +
+              `${f1(e.seconds)} s of air time at ${bitrate} bit/s (about ${f1(e.secondsWithOverhead)} s with framing, acknowledgements and 10% loss)\n`,
+          );
+        }
+        return 0;
+      } finally {
+        await store.close();
+      }
+    }
+    if (sub !== undefined) throw new TidemarkError('invalid', `unknown sub-command "${sub}" (expected: estimate)`);
+    const kiss = str(v, 'kiss');
+    const peerRef = str(v, 'peer');
+    const call = str(v, 'call') ?? process.env.TIDEMARK_CALLSIGN;
+    const peerCall = str(v, 'peer-call');
+    if (!kiss || !peerRef || !call || !peerCall) {
+      throw new TidemarkError('invalid', 'tidemark radio needs --kiss HOST:PORT, --peer P, --call MYCALL (or TIDEMARK_CALLSIGN) and --peer-call CALL');
+    }
+    const kissPort = Number(str(v, 'kiss-port') ?? 0);
+    if (!Number.isInteger(kissPort) || kissPort < 0 || kissPort > 15) throw new TidemarkError('invalid', '--kiss-port takes a TNC channel number 0-15');
+    const tnc = new KissTnc({ ...hostPort(kiss), kissPort });
+    const txDelayMs = str(v, 'txdelay') ? num(v, 'txdelay', 300) : undefined;
+    const window = str(v, 'window') ? Math.floor(num(v, 'window', 16)) : undefined;
+    const batchSize = str(v, 'batch') ? Math.floor(num(v, 'batch', 100)) : undefined;
+    const waitS = num(v, 'wait', 3600);
+    const store = await ctx.openStore();
+    let session: RadioSession | null = null;
+    try {
+      await new Peers(store).get(peerRef);
+      await tnc.connect();
+      session = new RadioSession({
+        link: tnc,
+        local: call,
+        peer: peerCall,
+        bitrate,
+        txDelayMs,
+        window,
+      });
+      const role = v.answer ? 'responder' : 'initiator';
+      ctx.progress(role === 'initiator' ? `calling ${peerCall} through the TNC at ${kiss}...` : `waiting for ${peerCall} to call...`);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TidemarkError('conflict', `no complete radio sync with ${peerCall} within ${waitS} s`)), waitS * 1000);
+      });
+      const r = await Promise.race([syncPeerByRadio(store, peerRef, session, role, { batchSize }), timeout]).finally(() => clearTimeout(timer));
+      // Stay on the air until the peer stops asking, so it hears our last acknowledgement.
+      await session.linger();
+      ctx.stdout.write(
+        `radio sync with ${r.peer.name}: sent ${r.sent}${r.skipped ? ` (+${r.skipped} the peer holds already)` : ''}, received ${r.received}, conflicts ${r.conflicts}; ` +
+          `${r.payloadBytesSent} payload bytes in ${r.payloadsSent} payload(s), ${session.stats.bytesSent} bytes sent on air in ${session.stats.framesSent} frames, ${f1(r.durationMs / 1000)} s\n`,
+      );
+      return 0;
+    } finally {
+      session?.close();
+      tnc.close();
+      await store.close();
+    }
+  },
+};

@@ -1,0 +1,173 @@
+import type { Knex } from 'knex';
+import { logger } from '../../log.js';
+import { nowIso } from '../../registry/values.js';
+import type { RecordVersion, Store } from '../../store/index.js';
+import { applyRemoteVersions } from '../../sync/apply.js';
+import { acks, collectChanges, recordAck } from '../../sync/collect.js';
+import { Peers, policyFor, type Peer } from '../../sync/peers.js';
+import { writeSyncLog } from '../../sync/synclog.js';
+import { ensureSyncTables } from '../../sync/tables.js';
+import { encodeChanges, prioritise } from './codec.js';
+import { LinkKnowledge, type LinkKnowledgeJson } from './knowledge.js';
+import type { RadioSession } from './session.js';
+import { newPeerKnowledge, radioSync, type RadioPeerKnowledge, type RadioSyncResult } from './sync.js';
+
+const log = logger.child({ component: 'radio' });
+
+/** Per-peer radio link state lives in the instance's own database (internal table, never synced). */
+async function ensureRadioTable(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable('tm_radio_link')) return;
+  await knex.schema
+    .createTable('tm_radio_link', (t) => {
+      t.string('peer', 64).primary();
+      t.text('knowledge').notNullable();
+      t.string('updated_on', 32).notNullable();
+    })
+    .catch(async (e: unknown) => {
+      if (!(await knex.schema.hasTable('tm_radio_link'))) throw e; // another process made it first
+    });
+}
+
+export async function loadRadioKnowledge(store: Store, peer: string): Promise<RadioPeerKnowledge> {
+  await ensureRadioTable(store.knex);
+  const row = (await store.knex('tm_radio_link').where({ peer }).first()) as { knowledge: string } | undefined;
+  if (!row) return newPeerKnowledge();
+  const j = JSON.parse(row.knowledge) as { outgoing: LinkKnowledgeJson; incoming: LinkKnowledgeJson };
+  return { outgoing: LinkKnowledge.fromJSON(j.outgoing), incoming: LinkKnowledge.fromJSON(j.incoming) };
+}
+
+export async function saveRadioKnowledge(store: Store, peer: string, k: RadioPeerKnowledge): Promise<void> {
+  await store
+    .knex('tm_radio_link')
+    .insert({ peer, knowledge: JSON.stringify({ outgoing: k.outgoing, incoming: k.incoming }), updated_on: nowIso() })
+    .onConflict('peer')
+    .merge();
+}
+
+interface Pending {
+  records: RecordVersion[];
+  /** Per resource: how far in my feed the collected records reach, and how many records that is. */
+  reach: Map<string, { last: number; count: number }>;
+}
+
+/** My changes the peer has not acknowledged, every resource it syncs, in my feed order. */
+export async function pendingForPeer(store: Store, peer: Peer): Promise<Pending> {
+  await ensureSyncTables(store.knex);
+  const cfg = await new Peers(store).effective(peer);
+  const out: Pending = { records: [], reach: new Map() };
+  if (cfg.direction === 'pull') return out;
+  const mine = await acks(store.knex, peer.uuid);
+  for (const resource of store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r))) {
+    const a = mine.get(resource);
+    let after = a?.reset ? 0 : (a?.seq ?? 0);
+    const start = after;
+    let count = 0;
+    for (;;) {
+      const c = await collectChanges(store, peer.uuid, resource, after, { limit: 5000, filter: cfg.filters?.[resource] });
+      out.records.push(...c.records);
+      count += c.records.length;
+      after = c.last;
+      if (!c.more) break;
+    }
+    if (after !== start || a?.reset) out.reach.set(resource, { last: after, count });
+  }
+  return out;
+}
+
+export interface RadioEstimate {
+  /** Changes pending for the peer, and how many of them must travel (the rest it holds already). */
+  pending: number;
+  records: number;
+  bytes: number;
+  /** Air time at the given bit rate for the payload alone, and with framing overhead and 10% loss. */
+  seconds: number;
+  secondsWithOverhead: number;
+}
+
+/** What a radio sync with `peer` would send now: encoded against what the peer is known to hold. */
+export async function estimateRadio(store: Store, peerRef: string, bitrate: number): Promise<RadioEstimate> {
+  const peer = await new Peers(store).get(peerRef);
+  const { records } = await pendingForPeer(store, peer);
+  const k = await loadRadioKnowledge(store, peer.uuid);
+  let bytes = 0;
+  let encoded = 0;
+  const ordered = prioritise(store.registry, records);
+  // Encode in the same batches a sync would use; each builds on the previous one.
+  const known = LinkKnowledge.fromJSON(k.outgoing.toJSON());
+  for (let i = 0; i < Math.max(1, ordered.length); i += 100) {
+    const enc = encodeChanges(store.registry, ordered.slice(i, i + 100), known, { from: store.instance.uuid, to: peer.uuid, final: i + 100 >= ordered.length });
+    known.commit(enc.update);
+    bytes += enc.bytes.length;
+    encoded += enc.records;
+  }
+  const seconds = (bytes * 8) / bitrate;
+  // 256-byte AX.25 frames carry ~227 payload bytes; acknowledgements and 10% loss on top.
+  const secondsWithOverhead = (((Math.ceil(bytes / 227) * 256 + 60) * 8) / bitrate) * 1.15 + 1;
+  return { pending: records.length, records: encoded, bytes, seconds, secondsWithOverhead };
+}
+
+export interface RadioPeerSyncResult extends RadioSyncResult {
+  peer: Peer;
+  conflicts: number;
+  durationMs: number;
+}
+
+/**
+ * A whole sync with one paired peer over a radio session, through the sync engine: my changes
+ * since the peer's acknowledged position go out (the position advances per resource once the
+ * peer applied them), the peer's changes are applied with the configured policies and conflict
+ * log, and versions taken unchanged are remembered as echoes so they are not sent back.
+ */
+export async function syncPeerByRadio(store: Store, peerRef: string, session: RadioSession, role: 'initiator' | 'responder', opts: { batchSize?: number } = {}): Promise<RadioPeerSyncResult> {
+  const started = performance.now();
+  const peers = new Peers(store);
+  const peer = await peers.get(peerRef);
+  const cfg = await peers.effective(peer);
+  const knowledge = await loadRadioKnowledge(store, peer.uuid);
+  const pending = await pendingForPeer(store, peer);
+  const delivered = new Map<string, number>();
+  let conflicts = 0;
+  const ackResource = async (resource: string): Promise<void> => {
+    const reach = pending.reach.get(resource);
+    if (reach) await recordAck(store.knex, peer.uuid, resource, reach.last, { clearReset: true });
+  };
+  let result: RadioSyncResult;
+  try {
+    result = await radioSync({
+      registry: store.registry,
+      session,
+      local: store.instance.uuid,
+      peer: peer.uuid,
+      role,
+      knowledge,
+      outgoing: pending.records,
+      batchSize: opts.batchSize,
+      apply: async (changes) => {
+        if (cfg.direction === 'push') {
+          log.warn({ peer: peer.name, records: changes.length }, 'radio: received changes from a peer this instance only sends to; not applied');
+          return;
+        }
+        await store.transaction(async (w) => {
+          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyFor(cfg, res) });
+          conflicts += r.conflicts;
+          for (const range of r.takenRanges) await w.trx('tm_echo').insert({ peer: peer.uuid, resource: range.resource, from_seq: range.from, to_seq: range.to });
+        });
+      },
+      sent: async (batch) => {
+        for (const r of batch) delivered.set(r.resource, (delivered.get(r.resource) ?? 0) + 1);
+        for (const [resource, reach] of pending.reach) if ((delivered.get(resource) ?? 0) >= reach.count) await ackResource(resource);
+      },
+      save: (k) => saveRadioKnowledge(store, peer.uuid, k),
+    });
+  } catch (e) {
+    await writeSyncLog(store.knex, [{ peer: peer.uuid, peer_name: peer.name, direction: 'sync', result: 'error', message: `radio: ${(e as Error).message}`, duration_ms: performance.now() - started }]);
+    await peers.recordResult(peer.uuid, 'error').catch(() => undefined);
+    throw e;
+  }
+  const durationMs = performance.now() - started;
+  await writeSyncLog(store.knex, [
+    { peer: peer.uuid, peer_name: peer.name, direction: 'sync', result: 'success', sent: result.sent, received: result.received, conflicts, bytes: result.payloadBytesSent, duration_ms: durationMs, message: 'radio' },
+  ]);
+  await peers.recordResult(peer.uuid, 'success');
+  return { ...result, peer, conflicts, durationMs };
+}
