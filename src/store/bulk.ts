@@ -57,3 +57,16 @@ export async function setSequences(trx: Knex.Transaction, table: string, pairs: 
   const st = statement(conn, `UPDATE "${table}" SET "tm_seq" = ? WHERE "uuid" = ?`);
   for (const [uuid, seq] of pairs) st.run(seq, uuid);
 }
+
+/** Updates whole rows by id (rows that all have the same columns, `id` among them). */
+export async function updateRows(trx: Knex.Transaction, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  if (!rows.length) return;
+  const conn = await sqliteConnection(trx);
+  if (!conn) {
+    for (const { id, ...row } of rows) await trx(table).where({ id }).update(row);
+    return;
+  }
+  const cols = Object.keys(rows[0]!).filter((c) => c !== 'id');
+  const st = statement(conn, `UPDATE "${table}" SET ${cols.map((c) => `"${c}" = ?`).join(', ')} WHERE "id" = ?`);
+  for (const row of rows) st.run(...cols.map((c) => bindable(row[c])), row.id);
+}

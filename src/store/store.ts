@@ -7,7 +7,7 @@ import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
 import { nextHlcs, maxHlc, wallClockMs } from './clock.js';
 import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
-import { insertRows, setSequences } from './bulk.js';
+import { insertRows, setSequences, updateRows } from './bulk.js';
 import { ensureInstance, migrateSchema, type Instance } from './schema.js';
 import type { ChangesPage, ChangesQuery, RecordVersion, StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
@@ -241,13 +241,15 @@ export class Writer {
       const def = this.registry.get(resource);
       const have = await this.existing(resource, items.map((x) => x.v.uuid));
       const fresh: Record<string, unknown>[] = [];
+      const changed: Record<string, unknown>[] = [];
       for (const { v, seq } of items) {
         const row = versionToRow(def, v, seq);
         const prior = have.get(v.uuid);
-        if (prior) await this.trx(resource).where({ id: prior.id }).update(row);
+        if (prior) changed.push({ ...row, id: prior.id });
         else fresh.push(row);
         out.push({ ...v, data: { ...v.data }, id: prior?.id ?? 0, seq });
       }
+      await updateRows(this.trx, resource, changed);
       await insertRows(this.trx, resource, fresh, 200);
       await this.touchMasters(def, items.map((x) => x.v));
     }

@@ -76,7 +76,7 @@ export async function hasChangesFor(store: Store, peer: string, resource: string
 export async function collectPage(store: Store, peer: string, resource: string, from: string | null, opts: CollectOptions = {}): Promise<Page> {
   const after = from === null ? 0 : decodeCursor(from, store.instance.uuid);
   const c = await collectChanges(store, peer, resource, after, opts);
-  return { resource, from, cursor: encodeCursor(store.instance.uuid, c.last), more: c.more, records: c.records.map(toWire) };
+  return { resource, from, cursor: encodeCursor(store.instance.uuid, c.last), more: c.more, ...toWire(c.records) };
 }
 
 /** Records how far `peer` holds my feed (never backwards unless a reset was asked for). */

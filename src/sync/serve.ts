@@ -1,11 +1,12 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
 import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } from '../store/index.js';
-import { applyPage } from './apply.js';
+import { EventEmitter } from 'node:events';
+import { applyPage, heldCursor } from './apply.js';
 import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
 import { Peers, syncableResources, type Peer, type SyncConfig } from './peers.js';
 import { DEFAULT_POLICY, type PolicyName } from './policy.js';
-import { checkHello, PROTOCOL_VERSION, type Hello, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
+import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { ensureSyncTables } from './tables.js';
 
 /**
@@ -88,8 +89,31 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
   const clusters = await peers.clusters();
   const cfgs = [...peer.clusters.map((n) => clusters.find((c) => c.name === n)?.config ?? {}), peer.config];
   const sent = (raw as { policy?: PolicyName } | null)?.policy;
-  return applyPage(store, peer.uuid, raw, { policy: (r) => explicitPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
+  const page = raw as Partial<Page> | null;
+  const key = `${store.instance.uuid}|${peer.uuid}|${String(page?.resource)}`;
+  // A pusher may send the next page before this one is answered (pipelining): wait a moment
+  // for the page it follows to be applied rather than refuse it.
+  if (page && typeof page.resource === 'string' && typeof page.from === 'string') {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const held = await heldCursor(store.knex, peer.uuid, page.resource);
+      if (held === page.from || held === page.cursor || Date.now() > deadline) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        applied.once(key, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => explicitPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
+  applied.emit(key);
+  return out;
 }
+
+const applied = new EventEmitter();
+applied.setMaxListeners(0);
 
 // ---- Pairing and authentication -------------------------------------------------------------
 

@@ -56,6 +56,8 @@ export interface SyncOptions {
   onPage?: (r: ResourceReport, direction: 'pull' | 'push') => void;
 }
 
+const PUSH_DEPTH = 2;
+
 export function classify(e: unknown): SyncResult {
   if (e instanceof TidemarkError && ['unsupported', 'forbidden', 'unauthorized'].includes(e.code)) return 'fatal';
   return 'error';
@@ -203,20 +205,34 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
       const n0 = r.sent;
       const policy = swapPolicy(policyFor(cfg, resource));
       const filter = cfg.filters?.[resource];
+      // Pipelined: the next page is read while this one travels, and up to PUSH_DEPTH pages are
+      // in flight (the receiver applies them in cursor order).
       let next = collectPage(store, peer.uuid, resource, from, { limit, filter });
-      for (;;) {
-        const page = { ...(await next), policy };
-        if (page.more) {
-          next = collectPage(store, peer.uuid, resource, page.cursor, { limit, filter });
-          next.catch(() => undefined);
-        }
-        const res = await carrier.push(page);
+      const inflight: { done: Promise<PageResult>; records: number }[] = [];
+      const settle = async (): Promise<void> => {
+        const f = inflight.shift()!;
+        const res = await f.done;
         r.pushPages++;
-        r.sent += page.records.length;
+        r.sent += f.records;
         await recordAck(knex, peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid), { clearReset: true });
         opts.onPage?.(r, 'push');
         await renewLease(knex, peer.uuid);
-        if (!page.more) break;
+      };
+      try {
+        for (;;) {
+          const page = { ...(await next), policy };
+          if (page.more) {
+            next = collectPage(store, peer.uuid, resource, page.cursor, { limit, filter });
+            next.catch(() => undefined);
+          }
+          const done = carrier.push(page);
+          done.catch(() => undefined);
+          inflight.push({ done, records: page.records.length });
+          while (inflight.length >= PUSH_DEPTH || (!page.more && inflight.length)) await settle();
+          if (!page.more) break;
+        }
+      } finally {
+        await Promise.allSettled(inflight.map((f) => f.done));
       }
       r.ms += performance.now() - t0;
       r.bytes += carrier.stats().bytes - b0;

@@ -2,9 +2,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SYNC_PATH } from '../../transports/http/client.js';
 import { answerHello, answerPair, answerPull, answerPush, authenticate } from '../../sync/serve.js';
 import type { PairRequest, PullRequest } from '../../sync/protocol.js';
+import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
+import { TidemarkError } from '../../errors.js';
+import { exportRecords, importRecords } from '../../s3xml/index.js';
+import { PassThrough, type Readable } from 'node:stream';
 
 /** The native sync protocol (docs/sync-protocol.md): pair, hello, pull, push. */
 export async function syncRoutes(app: FastifyInstance): Promise<void> {
+  await app.register(edenSyncRoutes);
   const peerOf = (req: FastifyRequest) => {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
@@ -24,4 +29,81 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
   app.post(`${SYNC_PATH}/push`, { ...hide, schema: { ...hide.schema, summary: 'Apply one page of the caller’s change feed' } }, async (req) =>
     answerPush(app.store, await peerOf(req), req.body),
   );
+}
+
+/** The password of HTTP Basic credentials (Eden sends them unsolicited). */
+function basicPassword(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h?.startsWith('Basic ')) return undefined;
+  const text = Buffer.from(h.slice(6), 'base64').toString('utf8');
+  const i = text.indexOf(':');
+  return i < 0 ? undefined : text.slice(i + 1);
+}
+
+/**
+ * Sahana Eden's endpoints (reference notes 2.3): GET /sync/sync.xml is a pull (anonymous pulls
+ * are served, as Eden does, like the open /s3xml feed); PUT/POST is a push, refused with 403
+ * "Registration required" unless the repository registered with a pairing code.
+ */
+export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
+  app.addContentTypeParser(['text/xml', 'application/xml'], (_req, payload, done) => done(null, payload));
+  const tags = ['eden'];
+  app.post('/sync/repository/register.json', { schema: { tags, summary: 'Eden: register a repository (Basic password = pairing code)' } }, async (req) =>
+    registerEdenRepository(app.store, req.body, basicPassword(req)),
+  );
+  app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)' } }, async (req, reply) => {
+    const q = req.query as Record<string, string | undefined>;
+    const resource = edenResource(app.store, q.resource);
+    const out = new PassThrough();
+    let started!: () => void;
+    const ready = new Promise<void>((resolve) => (started = resolve));
+    const start = q.start ? Number(q.start) : 0;
+    const run = exportRecords(
+      app.store,
+      {
+        format: 's3xml',
+        resources: [resource],
+        since: edenSince(q.msince),
+        includeDeleted: /^true$/i.test(q.include_deleted ?? ''),
+        limit: q.limit && !start ? Number(q.limit) : undefined,
+        rootAttributes: { domain: app.store.instance.name },
+        onStart: () => started(),
+      },
+      out,
+    );
+    await Promise.race([ready, run]);
+    run.then(
+      () => out.end(),
+      (err: Error) => out.destroy(err),
+    );
+    return reply.type('text/xml; charset=utf-8').send(out);
+  });
+  for (const method of ['PUT', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/sync/sync.xml',
+      schema: { tags, summary: 'Eden: push S3XML of one resource (registered repositories only)' },
+      handler: async (req, reply) => {
+        const q = req.query as Record<string, string | undefined>;
+        const body = req.body as Readable | undefined;
+        try {
+          await edenRepository(app.store, q.repository, basicPassword(req));
+          const resource = edenResource(app.store, q.resource);
+          if (!body || typeof (body as Readable).on !== 'function') throw new TidemarkError('malformed', 'no S3XML document in the request body');
+          // Eden imports what it can and reports the rest (ignore_errors on receive).
+          const s = await importRecords(app.store, body, { format: 's3xml', resources: [resource], ignoreErrors: true, maxBytes: app.initialConfig.bodyLimit });
+          return reply.send({
+            status: 'success',
+            statuscode: '200',
+            message: `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged${s.errors.length ? `, ${s.errors.length} invalid item(s) ignored` : ''}`,
+            records: s.records,
+          });
+        } catch (e) {
+          if (!(e instanceof TidemarkError)) throw e;
+          body?.resume?.();
+          return reply.status(e.status).send({ status: 'failed', statuscode: String(e.status), message: e.describe() });
+        }
+      },
+    });
+  }
 }

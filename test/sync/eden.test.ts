@@ -1,0 +1,74 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { serveInstance } from './processes.js';
+import { openStore } from '../../src/store/index.js';
+import { createInvite } from '../../src/sync/index.js';
+
+after(dropTestDatabases);
+
+test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, register with a pairing code, push", async () => {
+  const dbA = await freshDatabase('sqlite');
+  const dbB = await freshDatabase('sqlite');
+  const a = await openStore(dbA, { instanceName: 'tidemark-a' });
+  const b = await openStore(dbB, { instanceName: 'tidemark-b' });
+  const A = await serveInstance(dbA);
+  const B = await serveInstance(dbB);
+  try {
+    const org = await a.create('org_organisation', { name: 'Kenya Red Cross', acronym: 'KRCS' });
+    const gone = await a.create('org_organisation', { name: 'Closed office' });
+    await a.remove('org_organisation', gone.uuid);
+    const eden = `urn:uuid:${randomUUID()}`;
+
+    // An Eden pull: GET with the repository uuid, msince (Eden's zone-less form) and tombstones.
+    const pull = await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&msince=2000-01-01T00:00:00&include_deleted=True`);
+    assert.equal(pull.status, 200);
+    const xml = await pull.text();
+    assert.match(xml, /<s3xml/);
+    assert.ok(xml.includes(org.uuid) && xml.includes(gone.uuid));
+    const later = await (await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&msince=2999-01-01T00:00:00`)).text();
+    assert.ok(!later.includes(org.uuid), 'msince filters');
+    assert.equal((await fetch(`${A.url}/sync/sync.xml?resource=mixed&repository=${eden}`)).status, 400);
+
+    // An Eden push before registering: 403 "Registration required".
+    const push = (auth?: string) =>
+      fetch(`${B.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&strategy=create,update&update_policy=NEWER&conflict_policy=MASTER`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) },
+        body: xml,
+      });
+    const refused = await push('admin:whatever');
+    assert.equal(refused.status, 403);
+    assert.match(((await refused.json()) as { message: string }).message, /Registration required/);
+
+    // Registration as Eden does it, the pairing code as the password.
+    const { code } = await createInvite(b);
+    const reg = await fetch(`${B.url}/sync/repository/register.json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`admin:${code}`).toString('base64')}` },
+      body: JSON.stringify({ uuid: eden, name: 'eden.example.org', apitype: 'eden' }),
+    });
+    assert.equal(reg.status, 200);
+    const regBody = (await reg.json()) as { status: string; sender: string };
+    assert.equal(regBody.status, 'success');
+    assert.equal(regBody.sender, b.instance.uuid);
+    const bad = await fetch(`${B.url}/sync/repository/register.json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: `urn:uuid:${randomUUID()}` }) });
+    assert.equal(bad.status, 403);
+
+    assert.equal((await push(`admin:wrong`)).status, 401);
+    const ok = await push(`admin:${code}`);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.equal(((await ok.json()) as { status: string }).status, 'success');
+    assert.equal((await b.get('org_organisation', org.uuid))?.data.name, 'Kenya Red Cross');
+    // Pushing the same document again changes nothing.
+    const head = await b.head();
+    assert.equal((await push(`admin:${code}`)).status, 200);
+    assert.equal(await b.head(), head);
+  } finally {
+    await A.stop();
+    await B.stop();
+    await a.close();
+    await b.close();
+  }
+});
