@@ -41,7 +41,7 @@ export interface ExportSummary {
   cursor: string;
 }
 
-const PAGE = 1000;
+const PAGE = 200;
 
 /**
  * Which resources travel at the top level, in dependency order (what is referred to comes first,

@@ -60,6 +60,9 @@ export interface ImportSummary {
   errors: TidemarkError[];
 }
 
+/** Keys of records known to exist, kept between batches (reference data, popular targets). */
+const KNOWN_CAP = 20_000;
+
 /** At most this many problems are kept and reported; the rest are counted. */
 const MAX_PROBLEMS = 1000;
 
@@ -381,7 +384,6 @@ export class Importer {
   // ---- batches ------------------------------------------------------------------------------
 
   private remember(k: string): void {
-    if (this.known.size > 100_000) this.known.clear();
     this.known.add(detach(k));
   }
 
@@ -405,6 +407,9 @@ export class Importer {
 
   /** Writes the units gathered so far whose references all resolve; the others wait. */
   async flush(): Promise<void> {
+    // The cache of known keys is bounded; it is only ever emptied between batches, never while
+    // a batch is being resolved against it.
+    if (this.known.size > KNOWN_CAP) this.known.clear();
     while (this.incoming.length) {
       const units = this.incoming;
       this.incoming = [];

@@ -1,0 +1,47 @@
+/**
+ * Shared pieces of the S3XML benchmarks: a synthetic database, the same rows as CSV through the
+ * `sqlite3` shell (the reference every figure is compared with), timing and medians.
+ */
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { openStore } from '../src/store/index.js';
+import { exportResources } from '../src/s3xml/index.js';
+import { registry } from '../src/registry/registry.js';
+import { populate } from '../samples/synthetic.js';
+
+process.env.TIDEMARK_LOG_LEVEL ??= 'warn';
+
+export const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** Every table an export of the default resources reads: the masters and their components. */
+export function exportedTables(): string[] {
+  return exportResources(registry).flatMap((r) => [r.name, ...registry.components(r.name).map((c) => c.name)]);
+}
+
+/** A fresh SQLite file holding `n` synthetic records. */
+export async function syntheticDatabase(path: string, n: number): Promise<void> {
+  for (const s of ['', '-wal', '-shm']) rmSync(`${path}${s}`, { force: true });
+  const store = await openStore(`sqlite:${path}`);
+  await populate(store, n, 1, (done) => process.stderr.write(`\r  generating ${fmt(done)} records`));
+  process.stderr.write('\n');
+  // Fold the WAL into the database file so the sqlite3 shell and Tidemark read the same thing.
+  await store.knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  await store.close();
+}
+
+/** Runs the sqlite3 shell with `script` on stdin; returns seconds of wall time. */
+export function sqlite3(db: string, script: string, args: string[] = []): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('sqlite3', [...args, db], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
+  const s = Number(process.hrtime.bigint() - t) / 1e9;
+  if (r.status !== 0) throw new Error(`sqlite3 failed: ${r.stderr.toString()}`);
+  return s;
+}
+
+export async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
