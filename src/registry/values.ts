@@ -6,6 +6,7 @@ export type FieldValue = JsonValue;
 
 const ISO_ZONED = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * Normalises an instant to the one form Tidemark stores and writes: UTC, milliseconds, `Z`.
@@ -15,6 +16,11 @@ export function toUtcIso(value: string | Date, where: ErrorLocation = {}): strin
   if (value instanceof Date) {
     if (Number.isNaN(value.getTime())) throw invalid('invalid date', where);
     return value.toISOString();
+  }
+  // Already in the stored form (the common case on import): checked, not rebuilt.
+  if (CANONICAL.test(value)) {
+    const t = Date.parse(value);
+    if (!Number.isNaN(t) && new Date(t).toISOString() === value) return value;
   }
   const v = value.trim();
   const m = ISO_ZONED.exec(v);
@@ -39,7 +45,8 @@ export function nowIso(): string {
  * into the typed value of a field, or says precisely why it cannot.
  */
 export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation = {}): FieldValue {
-  const at = { ...where, field: field.name };
+  // Built only when a value is refused: imports call this for every value of every record.
+  const at = (): ErrorLocation => ({ ...where, field: field.name });
   if (raw === null || raw === undefined || raw === '') {
     if (field.type === 'string' || field.type === 'text') return raw === '' ? '' : null;
     return null;
@@ -48,27 +55,27 @@ export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation 
     case 'string':
     case 'text':
     case 'reference': {
-      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`expected text, got ${typeof raw}`, at);
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`expected text, got ${typeof raw}`, at());
       const v = String(raw);
       if (field.type === 'string' && v.length > (field.length ?? 255)) {
-        throw invalid(`longer than ${field.length ?? 255} characters`, at);
+        throw invalid(`longer than ${field.length ?? 255} characters`, at());
       }
       if (field.options && !field.options.includes(v)) {
-        throw invalid(`"${v}" is not one of ${field.options.join(', ')}`, at);
+        throw invalid(`"${v}" is not one of ${field.options.join(', ')}`, at());
       }
       if (field.type === 'reference' && !/^urn:uuid:[0-9a-f-]{36}$/i.test(v) && !/^[^\s]{1,128}$/.test(v)) {
-        throw invalid(`"${v}" is not a uuid`, at);
+        throw invalid(`"${v}" is not a uuid`, at());
       }
       return v;
     }
     case 'integer': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer`, at);
+      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer`, at());
       return n;
     }
     case 'double': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) throw invalid(`"${String(raw)}" is not a number`, at);
+      if (!Number.isFinite(n)) throw invalid(`"${String(raw)}" is not a number`, at());
       return n;
     }
     case 'boolean': {
@@ -77,24 +84,24 @@ export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation 
       const v = String(raw).trim().toLowerCase();
       if (v === 'true' || v === '1' || v === 'yes') return true;
       if (v === 'false' || v === '0' || v === 'no') return false;
-      throw invalid(`"${String(raw)}" is not a boolean`, at);
+      throw invalid(`"${String(raw)}" is not a boolean`, at());
     }
     case 'date': {
       const v = String(raw).trim();
       if (!DATE_ONLY.test(v) || Number.isNaN(new Date(`${v}T00:00:00Z`).getTime())) {
-        throw invalid(`"${v}" is not a date (YYYY-MM-DD)`, at);
+        throw invalid(`"${v}" is not a date (YYYY-MM-DD)`, at());
       }
       return v;
     }
     case 'datetime':
-      if (typeof raw !== 'string') throw invalid(`expected an ISO 8601 date-time, got ${typeof raw}`, at);
-      return toUtcIso(raw, at);
+      if (typeof raw !== 'string') throw invalid(`expected an ISO 8601 date-time, got ${typeof raw}`, at());
+      return toUtcIso(raw, at());
     case 'json':
       if (typeof raw === 'string') {
         try {
           return JSON.parse(raw) as JsonValue;
         } catch {
-          throw invalid(`not valid JSON: ${raw.slice(0, 40)}`, at);
+          throw invalid(`not valid JSON: ${raw.slice(0, 40)}`, at());
         }
       }
       return raw as JsonValue;
