@@ -34,18 +34,6 @@
     </have:HospitalStatus>
   </xsl:template>
 
-  <!-- The value of a data field: the raw `value` attribute when there is one, else the text.
-       Eden quotes string option values as JSON; the quotes are dropped. -->
-  <xsl:template name="v">
-    <xsl:param name="r" select="."/>
-    <xsl:param name="f"/>
-    <xsl:variable name="d" select="$r/data[@field=$f]"/>
-    <xsl:choose>
-      <xsl:when test="$d/@value"><xsl:value-of select="translate($d/@value, '&quot;', '')"/></xsl:when>
-      <xsl:otherwise><xsl:value-of select="$d"/></xsl:otherwise>
-    </xsl:choose>
-  </xsl:template>
-
   <xsl:template name="comment">
     <xsl:param name="key"/>
     <xsl:param name="value"/>
@@ -81,31 +69,37 @@
       <xsl:call-template name="resources">
         <xsl:with-param name="status" select="$status"/>
       </xsl:call-template>
+      <!-- The latest of the hospital's and its components' modified_on (compared as yyyymmddhhmmss
+           numbers: XPath 1.0 has no string ordering, and sorting per hospital is slow). -->
+      <xsl:variable name="times" select="@modified_on | resource/@modified_on"/>
       <have:LastUpdateTime>
-        <xsl:for-each select="@modified_on | resource/@modified_on">
-          <xsl:sort select="." order="descending"/>
-          <xsl:if test="position() = 1"><xsl:value-of select="."/></xsl:if>
+        <xsl:for-each select="$times">
+          <xsl:variable name="t" select="translate(substring(., 1, 19), '-:T', '')"/>
+          <!-- the latest; of several equal ones, the first -->
+          <xsl:if test="not($times[translate(substring(., 1, 19), '-:T', '') &gt; $t]) and count(. | $times[translate(substring(., 1, 19), '-:T', '') = $t][1]) = 1">
+            <xsl:value-of select="."/>
+          </xsl:if>
         </xsl:for-each>
       </have:LastUpdateTime>
     </have:Hospital>
   </xsl:template>
 
   <xsl:template name="organization">
-    <xsl:variable name="gov"><xsl:call-template name="v"><xsl:with-param name="f" select="'gov_uuid'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="gov" select="concat(data[@field='gov_uuid']/@value, data[@field='gov_uuid'][not(@value)])"/>
     <xsl:variable name="locref" select="reference[@field='location_id'][1]"/>
     <xsl:variable name="loc" select="key('resource', $locref/@uuid)[@name='gis_location']"/>
-    <xsl:variable name="street"><xsl:call-template name="v"><xsl:with-param name="r" select="$loc"/><xsl:with-param name="f" select="'addr_street'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="postcode"><xsl:call-template name="v"><xsl:with-param name="r" select="$loc"/><xsl:with-param name="f" select="'addr_postcode'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="street" select="concat($loc/data[@field='addr_street']/@value, $loc/data[@field='addr_street'][not(@value)])"/>
+    <xsl:variable name="postcode" select="concat($loc/data[@field='addr_postcode']/@value, $loc/data[@field='addr_postcode'][not(@value)])"/>
     <xsl:variable name="lat">
       <xsl:choose>
         <xsl:when test="$locref/@lat"><xsl:value-of select="$locref/@lat"/></xsl:when>
-        <xsl:otherwise><xsl:call-template name="v"><xsl:with-param name="r" select="$loc"/><xsl:with-param name="f" select="'lat'"/></xsl:call-template></xsl:otherwise>
+        <xsl:otherwise><xsl:value-of select="concat($loc/data[@field='lat']/@value, $loc/data[@field='lat'][not(@value)])"/></xsl:otherwise>
       </xsl:choose>
     </xsl:variable>
     <xsl:variable name="lon">
       <xsl:choose>
         <xsl:when test="$locref/@lon"><xsl:value-of select="$locref/@lon"/></xsl:when>
-        <xsl:otherwise><xsl:call-template name="v"><xsl:with-param name="r" select="$loc"/><xsl:with-param name="f" select="'lon'"/></xsl:call-template></xsl:otherwise>
+        <xsl:otherwise><xsl:value-of select="concat($loc/data[@field='lon']/@value, $loc/data[@field='lon'][not(@value)])"/></xsl:otherwise>
       </xsl:choose>
     </xsl:variable>
     <have:Organization>
@@ -189,8 +183,8 @@
 
   <!-- Emergency department: EMS traffic and, as comments, the ED's own status. -->
   <xsl:template match="resource" mode="ed">
-    <xsl:variable name="ems"><xsl:call-template name="v"><xsl:with-param name="f" select="'ems_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="er"><xsl:call-template name="v"><xsl:with-param name="f" select="'er_status'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="ems" select="translate(concat(data[@field='ems_status']/@value, data[@field='ems_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="er" select="translate(concat(data[@field='er_status']/@value, data[@field='er_status'][not(@value)]), '&quot;', '')"/>
     <xsl:if test="$ems != '' or data[@field='ems_reason'] != '' or $er != '' or data[@field='er_reason'] != ''">
       <have:EmergencyDepartmentStatus>
         <xsl:if test="$ems != '' or data[@field='ems_reason'] != ''">
@@ -207,10 +201,10 @@
 
   <xsl:template match="resource[@name='med_bed_capacity']">
     <xsl:variable name="code"><xsl:call-template name="bed-type"><xsl:with-param name="uuid" select="reference[@field='bed_type_id']/@uuid"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="cs"><xsl:call-template name="v"><xsl:with-param name="f" select="'capacity_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="avail"><xsl:call-template name="v"><xsl:with-param name="f" select="'beds_available'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="base"><xsl:call-template name="v"><xsl:with-param name="f" select="'beds_baseline'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="add24"><xsl:call-template name="v"><xsl:with-param name="f" select="'beds_add24'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="cs" select="translate(concat(data[@field='capacity_status']/@value, data[@field='capacity_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="avail" select="concat(data[@field='beds_available']/@value, data[@field='beds_available'][not(@value)])"/>
+    <xsl:variable name="base" select="concat(data[@field='beds_baseline']/@value, data[@field='beds_baseline'][not(@value)])"/>
+    <xsl:variable name="add24" select="concat(data[@field='beds_add24']/@value, data[@field='beds_add24'][not(@value)])"/>
     <have:BedCapacity>
       <xsl:if test="$code != ''"><have:BedType><xsl:value-of select="$code"/></have:BedType></xsl:if>
       <xsl:if test="data[@field='unit_name'] != ''"><have:SubCategoryBedType><xsl:value-of select="data[@field='unit_name']"/></have:SubCategoryBedType></xsl:if>
@@ -283,11 +277,11 @@
   <xsl:template name="facility">
     <xsl:param name="status"/>
     <xsl:param name="activity"/>
-    <xsl:variable name="clinical"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'clinical_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="morgue"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'morgue_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="units"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'morgue_units'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="facility"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'facility_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="security"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'security_status'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="clinical" select="translate(concat($status/data[@field='clinical_status']/@value, $status/data[@field='clinical_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="morgue" select="translate(concat($status/data[@field='morgue_status']/@value, $status/data[@field='morgue_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="units" select="concat($status/data[@field='morgue_units']/@value, $status/data[@field='morgue_units'][not(@value)])"/>
+    <xsl:variable name="facility" select="translate(concat($status/data[@field='facility_status']/@value, $status/data[@field='facility_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="security" select="translate(concat($status/data[@field='security_status']/@value, $status/data[@field='security_status'][not(@value)]), '&quot;', '')"/>
     <have:HospitalFacilityStatus>
       <xsl:if test="$clinical = 'Normal' or $clinical = 'Full'"><have:ClinicalStatus><xsl:value-of select="$clinical"/></have:ClinicalStatus></xsl:if>
       <xsl:if test="($morgue != '' and $morgue != 'Unknown') or $units != ''">
@@ -302,9 +296,9 @@
         <xsl:sort select="data[@field='date']/@value | data[@field='date'][not(@value)]" order="descending"/>
         <xsl:if test="position() = 1">
           <have:Activity24Hr>
-            <xsl:if test="data[@field='admissions24']"><have:Admissions><xsl:call-template name="v"><xsl:with-param name="f" select="'admissions24'"/></xsl:call-template></have:Admissions></xsl:if>
-            <xsl:if test="data[@field='discharges24']"><have:Discharges><xsl:call-template name="v"><xsl:with-param name="f" select="'discharges24'"/></xsl:call-template></have:Discharges></xsl:if>
-            <xsl:if test="data[@field='deaths24']"><have:Deaths><xsl:call-template name="v"><xsl:with-param name="f" select="'deaths24'"/></xsl:call-template></have:Deaths></xsl:if>
+            <xsl:if test="data[@field='admissions24']"><have:Admissions><xsl:value-of select="concat(data[@field='admissions24']/@value, data[@field='admissions24'][not(@value)])"/></have:Admissions></xsl:if>
+            <xsl:if test="data[@field='discharges24']"><have:Discharges><xsl:value-of select="concat(data[@field='discharges24']/@value, data[@field='discharges24'][not(@value)])"/></have:Discharges></xsl:if>
+            <xsl:if test="data[@field='deaths24']"><have:Deaths><xsl:value-of select="concat(data[@field='deaths24']/@value, data[@field='deaths24'][not(@value)])"/></have:Deaths></xsl:if>
           </have:Activity24Hr>
         </xsl:if>
       </xsl:for-each>
@@ -338,9 +332,9 @@
 
   <xsl:template name="resources">
     <xsl:param name="status"/>
-    <xsl:variable name="staffing"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'staffing_status'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="fops"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'facility_operations'"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="cops"><xsl:call-template name="v"><xsl:with-param name="r" select="$status"/><xsl:with-param name="f" select="'clinical_operations'"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="staffing" select="translate(concat($status/data[@field='staffing_status']/@value, $status/data[@field='staffing_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="fops" select="translate(concat($status/data[@field='facility_operations']/@value, $status/data[@field='facility_operations'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="cops" select="translate(concat($status/data[@field='clinical_operations']/@value, $status/data[@field='clinical_operations'][not(@value)]), '&quot;', '')"/>
     <xsl:variable name="s"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$staffing"/></xsl:call-template></xsl:variable>
     <xsl:variable name="f"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$fops"/></xsl:call-template></xsl:variable>
     <xsl:variable name="c"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$cops"/></xsl:call-template></xsl:variable>

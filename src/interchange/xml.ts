@@ -41,16 +41,10 @@ function checkDoctype(text: string): void {
 }
 
 function checkDepth(root: Element, maxDepth: number): void {
-  const stack: [Element, number][] = [[root, 1]];
-  while (stack.length) {
-    const [el, depth] = stack.pop()!;
-    if (depth > maxDepth) {
-      throw new TidemarkError('malformed', `elements nested deeper than ${maxDepth} levels`, {
-        line: el.line(),
-        element: el.name(),
-      });
-    }
-    for (const child of el.childNodes()) if (child.type() === 'element') stack.push([child as Element, depth + 1]);
+  // One XPath query in libxml2 rather than a walk that wraps every node in a JS object.
+  const deep = root.get<Element>(`/*${'/*'.repeat(maxDepth)}`);
+  if (deep) {
+    throw new TidemarkError('malformed', `elements nested deeper than ${maxDepth} levels`, { line: deep.line(), element: deep.name() });
   }
 }
 

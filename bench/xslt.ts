@@ -1,0 +1,195 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import { getFormat, PROJECT_ROOT, XSD_DIR, XSLT_DIR } from '../src/interchange/formats.js';
+import { stylesheet, transform } from '../src/interchange/stylesheets.js';
+import { validateDocument } from '../src/interchange/validate.js';
+import { parseXml } from '../src/interchange/xml.js';
+
+/**
+ * EDXL-HAVE export of many hospitals: SaxonJS (SEF compiled once and cached) against libxslt's
+ * xsltproc running the very same stylesheet (it is written with XSLT 1.0 instructions only), and
+ * validation of the result with libxmljs2 against `xmllint --schema`. Also the cold start of each
+ * format (first transform in a fresh process with the SEF already cached).
+ *
+ *   node --import tsx bench/xslt.ts [HOSPITALS=10000] [RUNS=3]
+ *
+ * Needs xsltproc and xmllint (Debian: xsltproc, libxml2-utils). Medians of RUNS runs.
+ */
+const N = Number(process.argv[2] ?? 10_000);
+const RUNS = Number(process.argv[3] ?? 3);
+const STYLESHEET = 's3xml-to-edxl-have.xsl';
+const BED_TYPES = ['urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8', 'urn:uuid:a2fb0866-dfa2-5300-b377-309b65378ee0', 'urn:uuid:d812a221-4d1e-5b18-902b-2cc6264aebc2'];
+
+const uuid = (kind: number, i: number): string => `urn:uuid:${kind.toString(16).padStart(8, '0')}-0000-5000-8000-${i.toString(16).padStart(12, '0')}`;
+
+/** One hospital in Tidemark's S3XML, with three bed capacities, status, services and activity. */
+function hospital(i: number): string {
+  const t = `2026-11-${String(1 + (i % 25)).padStart(2, '0')}T06:00:00.000Z`;
+  const beds = BED_TYPES.map(
+    (b, k) => `<resource name="med_bed_capacity" alias="bed_capacity" uuid="${uuid(2, i * 4 + k)}" created_on="${t}" modified_on="${t}">
+<reference field="bed_type_id" resource="med_bed_type" uuid="${b}"/><data field="capacity_status">${i % 3 ? 'VacantAvailable' : 'NotAvailable'}</data>
+<data field="beds_baseline" value="${20 + k}"/><data field="beds_available" value="${(i + k) % 20}"/><data field="beds_add24" value="${k}"/></resource>`,
+  ).join('\n');
+  return `<resource name="med_hospital" uuid="${uuid(1, i)}" created_on="${t}" modified_on="${t}">
+<data field="name">Hospital ${i}</data><data field="gov_uuid">GOV-${i}</data><data field="facility_type">Hospital</data>
+<reference field="location_id" resource="gis_location" uuid="${uuid(3, i)}" lat="${(-4 + (i % 800) / 100).toFixed(4)}" lon="${(34 + (i % 900) / 100).toFixed(4)}">Place ${i}</reference>
+<data field="phone_exchange">+254 20 ${String(i).padStart(7, '0')}</data><data field="email">h${i}@health.example.org</data>
+<data field="total_beds" value="${100 + (i % 50)}"/><data field="doctors" value="${i % 30}"/><data field="nurses" value="${i % 90}"/>
+${beds}
+<resource name="med_hospital_status" alias="status" uuid="${uuid(4, i)}" created_on="${t}" modified_on="${t}">
+<data field="ems_status">${['Normal', 'Advisory', 'Closed'][i % 3]}</data><data field="facility_status">Normal</data><data field="clinical_status">Normal</data>
+<data field="morgue_status">Open</data><data field="security_status">Normal</data><data field="staffing_status">Normal</data></resource>
+<resource name="med_hospital_service" alias="services" uuid="${uuid(5, i)}" created_on="${t}" modified_on="${t}">
+<data field="burn" value="${i % 2 === 0}"/><data field="card" value="true"/><data field="surg" value="true"/><data field="tran" value="true"/></resource>
+<resource name="med_hospital_activity" alias="activity" uuid="${uuid(6, i)}" created_on="${t}" modified_on="${t}">
+<data field="date" value="${t}"/><data field="admissions24" value="${i % 40}"/><data field="discharges24" value="${i % 35}"/><data field="deaths24" value="${i % 3}"/></resource>
+</resource>`;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const time = (fn: () => void): number => {
+  const t = performance.now();
+  fn();
+  return performance.now() - t;
+};
+async function timeAsync(fn: () => Promise<void>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+const fmt = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+const HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<s3xml>\n';
+const TAIL = '</s3xml>\n';
+const HAVE_OPEN = /^[\s\S]*?<have:HospitalStatus[^>]*>/;
+
+/** The Hospital elements of one chunk's output (the chunk's HospitalStatus wrapper removed). */
+const hospitalsOf = (out: string): string => out.replace(HAVE_OPEN, '').replace(/<\/have:HospitalStatus>\s*$/, '');
+
+function joinChunks(outs: string[]): string {
+  const open = HAVE_OPEN.exec(outs[0]!)![0];
+  return `${open}${outs.map(hospitalsOf).join('')}</have:HospitalStatus>`;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tidemark-bench-'));
+  try {
+    const records = Array.from({ length: N }, (_, i) => hospital(i));
+    const whole = HEAD + records.join('\n') + TAIL;
+    const input = join(dir, 'hospitals.s3xml');
+    writeFileSync(input, whole);
+    console.log(`${N} hospitals, ${(whole.length / 1e6).toFixed(1)} MB of S3XML; ${RUNS} runs each; ${availableParallelism()} CPUs`);
+
+    // xsltproc: the same stylesheet, whole document (its natural use).
+    const xsltproc: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      xsltproc.push(time(() => execFileSync('xsltproc', ['-o', join(dir, 'xsltproc.xml'), join(XSLT_DIR, STYLESHEET), input], { stdio: ['ignore', 'ignore', 'ignore'] })));
+    }
+    const ref = median(xsltproc);
+    console.log(`xsltproc (libxslt ${execFileSync('xsltproc', ['--version']).toString().match(/libxslt (\d+)/)?.[1] ?? '?'}), whole document: ${fmt(ref)}`);
+
+    stylesheet(STYLESHEET); // compile or load the cached SEF before timing
+    const rows: [string, number][] = [];
+    const whole1: number[] = [];
+    for (let r = 0; r < Math.min(RUNS, 2); r++) whole1.push(time(() => void transform(STYLESHEET, whole)));
+    rows.push(['SaxonJS, SEF, whole document in one transform', median(whole1)]);
+
+    let result = '';
+    for (const size of [100, 500]) {
+      const runs: number[] = [];
+      for (let r = 0; r < RUNS; r++) {
+        runs.push(
+          time(() => {
+            const outs: string[] = [];
+            for (let i = 0; i < N; i += size) outs.push(transform(STYLESHEET, HEAD + records.slice(i, i + size).join('\n') + TAIL));
+            result = joinChunks(outs);
+          }),
+        );
+      }
+      rows.push([`SaxonJS, SEF, chunks of ${size} hospitals`, median(runs)]);
+    }
+
+    const threads = Math.max(2, availableParallelism());
+    // Worker threads do not inherit tsx's loader: register it inside each worker, then load the worker module.
+    const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(new URL('./xslt-worker.ts', import.meta.url).href)}); });`;
+    const workers = Array.from({ length: threads }, () => new Worker(boot, { eval: true }));
+    const warm = workers.map((w) => new Promise((done) => w.once('message', done)));
+    workers.forEach((w) => w.postMessage({ id: -1, chunk: HEAD + records[0] + TAIL }));
+    await Promise.all(warm);
+    const size = 250;
+    const parallel: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      parallel.push(
+        await timeAsync(async () => {
+          const chunks: string[] = [];
+          for (let i = 0; i < N; i += size) chunks.push(HEAD + records.slice(i, i + size).join('\n') + TAIL);
+          const outs: string[] = new Array(chunks.length);
+          let next = 0;
+          await Promise.all(
+            workers.map(
+              (w) =>
+                new Promise<void>((done) => {
+                  const send = (): void => {
+                    if (next >= chunks.length) return done();
+                    const id = next++;
+                    w.postMessage({ id, chunk: chunks[id] });
+                  };
+                  w.on('message', (m: { id: number; out: string }) => {
+                    outs[m.id] = m.out;
+                    send();
+                  });
+                  send();
+                }),
+            ),
+          );
+          workers.forEach((w) => w.removeAllListeners('message'));
+          result = joinChunks(outs);
+        }),
+      );
+    }
+    await Promise.all(workers.map((w) => w.terminate()));
+    rows.push([`SaxonJS, SEF, chunks of ${size} on ${threads} worker threads`, median(parallel)]);
+
+    for (const [label, ms] of rows) console.log(`${label}: ${fmt(ms)}  = ${(ms / ref).toFixed(2)}x xsltproc`);
+    const same = readFileSync(join(dir, 'xsltproc.xml'), 'utf8').split('<have:Hospital>').length === result.split('<have:Hospital>').length;
+    console.log(`outputs: ${result.split('<have:Hospital>').length - 1} hospitals from SaxonJS, same count from xsltproc: ${same}`);
+
+    // Validation of the result: libxmljs2 (schema parsed once) against xmllint --schema.
+    const out = join(dir, 'have.xml');
+    writeFileSync(out, result);
+    const format = getFormat('edxl-have');
+    const doc = parseXml(result, { maxBytes: 1 << 30 });
+    validateDocument(doc, format, 'project'); // schema documents loaded before timing
+    const lib: number[] = [];
+    const lint: number[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      lib.push(time(() => void validateDocument(parseXml(result, { maxBytes: 1 << 30 }), format, 'project')));
+      lint.push(time(() => void spawnSync('xmllint', ['--noout', '--nonet', '--huge', '--schema', join(XSD_DIR, 'edxl-have-1.0.xsd'), out], { stdio: 'ignore' })));
+    }
+    console.log(`validate (parse + project schema): libxmljs2 ${fmt(median(lib))}, xmllint --schema ${fmt(median(lint))} = ${(median(lib) / median(lint)).toFixed(2)}x xmllint`);
+
+    // Cold start: first transform of each format in a fresh process, SEF already cached.
+    const small = { 'edxl-have': 'test/interchange/fixtures/hospitals.s3xml', cap: 'test/interchange/fixtures/alerts.s3xml', 'cap-atom': 'test/interchange/fixtures/alerts.s3xml', 'edxl-de': 'test/interchange/fixtures/alerts.s3xml' };
+    for (const [name, file] of Object.entries(small)) {
+      const sheet = getFormat(name).export!;
+      stylesheet(sheet);
+      const script = `import { readFileSync } from 'node:fs'; import { performance } from 'node:perf_hooks';
+        const t = performance.now(); const { transform } = await import('./src/interchange/stylesheets.js');
+        const t1 = performance.now(); transform(${JSON.stringify(sheet)}, readFileSync(${JSON.stringify(file)}, 'utf8'));
+        console.log(JSON.stringify({ load: t1 - t, first: performance.now() - t1 }));`;
+      const runs = Array.from({ length: RUNS }, () => {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TIDEMARK_LOG_LEVEL: 'silent' } });
+        return JSON.parse(r.stdout.trim()) as { load: number; first: number };
+      });
+      console.log(`cold start ${name}: first transform ${median(runs.map((r) => r.first)).toFixed(0)} ms (after loading SaxonJS and the module: ${median(runs.map((r) => r.load)).toFixed(0)} ms)`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
