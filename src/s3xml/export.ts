@@ -42,6 +42,7 @@ export interface ExportSummary {
 }
 
 const PAGE = 200;
+const QUEUED = 1 << 20;
 
 /**
  * Which resources travel at the top level, in dependency order (what is referred to comes first,
@@ -112,7 +113,7 @@ async function locationLookups(store: Store, nodes: ExportNode[]): Promise<Refer
     const rows = (await store.knex('gis_location').whereIn('uuid', part).select('uuid', 'name', 'lat', 'lon')) as { uuid: string; name: string | null; lat: number | null; lon: number | null }[];
     for (const r of rows) locations.set(r.uuid, { name: r.name, lat: r.lat === null ? null : Number(r.lat), lon: r.lon === null ? null : Number(r.lon) });
   }
-  return { locations };
+  return { locations, domain: store.instance.name };
 }
 
 async function withComponents(store: Store, def: ResourceDef, records: StoredRecord[], includeDeleted: boolean): Promise<ExportNode[]> {
@@ -148,9 +149,14 @@ export function drained(out: Writable): Promise<void> {
   });
 }
 
+/**
+ * Writes a chunk, waiting only once a megabyte is queued: the next page is read from the
+ * database while the last one is still being written out, and memory stays bounded.
+ */
 async function write(out: Writable, chunk: string): Promise<void> {
   if (out.destroyed) throw new Error('output closed before the export finished');
-  if (!out.write(chunk)) await drained(out);
+  out.write(chunk);
+  if (out.writableLength > Math.max(out.writableHighWaterMark, QUEUED)) await drained(out);
 }
 
 /**

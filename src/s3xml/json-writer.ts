@@ -1,6 +1,6 @@
 import type { StoredRecord } from '../store/types.js';
 import { TM_ATTRS } from './model.js';
-import { type ExportNode, type ReferenceLookups, formatCoordinate, isTextField } from './writer.js';
+import { type ExportNode, type ReferenceLookups, exportUid, formatCoordinate, isTextField } from './writer.js';
 
 /**
  * S3JSON, Eden's mechanical JSON twin of S3XML (s3xml.py tree2json): `$_<table>` lists of
@@ -19,11 +19,11 @@ export function jsonRecordObject(node: ExportNode, lookups: ReferenceLookups): R
   const { def, record: r } = node;
   const o: Record<string, unknown> = {};
   if (node.alias) o['@alias'] = node.alias;
-  o['@uuid'] = r.uuid;
+  o['@uuid'] = exportUid(r.uuid, lookups.domain);
   if (r.deleted) {
     o['@deleted'] = 'True';
     o['@modified_on'] = r.modified_on;
-    if (r.replaced_by) o['@replaced_by'] = r.replaced_by;
+    if (r.replaced_by) o['@replaced_by'] = exportUid(r.replaced_by, lookups.domain);
     metaAttributes(r, o);
     return o;
   }
@@ -35,7 +35,7 @@ export function jsonRecordObject(node: ExportNode, lookups: ReferenceLookups): R
     const v = r.data[f.name];
     if (v === null || v === undefined || f.name === joinField) continue;
     if (f.type === 'reference') {
-      const ref: Record<string, unknown> = { '@resource': f.resource, '@uuid': v };
+      const ref: Record<string, unknown> = { '@resource': f.resource, '@uuid': exportUid(String(v), lookups.domain) };
       const loc = f.resource === 'gis_location' ? lookups.locations.get(String(v)) : undefined;
       if (loc) {
         if (loc.lat !== null && loc.lon !== null) {

@@ -22,6 +22,16 @@ export interface ExportNode {
 /** Facts about referenced records that Eden puts on `<reference>` (gis_location: lat, lon, name). */
 export interface ReferenceLookups {
   locations: Map<string, { name: string | null; lat: number | null; lon: number | null }>;
+  /** This instance's domain, for Eden's uid rule (see exportUid). */
+  domain?: string;
+}
+
+/**
+ * Eden's export_uid: a uid that is neither a URN nor already qualified gets the writer's domain
+ * (`host/uid`), so it stays unique elsewhere; the importer strips its own domain again.
+ */
+export function exportUid(uid: string, domain: string | undefined): string {
+  return !domain || uid.startsWith('urn:') || uid.includes('/') ? uid : `${domain}/${uid}`;
 }
 
 // Characters XML 1.0 cannot carry at all; written as U+FFFD rather than producing a broken document.
@@ -82,11 +92,11 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
   const pad = '  '.repeat(depth);
   let s = `${pad}<resource name="${def.name}"`;
   if (node.alias) s += ` alias="${node.alias}"`;
-  s += ` uuid="${escapeAttr(r.uuid)}"`;
+  s += ` uuid="${escapeAttr(exportUid(r.uuid, lookups.domain))}"`;
   if (r.deleted) {
     // Eden's tombstone: identity, deleted, modified_on and (for merges) replaced_by; no data.
     s += ` deleted="True" modified_on="${r.modified_on}"`;
-    if (r.replaced_by) s += ` replaced_by="${escapeAttr(r.replaced_by)}"`;
+    if (r.replaced_by) s += ` replaced_by="${escapeAttr(exportUid(r.replaced_by, lookups.domain))}"`;
     return `${s}${metaAttributes(r)}/>\n`;
   }
   s += ` created_on="${r.created_on}" modified_on="${r.modified_on}"${metaAttributes(r)}>\n`;
@@ -96,7 +106,7 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
     const v = r.data[f.name];
     if (v === null || v === undefined || f.name === joinField) continue;
     if (f.type === 'reference') {
-      s += `${inner}<reference field="${f.name}" resource="${f.resource}" uuid="${escapeAttr(String(v))}"`;
+      s += `${inner}<reference field="${f.name}" resource="${f.resource}" uuid="${escapeAttr(exportUid(String(v), lookups.domain))}"`;
       const loc = f.resource === 'gis_location' ? lookups.locations.get(String(v)) : undefined;
       if (loc) {
         if (loc.lat !== null && loc.lon !== null) s += ` lat="${formatCoordinate(loc.lat)}" lon="${formatCoordinate(loc.lon)}"`;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { importRecords } from '../../src/s3xml/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
-import { ADULT_ICU, FLOOD } from './support.js';
+import { ADULT_ICU, FLOOD, exportText } from './support.js';
 
 after(dropTestDatabases);
 
@@ -173,6 +173,11 @@ for (const kind of DB_KINDS) {
       assert.equal(summary.created, 2);
       assert.equal((await store.get('org_organisation', 'ORG-7'))!.data.name, 'Local');
       assert.equal((await store.get('org_organisation', 'eden.example.org/ORG-8'))!.data.name, 'Remote');
+      // And written back qualified, as Eden's export_uid does; URNs are never prefixed.
+      const { text } = await exportText(store, { resources: ['org_organisation'] });
+      assert.match(text, /uuid="site-a\/ORG-7"/);
+      assert.match(text, /uuid="eden\.example\.org\/ORG-8"/);
+      assert.doesNotMatch(text, /uuid="site-a\/urn:/);
     });
 
     it('imports the same records as S3JSON (Eden’s JSON twin)', async () => {
