@@ -5,7 +5,8 @@
   <xsl:output method="xml" indent="no" encoding="UTF-8"/>
   <xsl:template match="*">
     <xsl:element name="{local-name()}">
-      <xsl:copy-of select="@*"/>
+      <!-- tm_match is Tidemark's own identity hint for mapped standards; a sender does not set it. -->
+      <xsl:copy-of select="@*[name() != 'tm_match']"/>
       <xsl:apply-templates select="node()"/>
     </xsl:element>
   </xsl:template>
