@@ -76,6 +76,8 @@ interface OutTransfer {
 
 interface InTransfer {
   total: number;
+  /** Last time a chunk arrived: transfers abandoned by their sender are forgotten after giveUpMs. */
+  touched: number;
   chunks: (Uint8Array | undefined)[];
   count: number;
   delivering: boolean;
@@ -404,13 +406,15 @@ export class RadioSession extends EventEmitter {
         this.stats.framesDropped++;
         return;
       }
-      t = { total: m.total, chunks: new Array<Uint8Array | undefined>(m.total).fill(undefined), count: 0, delivering: false, ackTimer: null };
+      this.forgetAbandoned();
+      t = { total: m.total, touched: Date.now(), chunks: new Array<Uint8Array | undefined>(m.total).fill(undefined), count: 0, delivering: false, ackTimer: null };
       this.incoming.set(m.transfer, t);
     }
     if (t.total !== m.total) {
       this.stats.framesDropped++;
       return;
     }
+    t.touched = Date.now();
     if (!t.chunks[m.seq]) {
       t.chunks[m.seq] = m.chunk;
       t.count++;
@@ -431,6 +435,16 @@ export class RadioSession extends EventEmitter {
         t.ackTimer = null;
         this.answer(m.transfer, m.total);
       }, wait);
+    }
+  }
+
+  private forgetAbandoned(): void {
+    const now = Date.now();
+    for (const [id, t] of this.incoming) {
+      if (!t.delivering && now - t.touched > this.giveUpMs) {
+        if (t.ackTimer) clearTimeout(t.ackTimer);
+        this.incoming.delete(id);
+      }
     }
   }
 
