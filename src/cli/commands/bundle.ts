@@ -123,8 +123,15 @@ export const bundleCommand: Command = {
                 for (const w of r.warnings.filter((x) => !r.repeat || !x.includes('imported already'))) ctx.stderr.write(`  ${w}\n`);
                 if (r.ack) {
                   const dir = str(ctx.values, 'ack-dir') ?? (existsSync(input) && statSync(input).isDirectory() ? input : dirname(input));
-                  const path = await deliver(ctx, store, r.ack, undefined, resolve(dir));
-                  ctx.stdout.write(`  acknowledgement for ${r.sender.name}: ${path}\n`);
+                  try {
+                    const path = await deliver(ctx, store, r.ack, undefined, resolve(dir));
+                    ctx.stdout.write(`  acknowledgement for ${r.sender.name}: ${path}\n`);
+                  } catch (e) {
+                    // The import stands; only the receipt is missing (importing again rewrites it).
+                    if (!(e instanceof TidemarkError)) throw e;
+                    failed++;
+                    ctx.stderr.write(`  imported, but no acknowledgement was written: ${e.describe()}\n`);
+                  }
                 }
               } catch (e) {
                 if (!(e instanceof TidemarkError)) throw e;
