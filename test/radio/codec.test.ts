@@ -153,6 +153,15 @@ test('knowledge survives a JSON round trip (kept per peer between runs)', () => 
   const m2 = LinkKnowledge.fromJSON(JSON.parse(JSON.stringify(mirror)));
   const upd = statusUpdates(base, 12);
   assert.deepStrictEqual(byUuid(roundTrip(upd, s2, m2)), byUuid(upd.map(full)));
+
+  // The receiver restarts after committing a payload whose acknowledgement was lost: it can still take it back.
+  const upd2 = statusUpdates(upd, 13);
+  const lost = encodeChanges(registry, upd2.slice(0, 2), s2, link);
+  m2.commit(decodeChanges(registry, lost.bytes, m2, link).update);
+  const m3 = LinkKnowledge.fromJSON(JSON.parse(JSON.stringify(m2)));
+  const again = decodeChanges(registry, encodeChanges(registry, upd2, s2, link).bytes, m3, link);
+  assert.equal(again.rolledBack, true);
+  assert.deepStrictEqual(byUuid(again.changes), byUuid(upd2.map(full)));
 });
 
 test('truncated and damaged payloads are errors, never silently different records', () => {

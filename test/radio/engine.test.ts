@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { logger } from '../../src/log.js';
 import type { Store } from '../../src/store/index.js';
 import { Peers } from '../../src/sync/peers.js';
-import { estimateRadio, pendingForPeer, syncPeerByRadio } from '../../src/transports/radio/engine.js';
+import { estimateRadio, loadRadioKnowledge, pendingForPeer, syncPeerByRadio } from '../../src/transports/radio/engine.js';
 import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
 import { openStores, pairAll, snapshot } from '../sync/support.js';
 import { stationPair, type Pair } from './pair.js';
@@ -66,13 +66,55 @@ for (const kind of kinds) {
       assert.equal((await a!.get('med_hospital_status', status.uuid))?.data.ems_status, 'Closed');
       assert.equal((await b!.get('med_hospital_status', status.uuid))?.data.morgue_units, 9);
 
-      // Nothing to exchange: one empty payload each way.
+      // Nothing to exchange: one empty payload each way, under 100 bytes on air in all.
+      await pair.sim.settled();
+      const air0 = pair.sim.bytesOnAir();
       const third = await radioRound(pair, a!, b!);
+      await pair.sim.settled();
+      assert.ok(pair.sim.bytesOnAir() - air0 <= 100 + 2 * 256 * (pair.sim.stats[0].lost + pair.sim.stats[1].lost), `${pair.sim.bytesOnAir() - air0} B on air`);
       assert.equal(third.ra.sent + third.rb.sent + third.ra.received + third.rb.received, 0);
       const log = (await a!.knex('tm_sync_log').where({ peer: b!.instance.uuid, message: 'radio' })) as unknown[];
       assert.equal(log.length, 3);
     } finally {
       await pair.close();
+      await a!.close();
+      await b!.close();
+    }
+  });
+}
+
+for (const kind of kinds) {
+  test(`${kind}: a radio sync cut off mid-way resumes, and payloads already applied do not travel again`, async () => {
+    const [a, b] = await openStores(kind, 2);
+    try {
+      await pairAll([a!, b!]);
+      for (let i = 0; i < 30; i++) await a!.create('med_hospital', { name: `Hospital ${i}`, total_beds: 10 + i });
+      // Slow enough that the cut lands between two payloads.
+      const pair1 = await stationPair({ bitrate: 4_800, latencyMs: 5, seed: 61 });
+      const runs = Promise.allSettled([
+        syncPeerByRadio(a!, b!.instance.uuid, pair1.a.session, 'initiator', { batchSize: 10 }),
+        syncPeerByRadio(b!, a!.instance.uuid, pair1.b.session, 'responder', { batchSize: 10 }),
+      ]);
+      while ((await loadRadioKnowledge(a!, b!.instance.uuid)).outgoing.epoch < 1) await new Promise((r) => setTimeout(r, 5));
+      await pair1.close();
+      const [ra1, rb1] = await runs;
+      assert.equal(ra1.status, 'rejected');
+      assert.equal(rb1.status, 'rejected');
+      const held = (await b!.list('med_hospital')).length;
+      assert.ok(held >= 10 && held < 30, `B holds ${held} after the cut`);
+
+      const pair2 = await stationPair({ bitrate: 38_400, latencyMs: 5, seed: 62 });
+      try {
+        const { ra } = await radioRound(pair2, a!, b!);
+        assert.equal(ra.resets, 0);
+        assert.equal(ra.sent + ra.skipped, 30, 'the position in the feed had not moved: all 30 are pending again');
+        assert.ok(ra.skipped >= 10, `${ra.skipped} left out because B holds them`);
+        assert.deepStrictEqual(await snapshot(a!, RESOURCES), await snapshot(b!, RESOURCES));
+        assert.equal((await pendingForPeer(a!, await new Peers(a!).get(b!.instance.uuid))).records.length, 0);
+      } finally {
+        await pair2.close();
+      }
+    } finally {
       await a!.close();
       await b!.close();
     }

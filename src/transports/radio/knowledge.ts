@@ -103,14 +103,22 @@ export class LinkKnowledge {
     this.sids = new Map(s.uuids.map((v, i) => [v, i]));
   }
 
-  /** Plain JSON, to keep per peer between runs (the undo step is not kept: a restart forgets it). */
+  /**
+   * Plain JSON, to keep per peer between runs. The undo step is kept too (so a receiver that
+   * restarts can still take back a payload whose acknowledgement was lost), except after a reset.
+   */
   toJSON(): LinkKnowledgeJson {
-    return { epoch: this.epoch, instances: this.instances, uuids: this.uuids, bases: [...this.bases.values()] };
+    const u = this.undo;
+    const undo = u && !u.snapshot ? { epoch: u.epoch, instances: u.instances, uuids: u.uuids, bases: u.bases.map(([uuid, b]) => ({ uuid, base: b ?? null })) } : undefined;
+    return { epoch: this.epoch, instances: this.instances, uuids: this.uuids, bases: [...this.bases.values()], ...(undo ? { undo } : {}) };
   }
 
   static fromJSON(j: LinkKnowledgeJson): LinkKnowledge {
     const k = new LinkKnowledge();
     k.restore({ epoch: j.epoch, instances: [...j.instances], uuids: [...j.uuids], bases: new Map(j.bases.map((b) => [b.uuid, b])) });
+    if (j.undo) {
+      k.undo = { epoch: j.undo.epoch, instances: j.undo.instances, uuids: j.undo.uuids, bases: j.undo.bases.map((x) => [x.uuid, x.base ?? undefined]), snapshot: null };
+    }
     return k;
   }
 }
@@ -130,6 +138,7 @@ export interface LinkKnowledgeJson {
   instances: string[];
   uuids: string[];
   bases: RecordVersion[];
+  undo?: { epoch: number; instances: number; uuids: number; bases: { uuid: string; base: RecordVersion | null }[] };
 }
 
 interface Snapshot {

@@ -186,6 +186,11 @@ export class RadioSession extends EventEmitter {
     this.link.off('up', this.onUp);
     for (const t of this.incoming.values()) if (t.ackTimer) clearTimeout(t.ackTimer);
     this.current?.wake?.(false);
+    this.emit('close');
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   // ---- sending ------------------------------------------------------------------------------

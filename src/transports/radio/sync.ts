@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RecordVersion } from '../../store/types.js';
@@ -79,9 +80,15 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
   const batchSize = o.batchSize ?? 100;
   let turn: Promise<void> | null = null;
   let peerFinished!: () => void;
-  const peerDone = new Promise<void>((resolve) => {
+  let cut!: (err: Error) => void;
+  const peerDone = new Promise<void>((resolve, reject) => {
     peerFinished = resolve;
+    cut = reject;
   });
+  peerDone.catch(() => undefined);
+  const onClose = (): void => cut(new TidemarkError('conflict', 'the radio session closed before the sync finished'));
+  if (o.session.isClosed) onClose();
+  o.session.once('close', onClose);
 
   const myTurn = async (): Promise<void> => {
     // What the peer itself sent us it holds: not sent back (a master re-sequenced by a received
@@ -138,8 +145,12 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
     }
   });
 
-  if (o.role === 'initiator') await myTurn();
-  await peerDone;
-  await turn;
+  try {
+    if (o.role === 'initiator') await myTurn();
+    await peerDone;
+    await turn;
+  } finally {
+    o.session.off('close', onClose);
+  }
   return result;
 }
