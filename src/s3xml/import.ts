@@ -338,6 +338,10 @@ export class Importer {
     if (master && def.component) rec.values[def.component.joinField] = master.uuid;
     own.recs.push(rec);
     for (const c of item.components) this.prepare(c, rec, units, problems, own);
+    // What was parsed is in rec.values now; letting go of it keeps a waiting batch small.
+    item.data = [];
+    item.references = [];
+    item.components = [];
     if (!unit) units.push(own);
     return rec;
   }

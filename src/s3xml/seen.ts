@@ -1,14 +1,15 @@
 /**
  * A Bloom filter of the uuids an import has met, so "the same uuid twice in one document" is
- * caught in fixed memory (8 MiB) however long the document is. A hit is only a suspicion: the
+ * caught in fixed memory (4 MiB) however long the document is. A hit is only a suspicion: the
  * importer confirms it against the database (the row was written by this very import) before
- * calling it a duplicate, so a false positive costs one query, never a wrong error.
+ * calling it a duplicate (the row is looked up for the upsert anyway), so a false positive costs
+ * nothing (see docs/formats.md for the one rare case where it could matter).
  */
 export class SeenFilter {
   private readonly bits: Uint8Array;
   private readonly mask: number;
 
-  constructor(log2Bits = 26) {
+  constructor(log2Bits = 25) {
     this.bits = new Uint8Array(1 << (log2Bits - 3));
     this.mask = (1 << log2Bits) - 1;
   }
