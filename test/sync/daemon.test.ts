@@ -10,7 +10,7 @@ after(dropTestDatabases);
 
 const DAEMON = { TIDEMARK_DAEMON: '1', TIDEMARK_DAEMON_TICK_MS: '100', TIDEMARK_DAEMON_DEBOUNCE_MS: '200', TIDEMARK_DAEMON_BACKOFF_MS: '300' };
 
-async function until(what: string, probe: () => Promise<boolean>, ms = 15_000): Promise<void> {
+async function until(what: string, probe: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await probe()) return;
@@ -34,10 +34,10 @@ test('the daemon pushes soon after a local change, backs off while the peer is d
     await new Peers(b).configure(a.instance.uuid, { interval: 3600 });
     await until('the first scheduled sync', async () => (await readSyncLog(a.knex)).some((l) => l.direction === 'sync' && l.result === 'success'));
     const org = await a.create('org_organisation', { name: 'pushed by the daemon' });
-    await until('the change at bravo', async () => (await b.get('org_organisation', org.uuid)) !== undefined, 10_000);
+    await until('the change at bravo', async () => (await b.get('org_organisation', org.uuid)) !== undefined, 30_000);
     // And the other way round: bravo's daemon pushes bravo's change.
     const loc = await b.create('gis_location', { name: 'from bravo' });
-    await until('the change at alpha', async () => (await a.get('gis_location', loc.uuid)) !== undefined, 10_000);
+    await until('the change at alpha', async () => (await a.get('gis_location', loc.uuid)) !== undefined, 30_000);
 
     // Peer down: failures are logged and counted, then the daemon catches up when it is back.
     const port = Number(new URL(B.url).port);
@@ -47,7 +47,7 @@ test('the daemon pushes soon after a local change, backs off while the peer is d
     const errors = (await readSyncLog(a.knex, { result: 'error' })).length;
     assert.ok(errors >= 2);
     B = await serveInstance(dbB, { port, env: DAEMON });
-    await until('catch-up', async () => (await b.get('org_organisation', org.uuid))?.data.name === 'changed while bravo was down', 15_000);
+    await until('catch-up', async () => (await b.get('org_organisation', org.uuid))?.data.name === 'changed while bravo was down', 30_000);
     const p = await new Peers(a).get(b.instance.uuid);
     await until('failures reset', async () => (await new Peers(a).get(b.instance.uuid)).failures === 0);
     assert.ok(p);
