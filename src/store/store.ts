@@ -226,7 +226,7 @@ export class Writer {
    * new local sequence so that they flow on to this instance's own peers. Deciding *whether* a
    * version should win is the sync engine's job; this only stores the outcome.
    */
-  async applyVersions(versions: readonly RecordVersion[]): Promise<StoredRecord[]> {
+  async applyVersions(versions: readonly RecordVersion[], opts: { existing?: Map<string, StoredRecord> } = {}): Promise<StoredRecord[]> {
     if (!versions.length) return [];
     const observed = versions.reduce((m, v) => maxHlc(m, v.hlc), versions[0]!.hlc);
     const { firstSeq } = await this.allocate(versions.length, observed);
@@ -239,7 +239,8 @@ export class Writer {
     });
     for (const [resource, items] of byResource) {
       const def = this.registry.get(resource);
-      const have = await this.existing(resource, items.map((x) => x.v.uuid));
+      // A caller that has just read these records (the sync engine) passes them: no second look-up.
+      const have = opts.existing ?? (await this.existing(resource, items.map((x) => x.v.uuid)));
       const fresh: Record<string, unknown>[] = [];
       const changed: Record<string, unknown>[] = [];
       for (const { v, seq } of items) {

@@ -90,11 +90,11 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
     const takes = [...outcome.values()].filter((o) => o.kind === 'take').map((o) => o.v);
     const resolved = [...outcome.values()].filter((o) => o.kind === 'resolve').map((o) => o.v);
     if (takes.length) {
-      const stored = await w.applyVersions(takes);
+      const stored = await w.applyVersions(takes, { existing: before });
       result.taken += takes.length;
       result.takenRanges.push({ resource, from: stored[0]!.seq, to: stored[stored.length - 1]!.seq });
     }
-    if (resolved.length) await w.applyVersions(resolved);
+    if (resolved.length) await w.applyVersions(resolved, { existing: before });
     for (const part of chunk(conflictRows, 100)) await w.trx('tm_conflict').insert(part);
     // Merges re-point references here too: records this instance holds that the merging
     // instance never saw still point at the replaced record.
