@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFormat } from '../../src/interchange/formats.js';
-import { signDocument, type SigningKey } from '../../src/interchange/signature.js';
+import { signDocument, TrustStore, verifyDocument, type SigningKey } from '../../src/interchange/signature.js';
 import { validateDocument } from '../../src/interchange/validate.js';
 import { parseXml } from '../../src/interchange/xml.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
@@ -46,7 +46,16 @@ for (const kind of DB_KINDS) {
       db = await freshDatabase(kind);
       assert.equal((await tidemark(['init', '--db', db])).code, 0);
       assert.equal((await tidemark(['samples', '--db', db])).code, 0);
-      svc = await startService(['serve', '--db', db], { env: { TIDEMARK_PARTNERS: join(dir, 'partners.json'), TIDEMARK_SCHEMAS: STANDARDS } });
+      // The service signs its CAP and EDXL-DE feeds with its own key.
+      makeKey(dir, 'site');
+      svc = await startService(['serve', '--db', db], {
+        env: {
+          TIDEMARK_PARTNERS: join(dir, 'partners.json'),
+          TIDEMARK_SCHEMAS: STANDARDS,
+          TIDEMARK_SIGN_KEY: join(dir, 'site.key'),
+          TIDEMARK_SIGN_CERT: join(dir, 'site.pem'),
+        },
+      });
     });
     after(async () => {
       await svc?.stop();
@@ -76,9 +85,13 @@ for (const kind of DB_KINDS) {
       const one = await fetch(`${svc.url}/feeds/cap?uuid=${encodeURIComponent(id)}`);
       assert.equal(one.status, 200);
       assert.match(one.headers.get('content-type') ?? '', /application\/cap\+xml/);
-      assert.deepEqual(officialErrors(await one.text(), 'cap'), []);
+      const alert = await one.text();
+      assert.deepEqual(officialErrors(alert, 'cap'), []);
+      const site = new TrustStore().add(readFileSync(join(dir, 'site.pem'), 'utf8'));
+      assert.equal(verifyDocument(alert, site).signer, 'CN=site', 'the served alert is signed by the site');
       const de = await (await fetch(`${svc.url}/feeds/edxl-de?resource=cap_alert`)).text();
       assert.deepEqual(officialErrors(de, 'edxl-de'), []);
+      assert.equal(verifyDocument(de, site).signer, 'CN=site');
       assert.ok(parseXml(de).find('//*[local-name()="contentObject"]').length >= 2);
       const old = await (await fetch(`${svc.url}/feeds/edxl-de-1.0?resource=cap_alert`)).text();
       assert.deepEqual(officialErrors(old, 'edxl-de-1.0'), []);
