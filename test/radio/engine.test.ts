@@ -66,6 +66,19 @@ for (const kind of kinds) {
       assert.equal((await a!.get('med_hospital_status', status.uuid))?.data.ems_status, 'Closed');
       assert.equal((await b!.get('med_hospital_status', status.uuid))?.data.morgue_units, 9);
 
+      // A merge travels as a tombstone with replaced_by, and the references follow it.
+      const org2 = await b!.create('org_organisation', { name: 'District Health Office (duplicate)' });
+      const hosp3 = await b!.create('med_hospital', { name: 'Lakeside', organisation_id: org2.uuid });
+      await radioRound(pair, a!, b!);
+      await a!.merge('org_organisation', org2.uuid, org.uuid);
+      const merged = await radioRound(pair, a!, b!);
+      assert.ok(merged.ra.sent >= 2);
+      const tomb = await b!.get('org_organisation', org2.uuid, { includeDeleted: true });
+      assert.equal(tomb?.deleted, true);
+      assert.equal(tomb?.replaced_by, org.uuid);
+      assert.equal((await b!.get('med_hospital', hosp3.uuid))?.data.organisation_id, org.uuid);
+      assert.deepStrictEqual(await snapshot(a!, RESOURCES), await snapshot(b!, RESOURCES));
+
       // Nothing to exchange: one empty payload each way, under 100 bytes on air in all.
       await pair.sim.settled();
       const air0 = pair.sim.bytesOnAir();
@@ -74,7 +87,7 @@ for (const kind of kinds) {
       assert.ok(pair.sim.bytesOnAir() - air0 <= 100 + 2 * 256 * (pair.sim.stats[0].lost + pair.sim.stats[1].lost), `${pair.sim.bytesOnAir() - air0} B on air`);
       assert.equal(third.ra.sent + third.rb.sent + third.ra.received + third.rb.received, 0);
       const log = (await a!.knex('tm_sync_log').where({ peer: b!.instance.uuid, message: 'radio' })) as unknown[];
-      assert.equal(log.length, 3);
+      assert.equal(log.length, 5);
     } finally {
       await pair.close();
       await a!.close();

@@ -124,7 +124,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   const peer = await peers.get(peerRef);
   const cfg = await peers.effective(peer);
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
-  const pending = await pendingForPeer(store, peer);
+  let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
   let conflicts = 0;
   const ackResource = async (resource: string): Promise<void> => {
@@ -140,7 +140,11 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       peer: peer.uuid,
       role,
       knowledge,
-      outgoing: pending.records,
+      // Collected when our turn starts: as the responder, after the caller's changes are applied.
+      outgoing: async () => {
+        pending = await pendingForPeer(store, peer);
+        return pending.records;
+      },
       batchSize: opts.batchSize,
       apply: async (changes) => {
         if (cfg.direction === 'push') {

@@ -47,8 +47,12 @@ export interface RadioSyncOptions {
   knowledge: RadioPeerKnowledge;
   /** The initiator sends first; the responder sends once the initiator's last payload is applied. */
   role: 'initiator' | 'responder';
-  /** The record versions to send (what the sync engine finds changed since the peer's cursor). */
-  outgoing: readonly RecordVersion[];
+  /**
+   * The record versions to send (what the sync engine finds changed since the peer's position),
+   * or a function that collects them when this side's turn starts: the responder then also sends
+   * what applying the initiator's changes produced (conflict resolutions, re-pointed references).
+   */
+  outgoing: readonly RecordVersion[] | (() => Promise<readonly RecordVersion[]> | readonly RecordVersion[]);
   /** Applies received versions through the sync engine (policies, conflict log, deletion rule). */
   apply(changes: RecordVersion[]): Promise<void> | void;
   /** A batch is applied at the peer: the engine may advance the peer's cursor past it. */
@@ -90,10 +94,12 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
   if (o.session.isClosed) onClose();
   o.session.once('close', onClose);
 
-  const myTurn = async (): Promise<void> => {
+  const collect = async (): Promise<readonly RecordVersion[]> => (typeof o.outgoing === 'function' ? await o.outgoing() : o.outgoing);
+
+  const myTurn = async (outgoing: readonly RecordVersion[]): Promise<void> => {
     // What the peer itself sent us it holds: not sent back (a master re-sequenced by a received
     // component change, for instance).
-    const echoes = o.outgoing.filter((r) => {
+    const echoes = outgoing.filter((r) => {
       const theirs = o.knowledge.incoming.bases.get(r.uuid);
       return theirs !== undefined && sameVersion(theirs, r);
     });
@@ -101,7 +107,7 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
       await o.sent?.(echoes);
       result.skipped = echoes.length;
     }
-    const ordered = prioritise(o.registry, echoes.length ? o.outgoing.filter((r) => !echoes.includes(r)) : o.outgoing);
+    const ordered = prioritise(o.registry, echoes.length ? outgoing.filter((r) => !echoes.includes(r)) : outgoing);
     const batches: RecordVersion[][] = [];
     for (let i = 0; i < ordered.length; i += batchSize) batches.push(ordered.slice(i, i + batchSize));
     if (!batches.length) batches.push([]);
@@ -125,7 +131,7 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
       result.skipped += batch.length - enc.records;
       result.payloadsSent++;
       result.payloadBytesSent += enc.bytes.length;
-      logger.info({ peer: o.peer, records: result.sent + result.skipped, of: o.outgoing.length, bytes: result.payloadBytesSent }, 'radio: payload delivered');
+      logger.info({ peer: o.peer, records: result.sent + result.skipped, of: outgoing.length, bytes: result.payloadBytesSent }, 'radio: payload delivered');
     }
   };
 
@@ -136,9 +142,10 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
     await o.save?.(o.knowledge);
     result.received += dec.changes.length;
     if (dec.final) {
-      // Start our turn now, so that our first frame can carry the acknowledgement of theirs.
+      // Start our turn before this handler returns, so that our first frame can carry the
+      // acknowledgement of theirs.
       if (o.role === 'responder' && !turn) {
-        turn = myTurn();
+        turn = myTurn(await collect());
         turn.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
       }
       peerFinished();
@@ -146,7 +153,7 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
   });
 
   try {
-    if (o.role === 'initiator') await myTurn();
+    if (o.role === 'initiator') await myTurn(await collect());
     await peerDone;
     await turn;
   } finally {
