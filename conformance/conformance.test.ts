@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cases, runExamples, runExport, runRoundtripCap, runRoundtripHave, type Result } from './runner.js';
+import { cases, runExamples, runExport, runRoundtripCap, runRoundtripHave, runSchemaAgreement, type Result } from './runner.js';
 
 /** The conformance suite as part of `npm test`: one test per case, each failing check named. */
 const failures = (results: Result[]): string =>
@@ -28,6 +28,11 @@ describe('conformance', () => {
   }
   it('every official example: valid ones import (or are refused for the stated reason), invalid ones are refused', () => {
     const results = runExamples(c.examples.refusedValid);
+    assert.ok(results.length >= 20);
+    assert.equal(failures(results), '');
+  });
+  it("the project's schemas agree with the official ones on every example", () => {
+    const results = runSchemaAgreement();
     assert.ok(results.length >= 20);
     assert.equal(failures(results), '');
   });

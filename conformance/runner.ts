@@ -136,11 +136,7 @@ export async function runRoundtripCap(source: string): Promise<Result[]> {
 
 /** Every official example: valid ones import (or are refused for the reason given), invalid ones are refused. */
 export function runExamples(refusedValid: Record<string, string>): Result[] {
-  const manifest = readFileSync(join(STANDARDS, 'examples', 'manifest.tsv'), 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.split('\t')[0]!);
-  return manifest.map((path) => {
+  return examplePaths().map((path) => {
     const valid = path.includes('/valid/');
     const text = readFileSync(join(STANDARDS, path), 'utf8');
     const format = formatForElement(parseXml(text).root()!);
@@ -171,6 +167,26 @@ export function runExamples(refusedValid: Record<string, string>): Result[] {
   });
 }
 
+/** The project's schemas and the official ones say the same (valid or invalid) about every example. */
+export function runSchemaAgreement(): Result[] {
+  return examplePaths().flatMap((path) => {
+    const doc = parseXml(readFileSync(join(STANDARDS, path), 'utf8'));
+    const format = formatForElement(doc.root()!);
+    if (!format?.schema?.project) return [];
+    const project = validateDocument(doc, format, 'project').length === 0;
+    const official = validateDocument(doc, format, 'official', { schemasDir: STANDARDS }).length === 0;
+    const expected = path.includes('/valid/');
+    return [{ check: `${path}: project schema says ${project ? 'valid' : 'invalid'}, official says ${official ? 'valid' : 'invalid'}`, ok: project === official && official === expected }];
+  });
+}
+
+function examplePaths(): string[] {
+  return readFileSync(join(STANDARDS, 'examples', 'manifest.tsv'), 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => l.split('\t')[0]!);
+}
+
 export async function runAll(update?: (file: string, xml: string) => void): Promise<Result[]> {
   const c = cases();
   const results: Result[] = [];
@@ -178,6 +194,7 @@ export async function runAll(update?: (file: string, xml: string) => void): Prom
   results.push(...(await runRoundtripHave(c.roundtripHave)));
   for (const s of c.roundtripCap) results.push(...(await runRoundtripCap(s)));
   results.push(...runExamples(c.examples.refusedValid));
+  results.push(...runSchemaAgreement());
   return results;
 }
 
