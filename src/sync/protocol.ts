@@ -267,6 +267,11 @@ export function checkHello(mine: { schema_version: number; registry_hash: string
   if (!isObj(hello) || typeof hello.instance !== 'string' || !INSTANCE.test(hello.instance) || !isObj(hello.resources)) {
     throw new TidemarkError('malformed', 'handshake needs protocol, instance, schema_version, registry_hash, resources');
   }
+  for (const [r, sum] of Object.entries(hello.resources)) {
+    if (!isObj(sum) || typeof sum.head !== 'string' || !(sum.have === null || typeof sum.have === 'string') || !(sum.pending === undefined || typeof sum.pending === 'boolean')) {
+      throw new TidemarkError('malformed', `handshake summary of ${r} needs head (cursor) and have (cursor or null)`, { resource: r });
+    }
+  }
   if (hello.protocol !== PROTOCOL_VERSION) throw new TidemarkError('unsupported', `sync protocol ${String(hello.protocol)} is not supported (this instance speaks ${PROTOCOL_VERSION})`);
   if (hello.schema_version !== mine.schema_version || hello.registry_hash !== mine.registry_hash) {
     throw new TidemarkError(

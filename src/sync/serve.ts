@@ -68,8 +68,10 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   }
   if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null');
   if (req.filter !== undefined) {
-    for (const f of Object.keys(req.filter)) {
+    if (req.filter === null || typeof req.filter !== 'object' || Array.isArray(req.filter)) throw new TidemarkError('malformed', 'filter must be an object of field values');
+    for (const [f, v] of Object.entries(req.filter)) {
       if (!store.registry.field(req.resource, f)) throw new TidemarkError('invalid', `unknown field "${f}"`, { resource: req.resource, field: f });
+      if (v !== null && typeof v === 'object') throw new TidemarkError('invalid', 'filter values must be plain values', { resource: req.resource, field: f });
     }
   }
   const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, filter: req.filter });

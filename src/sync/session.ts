@@ -52,6 +52,8 @@ export interface SyncReport {
 export interface SyncOptions {
   /** Records per page (default 1000). */
   limit?: number;
+  /** How long to wait when another sync with this peer is running (default 0: give up at once, a warning). */
+  waitMs?: number;
   /** Called after every page (progress on long syncs). */
   onPage?: (r: ResourceReport, direction: 'pull' | 'push') => void;
 }
@@ -70,7 +72,12 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
   const report: SyncReport = { peer: peer.uuid, name: peer.name, result: 'success', resources: [], received: 0, applied: 0, sent: 0, conflicts: 0, bytes: 0, roundTrips: 0, durationMs: 0 };
   const knex = store.knex;
   const logs: SyncLogEntry[] = [];
-  if (!(await acquireLease(knex, peer.uuid))) {
+  let leased = await acquireLease(knex, peer.uuid);
+  for (const until = Date.now() + (opts.waitMs ?? 0); !leased && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 200));
+    leased = await acquireLease(knex, peer.uuid);
+  }
+  if (!leased) {
     report.result = 'warning';
     report.message = 'a sync with this peer is already running';
   } else {

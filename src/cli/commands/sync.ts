@@ -32,6 +32,8 @@ export const syncCommand: Command = {
       for (const p of list) {
         const rep = await syncOverHttp(store, p, {
           limit,
+          // The daemon of `tidemark serve` may be syncing with this peer right now: wait for it.
+          waitMs: 120_000,
           onPage: (r, dir) => ctx.progress(`${p.name}: ${dir} ${r.resource} ${dir === 'pull' ? r.received : r.sent}`),
         });
         ctx.progress('');
