@@ -6,18 +6,11 @@ import type { RecordVersion } from '../../src/store/types.js';
 import { decodeChanges, encodeChanges, readPayloadHeader } from '../../src/transports/radio/codec.js';
 import { LinkKnowledge } from '../../src/transports/radio/knowledge.js';
 import { TidemarkError } from '../../src/errors.js';
-import { changeArb, hospitalStatuses, INSTANCES, recordArb, statusUpdates } from './fixtures.js';
+import { full, changeArb, hospitalStatuses, INSTANCES, recordArb, statusUpdates } from './fixtures.js';
 
 const A = INSTANCES[0]!;
 const B = INSTANCES[1]!;
 const link = { from: A, to: B };
-
-/** What the receiver must get: every declared field present, nothing else changed. */
-function full(rec: RecordVersion): RecordVersion {
-  const data: RecordVersion['data'] = {};
-  for (const f of registry.get(rec.resource).fields) data[f.name] = rec.data[f.name] ?? null;
-  return { ...rec, data };
-}
 
 /** Sender encodes, receiver decodes and both commit, as after an acknowledged transfer. */
 function roundTrip(changes: RecordVersion[], sender: LinkKnowledge, mirror: LinkKnowledge, final = false): RecordVersion[] {

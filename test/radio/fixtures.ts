@@ -5,6 +5,7 @@ import { HAVE } from '../../src/registry/resources.js';
 import type { FieldDef } from '../../src/registry/types.js';
 import type { FieldValue } from '../../src/registry/values.js';
 import type { RecordVersion } from '../../src/store/types.js';
+import { seededRandom } from '../../src/transports/radio/simulator.js';
 
 /** Instance ids as the store writes them (plain uuids), plus one odd one the codec must carry as text. */
 export const INSTANCES = ['6f1c0e3a-2b7d-4c59-9a3e-1d2f4b5c6a70', '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d', 'c3d2e1f0-a9b8-4c7d-8e6f-5a4b3c2d1e0f', 'site-A'];
@@ -126,16 +127,14 @@ export function changeArb(rec: RecordVersion): fc.Arbitrary<RecordVersion> {
 
 // ---- deterministic hospital-status data for the benchmarks and the link tests ---------------
 
-/** Small seeded PRNG (mulberry32), so that benchmark runs compare like with like. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** Seeded, so that benchmark runs compare like with like. */
+export const prng = seededRandom;
+
+/** What a receiver must get: every declared field present (null when unset), nothing else changed. */
+export function full(rec: RecordVersion): RecordVersion {
+  const data: RecordVersion['data'] = {};
+  for (const f of registry.get(rec.resource).fields) data[f.name] = rec.data[f.name] ?? null;
+  return { ...rec, data };
 }
 
 function uuidFrom(rand: () => number): string {

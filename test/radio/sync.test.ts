@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { logger } from '../../src/log.js';
-import { registry } from '../../src/registry/registry.js';
 import type { RecordVersion } from '../../src/store/types.js';
 import { readPeerKnowledge, writePeerKnowledge } from '../../src/transports/radio/sync.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hospitalStatuses, INSTANCES, statusUpdates } from './fixtures.js';
+import { full, hospitalStatuses, INSTANCES, statusUpdates } from './fixtures.js';
 import { MemorySite } from './memory-site.js';
 import { stationPair } from './pair.js';
 
 logger.level = process.env.TIDEMARK_LOG_LEVEL ?? 'silent';
 
 const [A, B] = [INSTANCES[0]!, INSTANCES[1]!];
-
-function full(rec: RecordVersion): RecordVersion {
-  const data: RecordVersion['data'] = {};
-  for (const f of registry.get(rec.resource).fields) data[f.name] = rec.data[f.name] ?? null;
-  return { ...rec, data };
-}
 
 const sorted = (m: Map<string, RecordVersion>): RecordVersion[] => [...m.values()].map(full).sort((x, y) => x.uuid.localeCompare(y.uuid));
 

@@ -112,11 +112,11 @@ export function encodeChanges(
     instances.add(r.changed_by);
     for (const i of Object.keys(r.version)) instances.add(i);
   }
-  const fresh = [...instances].filter((i) => view.instanceId(i) === undefined);
+  const fresh = [...instances].filter((i) => view.instances.id(i) === undefined);
   const body = new ByteWriter();
   body.uvar(fresh.length);
   for (const i of fresh) {
-    view.addInstance(i);
+    view.instances.add(i);
     writeId(body, i);
   }
 
@@ -141,7 +141,7 @@ export function encodeChanges(
     }
     const hlc = hlcs[n]!;
     const modMs = isoMs(rec.modified_on);
-    const changer = view.instanceId(rec.changed_by)!;
+    const changer = view.instances.id(rec.changed_by)!;
     let flags = 0;
     if (!base) flags |= R_NEW | R_META;
     else if (base.origin !== rec.origin || base.created_on !== rec.created_on) flags |= R_META;
@@ -156,9 +156,9 @@ export function encodeChanges(
     if (flags & R_NEW) {
       body.uvar(resourceIndex.get(rec.resource)!);
       writeId(body, rec.uuid);
-      view.addUuid(rec.uuid);
+      view.records.add(rec.uuid);
     } else {
-      body.uvar(view.sid(rec.uuid)!);
+      body.uvar(view.records.id(rec.uuid)!);
     }
     if (hlc) {
       body.svar(hlc.ms - prevMs).uvar(hlc.counter);
@@ -169,7 +169,7 @@ export function encodeChanges(
     const refMs = hlc ? hlc.ms : prevMs;
     if (!(flags & R_MOD_IS_HLC)) writeInstant(body, rec.modified_on, refMs);
     if (flags & R_META) {
-      body.uvar(view.instanceId(rec.origin)!);
+      body.uvar(view.instances.id(rec.origin)!);
       writeInstant(body, rec.created_on, modMs ?? refMs);
     }
     if (!(flags & R_SAME_CHANGER)) body.uvar(changer);
@@ -259,7 +259,7 @@ export function decodeChanges(
   const resources = registry.all();
 
   const freshCount = r.uvar();
-  for (let i = 0; i < freshCount; i++) view.addInstance(readId(r));
+  for (let i = 0; i < freshCount; i++) view.instances.add(readId(r));
   const count = r.uvar();
   const changes: RecordVersion[] = [];
   let prevMs = count ? r.uvar() : 0;
@@ -272,10 +272,10 @@ export function decodeChanges(
     if (flags & R_NEW) {
       res = at(resources, r.uvar(), 'resource');
       uuid = readId(r);
-      view.addUuid(uuid);
+      view.records.add(uuid);
       base = undefined;
     } else {
-      uuid = at(view.uuidsView(), r.uvar(), 'record short id');
+      uuid = view.records.at(r.uvar());
       base = view.base(uuid);
       if (!base) throw new TidemarkError('malformed', `radio payload: no base for ${uuid}`);
       res = registry.get(base.resource);
@@ -299,14 +299,14 @@ export function decodeChanges(
     let origin: string;
     let created_on: string;
     if (flags & R_META) {
-      origin = at(view.instancesView(), r.uvar(), 'instance');
+      origin = view.instances.at(r.uvar());
       created_on = readInstant(r, modMs);
     } else {
       origin = base!.origin;
       created_on = base!.created_on;
     }
     const changer = flags & R_SAME_CHANGER ? prevChanger : r.uvar();
-    const changed_by = at(view.instancesView(), changer, 'instance');
+    const changed_by = view.instances.at(changer);
     prevChanger = changer;
     const version = flags & R_VV_BUMP ? bump(base!.version, changed_by) : readVersion(r, base?.version ?? null, view);
     const replaced_by = flags & R_REPLACED ? readRef(r, view, book) : null;
@@ -331,56 +331,45 @@ export function decodeChanges(
   return { changes, update: view.update(h.epoch, h.reset), final: h.final, rolledBack };
 }
 
+/** Short ids of one kind (instances, records): the committed table plus what this payload adds. */
+class ShortIds {
+  readonly added: string[] = [];
+  private readonly addedIds = new Map<string, number>();
+
+  constructor(
+    private readonly committed: readonly string[],
+    private readonly lookup: (v: string) => number | undefined,
+    private readonly what: string,
+  ) {}
+
+  id(v: string): number | undefined {
+    return this.addedIds.get(v) ?? this.lookup(v);
+  }
+
+  add(v: string): number {
+    const id = this.committed.length + this.added.length;
+    this.added.push(v);
+    this.addedIds.set(v, id);
+    return id;
+  }
+
+  /** The value behind short id `i`; an unknown id is a malformed payload. */
+  at(i: number): string {
+    const v = i < this.committed.length ? this.committed[i] : this.added[i - this.committed.length];
+    if (v === undefined) throw new TidemarkError('malformed', `radio payload: unknown ${this.what} ${i}`);
+    return v;
+  }
+}
+
 /** The knowledge as it stands during one payload: committed state plus what the payload adds. */
 class View {
-  private readonly instances: string[];
-  private readonly uuids: string[];
-  private readonly instanceIds = new Map<string, number>();
-  private readonly sids = new Map<string, number>();
+  readonly instances: ShortIds;
+  readonly records: ShortIds;
   private readonly newBases = new Map<string, RecordVersion>();
-  private readonly firstInstance: number;
-  private readonly firstUuid: number;
 
   constructor(private readonly known: LinkKnowledge | null) {
-    this.instances = known ? known.instances : [];
-    this.uuids = known ? known.uuids : [];
-    this.firstInstance = this.instances.length;
-    this.firstUuid = this.uuids.length;
-    this.addedInstances = [];
-    this.addedUuids = [];
-  }
-
-  private addedInstances: string[];
-  private addedUuids: string[];
-
-  instanceId(i: string): number | undefined {
-    return this.instanceIds.get(i) ?? this.known?.instanceId(i);
-  }
-
-  addInstance(i: string): number {
-    const id = this.firstInstance + this.addedInstances.length;
-    this.addedInstances.push(i);
-    this.instanceIds.set(i, id);
-    return id;
-  }
-
-  instancesView(): { length: number; get(i: number): string | undefined } {
-    return { length: this.firstInstance + this.addedInstances.length, get: (i) => (i < this.firstInstance ? this.instances[i] : this.addedInstances[i - this.firstInstance]) };
-  }
-
-  uuidsView(): { length: number; get(i: number): string | undefined } {
-    return { length: this.firstUuid + this.addedUuids.length, get: (i) => (i < this.firstUuid ? this.uuids[i] : this.addedUuids[i - this.firstUuid]) };
-  }
-
-  sid(uuid: string): number | undefined {
-    return this.sids.get(uuid) ?? this.known?.sid(uuid);
-  }
-
-  addUuid(uuid: string): number {
-    const id = this.firstUuid + this.addedUuids.length;
-    this.addedUuids.push(uuid);
-    this.sids.set(uuid, id);
-    return id;
+    this.instances = new ShortIds(known?.instances ?? [], (v) => known?.instanceId(v), 'instance');
+    this.records = new ShortIds(known?.uuids ?? [], (v) => known?.sid(v), 'record short id');
   }
 
   base(uuid: string): RecordVersion | undefined {
@@ -392,13 +381,13 @@ class View {
   }
 
   update(epoch: number, reset: boolean): KnowledgeUpdate {
-    return { epoch, reset, instances: this.addedInstances, uuids: this.addedUuids, bases: [...this.newBases.values()] };
+    return { epoch, reset, instances: this.instances.added, uuids: this.records.added, bases: [...this.newBases.values()] };
   }
 }
 
-function at<T>(list: { length: number; get?(i: number): T | undefined } | readonly T[], i: number, what: string): T {
-  const v = Array.isArray(list) ? (list as readonly T[])[i] : (list as { get(i: number): T | undefined }).get(i);
-  if (v === undefined || i >= list.length) throw new TidemarkError('malformed', `radio payload: unknown ${what} ${i}`);
+function at<T>(list: readonly T[], i: number, what: string): T {
+  const v = list[i];
+  if (v === undefined) throw new TidemarkError('malformed', `radio payload: unknown ${what} ${i}`);
   return v;
 }
 
@@ -427,7 +416,7 @@ function readId(r: ByteReader): string {
 
 // References: 0 null, 1 short id, 2 reference-data index, 3 uuid/text.
 function writeRef(w: ByteWriter, value: string, view: View, book: RegistryCodebook): void {
-  const sid = view.sid(value);
+  const sid = view.records.id(value);
   if (sid !== undefined) {
     w.byte(1).uvar(sid);
     return;
@@ -447,7 +436,7 @@ function readRef(r: ByteReader, view: View, book: RegistryCodebook): string | nu
     case 0:
       return null;
     case 1:
-      return at(view.uuidsView(), r.uvar(), 'record short id');
+      return view.records.at(r.uvar());
     case 2:
       return at(book.referenceUuids, r.uvar(), 'reference-data index');
     case 3:
@@ -516,7 +505,7 @@ function writeVersion(w: ByteWriter, base: VersionVector | null, next: VersionVe
     if (bk.length <= nk.length && bk.every((k, i) => nk[i] === k && next[k]! >= base[k]!)) {
       const changed = nk.filter((k) => next[k] !== base[k]);
       w.uvar(changed.length * 2);
-      for (const k of changed) w.uvar(view.instanceId(k)!).uvar(next[k]! - (base[k] ?? 0));
+      for (const k of changed) w.uvar(view.instances.id(k)!).uvar(next[k]! - (base[k] ?? 0));
       return;
     }
   }
@@ -524,7 +513,7 @@ function writeVersion(w: ByteWriter, base: VersionVector | null, next: VersionVe
   for (const k of nk) {
     const v = next[k]!;
     if (!Number.isSafeInteger(v) || v < 0) throw new TidemarkError('invalid', `version vector entry ${k}=${v} is not a counter`);
-    w.uvar(view.instanceId(k)!).uvar(v);
+    w.uvar(view.instances.id(k)!).uvar(v);
   }
 }
 
@@ -534,7 +523,7 @@ function readVersion(r: ByteReader, base: VersionVector | null, view: View): Ver
   const out: VersionVector = head % 2 === 1 || !base ? {} : { ...base };
   if (head % 2 === 0 && !base) throw new TidemarkError('malformed', 'radio payload: version delta without a base');
   for (let i = 0; i < n; i++) {
-    const k = at(view.instancesView(), r.uvar(), 'instance');
+    const k = view.instances.at(r.uvar());
     const v = r.uvar();
     out[k] = head % 2 === 1 ? v : (out[k] ?? 0) + v;
   }

@@ -8,9 +8,9 @@ import { Peers, policyFor, type Peer } from '../../sync/peers.js';
 import { writeSyncLog } from '../../sync/synclog.js';
 import { ensureSyncTables } from '../../sync/tables.js';
 import { encodeChanges, prioritise } from './codec.js';
-import { LinkKnowledge, type LinkKnowledgeJson } from './knowledge.js';
+import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
-import { newPeerKnowledge, radioSync, type RadioPeerKnowledge, type RadioSyncResult } from './sync.js';
+import { newPeerKnowledge, parsePeerKnowledge, radioSync, serialisePeerKnowledge, type RadioPeerKnowledge, type RadioSyncResult } from './sync.js';
 
 const log = logger.child({ component: 'radio' });
 
@@ -31,15 +31,13 @@ async function ensureRadioTable(knex: Knex): Promise<void> {
 export async function loadRadioKnowledge(store: Store, peer: string): Promise<RadioPeerKnowledge> {
   await ensureRadioTable(store.knex);
   const row = (await store.knex('tm_radio_link').where({ peer }).first()) as { knowledge: string } | undefined;
-  if (!row) return newPeerKnowledge();
-  const j = JSON.parse(row.knowledge) as { outgoing: LinkKnowledgeJson; incoming: LinkKnowledgeJson };
-  return { outgoing: LinkKnowledge.fromJSON(j.outgoing), incoming: LinkKnowledge.fromJSON(j.incoming) };
+  return row ? parsePeerKnowledge(row.knowledge) : newPeerKnowledge();
 }
 
 export async function saveRadioKnowledge(store: Store, peer: string, k: RadioPeerKnowledge): Promise<void> {
   await store
     .knex('tm_radio_link')
-    .insert({ peer, knowledge: JSON.stringify({ outgoing: k.outgoing, incoming: k.incoming }), updated_on: nowIso() })
+    .insert({ peer, knowledge: serialisePeerKnowledge(k), updated_on: nowIso() })
     .onConflict('peer')
     .merge();
 }

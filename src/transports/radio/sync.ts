@@ -21,10 +21,19 @@ export function newPeerKnowledge(): RadioPeerKnowledge {
   return { outgoing: new LinkKnowledge(), incoming: new LinkKnowledge() };
 }
 
+export function serialisePeerKnowledge(k: RadioPeerKnowledge): string {
+  return JSON.stringify({ outgoing: k.outgoing, incoming: k.incoming });
+}
+
+export function parsePeerKnowledge(text: string): RadioPeerKnowledge {
+  const j = JSON.parse(text) as { outgoing: LinkKnowledgeJson; incoming: LinkKnowledgeJson };
+  return { outgoing: LinkKnowledge.fromJSON(j.outgoing), incoming: LinkKnowledge.fromJSON(j.incoming) };
+}
+
+/** Link state kept in a file (for tools without a database); a missing file is a new link. */
 export function readPeerKnowledge(file: string): RadioPeerKnowledge {
   try {
-    const j = JSON.parse(readFileSync(file, 'utf8')) as { outgoing: LinkKnowledgeJson; incoming: LinkKnowledgeJson };
-    return { outgoing: LinkKnowledge.fromJSON(j.outgoing), incoming: LinkKnowledge.fromJSON(j.incoming) };
+    return parsePeerKnowledge(readFileSync(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return newPeerKnowledge();
     throw err;
@@ -34,7 +43,7 @@ export function readPeerKnowledge(file: string): RadioPeerKnowledge {
 /** Written to a temporary file and renamed, so a crash never leaves half a file. */
 export function writePeerKnowledge(file: string, k: RadioPeerKnowledge): void {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify({ outgoing: k.outgoing, incoming: k.incoming }));
+  writeFileSync(`${file}.tmp`, serialisePeerKnowledge(k));
   renameSync(`${file}.tmp`, file);
 }
 
