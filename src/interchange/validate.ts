@@ -40,7 +40,7 @@ function involved(doc: Document, format: FormatDef): FormatDef[] {
       out.set(f.name, f);
     }
   }
-  if (doc.find(`//*[namespace-uri()="${DSIG}" and local-name()="Signature"]`).length) out.set('xmldsig', getFormat('xmldsig'));
+  if (doc.find('//ds:Signature', { ds: DSIG }).length) out.set('xmldsig', getFormat('xmldsig'));
   return [...out.values()];
 }
 
