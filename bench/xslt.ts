@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     rows.push(['SaxonJS, SEF, whole document in one transform', median(whole1)]);
 
     let result = '';
-    for (const size of [100, 500]) {
+    for (const size of [100, 500, 1000]) {
       const runs: number[] = [];
       for (let r = 0; r < RUNS; r++) {
         runs.push(
