@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Document, Element } from 'libxmljs2';
 import { TidemarkError } from '../errors.js';
+import { escapeAttr } from '../s3xml/writer.js';
 import { type FormatDef, getFormat } from './formats.js';
 import { transform, type StylesheetParams } from './stylesheets.js';
 import { assertDocumentValid } from './validate.js';
@@ -48,10 +49,6 @@ const XML_DECL = '<?xml version="1.0" encoding="UTF-8"?>\n';
 
 function withoutDecl(xml: string): string {
   return xml.replace(/^\s*<\?xml[^?]*\?>\s*/, '');
-}
-
-function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
 }
 
 /** The format an envelope's content is in when the caller does not say: from the records. */

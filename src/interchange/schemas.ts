@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Document } from 'libxmljs2';
-import { TidemarkError, type ErrorLocation } from '../errors.js';
+import { TidemarkError } from '../errors.js';
 import { type FormatDef, XSD_DIR } from './formats.js';
 import { parseXml } from './xml.js';
 
@@ -90,30 +90,4 @@ export function validateDoc(doc: Document, formats: FormatDef[], source: SchemaS
     const element = ELEMENT_IN_MESSAGE.exec(message)?.[1];
     return { line: e.line ?? 0, ...(element ? { element } : {}), message };
   });
-}
-
-/**
- * Throws one TidemarkError listing every schema problem, or returns. Inbound documents use code
- * `malformed` (HTTP 400); a document Tidemark produced itself uses `invalid`.
- */
-export function assertValid(
-  doc: Document,
-  formats: FormatDef[],
-  source: SchemaSource,
-  dir?: string,
-  code: 'invalid' | 'malformed' = 'malformed',
-): void {
-  const issues = validateDoc(doc, formats, source, dir);
-  if (!issues.length) return;
-  const problems = issues.map((i) => {
-    const where: ErrorLocation = { line: i.line, ...(i.element ? { element: i.element } : {}) };
-    return new TidemarkError(code, i.message, where);
-  });
-  const first = issues[0]!;
-  throw new TidemarkError(
-    code,
-    `${formats[0]!.name} document fails the ${source} schema: ${first.message}`,
-    { line: first.line, ...(first.element ? { element: first.element } : {}) },
-    problems,
-  );
 }

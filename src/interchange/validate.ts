@@ -64,7 +64,8 @@ export function validateDocument(doc: Document, format: FormatDef, source: Schem
   for (const { el, format: f } of embeddedContent(doc)) {
     if (!f?.schema?.official) continue;
     const part = detach(el);
-    issues.push(...validateDocument(part, f, 'official', opts).map((i) => ({ ...i, message: `in embedded ${f.name}: ${i.message}` })));
+    // Lines in the detached part count from the embedded element's own line.
+    issues.push(...validateDocument(part, f, 'official', opts).map((i) => ({ ...i, line: el.line() + i.line - 1, message: `in embedded ${f.name}: ${i.message}` })));
   }
   return issues;
 }
@@ -72,7 +73,7 @@ export function validateDocument(doc: Document, format: FormatDef, source: Schem
 function officialParts(doc: Document, f: FormatDef, opts: ValidateOptions): ValidationIssue[] {
   const ns = f.namespace ?? '';
   return (doc.find(`//*[namespace-uri()="${ns}" and local-name()="${f.root}"]`) as Element[]).flatMap((el) =>
-    validateDoc(detach(el), [f], 'official', opts.schemasDir).map((i) => ({ ...i, message: `in embedded ${f.name}: ${i.message}` })),
+    validateDoc(detach(el), [f], 'official', opts.schemasDir).map((i) => ({ ...i, line: el.line() + i.line - 1, message: `in embedded ${f.name}: ${i.message}` })),
   );
 }
 
