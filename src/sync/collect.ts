@@ -97,3 +97,16 @@ export async function acks(knex: Knex, peer: string): Promise<Map<string, { seq:
   const rows = (await knex('tm_peer_ack').where({ peer })) as { resource: string; seq: number; reset: boolean | number }[];
   return new Map(rows.map((r) => [r.resource, { seq: Number(r.seq), reset: Boolean(r.reset) }]));
 }
+
+/** Per resource, how far I hold a peer's feed (its cursor) and how far it holds mine (my seq). */
+export async function peerCursors(store: Store, peer: string): Promise<Map<string, { held: string | null; acked: number | null; reset: boolean }>> {
+  const held = (await store.knex('tm_peer_cursor').where({ peer })) as { resource: string; cursor: string }[];
+  const ack = await acks(store.knex, peer);
+  const out = new Map<string, { held: string | null; acked: number | null; reset: boolean }>();
+  for (const r of store.registry.dependencyOrder()) {
+    const h = held.find((x) => x.resource === r)?.cursor ?? null;
+    const a = ack.get(r);
+    if (h !== null || a) out.set(r, { held: h, acked: a?.seq ?? null, reset: a?.reset ?? false });
+  }
+  return out;
+}

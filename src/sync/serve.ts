@@ -8,6 +8,7 @@ import { Peers, syncableResources, type Peer, type SyncConfig } from './peers.js
 import { DEFAULT_POLICY, type PolicyName } from './policy.js';
 import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { ensureSyncTables } from './tables.js';
+import { writeSyncLog } from './synclog.js';
 
 /**
  * The passive side of the protocol: answers to a peer's hello, pulls and pushes. Carrier-neutral;
@@ -76,6 +77,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   }
   const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, filter: req.filter });
   if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, decodeCursor(req.after, store.instance.uuid));
+  await tally(store, peer, 'send', req.resource, page.records.length, 0, page.more);
   return page;
 }
 
@@ -111,7 +113,40 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
   }
   const out = await applyPage(store, peer.uuid, raw, { policy: (r) => explicitPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
   applied.emit(key);
+  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? 0 : out.received, out.conflicts, Boolean(page?.more));
   return out;
+}
+
+/**
+ * The passive side's sync log: what a peer pulled from me or pushed to me, one row per resource
+ * stream (written when its last page is answered).
+ */
+const streams = new Map<string, { records: number; conflicts: number; started: number }>();
+async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, records: number, conflicts: number, more: boolean): Promise<void> {
+  const key = `${store.instance.uuid}|${peer.uuid}|${direction}|${resource}`;
+  const s = streams.get(key) ?? { records: 0, conflicts: 0, started: performance.now() };
+  s.records += records;
+  s.conflicts += conflicts;
+  if (more) {
+    streams.set(key, s);
+    return;
+  }
+  streams.delete(key);
+  if (!s.records && !s.conflicts) return;
+  await writeSyncLog(store.knex, [
+    {
+      peer: peer.uuid,
+      peer_name: peer.name,
+      direction,
+      resource,
+      result: 'success',
+      sent: direction === 'send' ? s.records : 0,
+      received: direction === 'receive' ? s.records : 0,
+      conflicts: s.conflicts,
+      duration_ms: performance.now() - s.started,
+      message: direction === 'send' ? 'pulled by the peer' : 'pushed by the peer',
+    },
+  ]).catch(() => undefined);
 }
 
 const applied = new EventEmitter();

@@ -9,7 +9,8 @@ export interface SyncLogEntry {
   at?: string;
   peer: string;
   peer_name?: string | null;
-  direction: 'pull' | 'push' | 'sync' | 'receive';
+  /** pull/push/sync: a sync this instance ran; send/receive: a peer pulled from or pushed to me. */
+  direction: 'pull' | 'push' | 'sync' | 'send' | 'receive';
   resource?: string | null;
   result: SyncResult;
   sent?: number;

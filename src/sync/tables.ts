@@ -86,7 +86,7 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.string('at', 24).notNullable().index();
       t.string('peer', 36).notNullable().index();
       t.string('peer_name', 128);
-      t.string('direction', 16).notNullable(); // pull | push | handshake | receive
+      t.string('direction', 16).notNullable(); // pull | push | sync | send | receive
       t.string('resource', 64);
       t.string('result', 8).notNullable(); // success | warning | error | fatal
       t.integer('sent').notNullable().defaultTo(0);

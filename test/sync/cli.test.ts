@@ -50,10 +50,15 @@ test('the sync commands: peer, conflicts, log, purge', async () => {
 
     const log = await cli(['log', '--db', dbA]);
     assert.match(log.stdout, /bravo\tsync\t\*\tsuccess\tsent=\d+ received=1 conflicts=1/);
+    // The passive side logs what was pushed to it.
+    assert.match((await cli(['log', '--db', dbB])).stdout, /alpha\treceive\torg_organisation\tsuccess\tsent=0 received=\d+/);
     const purge = await cli(['purge', '--dry-run', '--db', dbA]);
     assert.match(purge.stdout, /org_organisation: would purge 1, kept 0/);
     assert.match((await cli(['purge', '--db', dbA])).stdout, /org_organisation: purged 1/);
 
+    const show = await cli(['peer', 'show', 'bravo', '--db', dbA]);
+    assert.match(show.stdout, /"policy":"MASTER"/);
+    assert.match(show.stdout, /org_organisation\t\S+\t\d+/);
     assert.match((await cli(['peer', 'remove', 'bravo', '--db', dbA])).stdout, /removed peer "bravo"/);
     const none = await cli(['sync', '--all', '--db', dbA]);
     assert.equal(none.code, 1);

@@ -1,7 +1,7 @@
 import type { Command, CommandContext } from '../command.js';
 import { list, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { createInvite, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
+import { createInvite, peerCursors, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
 import { addHttpPeer } from '../../transports/http/index.js';
 import type { FieldValue } from '../../registry/values.js';
 
@@ -9,6 +9,7 @@ const USAGE = [
   'tidemark peer invite [--ttl SECONDS]                 one-time pairing code for another site',
   '       tidemark peer add URL --code CODE [--name N] [--cluster C,..] [--my-url URL]',
   '       tidemark peer list',
+  '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
   '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL]',
   '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S]',
@@ -48,6 +49,8 @@ export const peerCommand: Command = {
     cluster: { type: 'string' },
     'my-url': { type: 'string' },
     url: { type: 'string' },
+    owner: { type: 'string' },
+    contact: { type: 'string' },
     ttl: { type: 'string' },
     policy: { type: 'string' },
     policies: { type: 'string' },
@@ -89,6 +92,17 @@ export const peerCommand: Command = {
           }
           return 0;
         }
+        case 'show': {
+          if (!arg) throw new TidemarkError('invalid', 'peer show needs a peer name or uuid');
+          const p = await peers.get(arg);
+          const e = await peers.effective(p);
+          out(`${p.name} (${p.uuid})\n  url ${p.url ?? '(none: it calls this instance)'}\n  owner ${p.owner ?? '-'}, contact ${p.contact ?? '-'}\n  clusters ${p.clusters.join(', ') || '-'}`);
+          out(`  in force: ${JSON.stringify(e)}\n  paired ${p.created_on}, last sync ${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}, failures ${p.failures}`);
+          const held = await peerCursors(store, p.uuid);
+          out('  resource\tI hold its feed up to\tit holds my feed up to (seq)');
+          for (const [r, c] of held) out(`  ${r}\t${c.held ?? '-'}\t${c.acked ?? '-'}${c.reset ? ' (restart from zero)' : ''}`);
+          return 0;
+        }
         case 'remove': {
           if (!arg) throw new TidemarkError('invalid', 'peer remove needs a peer name or uuid');
           const p = await peers.remove(arg);
@@ -97,7 +111,14 @@ export const peerCommand: Command = {
         }
         case 'set': {
           if (!arg) throw new TidemarkError('invalid', 'peer set needs a peer name or uuid');
-          const p = await peers.configure(arg, { ...configFrom(ctx), clusters: list(ctx.values, 'cluster'), url: str(ctx.values, 'url'), name: str(ctx.values, 'name') });
+          const p = await peers.configure(arg, {
+            ...configFrom(ctx),
+            clusters: list(ctx.values, 'cluster'),
+            url: str(ctx.values, 'url'),
+            name: str(ctx.values, 'name'),
+            owner: str(ctx.values, 'owner'),
+            contact: str(ctx.values, 'contact'),
+          });
           out(`${p.name}: ${JSON.stringify({ clusters: p.clusters, url: p.url, ...p.config })}`);
           return 0;
         }
