@@ -277,7 +277,8 @@ export function decodeChanges(
     } else {
       uuid = view.records.at(r.uvar());
       base = view.base(uuid);
-      if (!base) throw new TidemarkError('malformed', `radio payload: no base for ${uuid}`);
+      // Knowledge out of step with the sender's (not a damaged payload: frames are CRC-checked).
+      if (!base) throw new TidemarkError('conflict', `radio payload refers to ${uuid}, which this side does not know on this link: a reset is needed`);
       res = registry.get(base.resource);
     }
     if (!base && (flags & (R_VV_BUMP | R_META)) !== R_META) {
@@ -356,7 +357,8 @@ class ShortIds {
   /** The value behind short id `i`; an unknown id is a malformed payload. */
   at(i: number): string {
     const v = i < this.committed.length ? this.committed[i] : this.added[i - this.committed.length];
-    if (v === undefined) throw new TidemarkError('malformed', `radio payload: unknown ${this.what} ${i}`);
+    // Knowledge out of step with the sender's: the sender must start over with a reset payload.
+    if (v === undefined) throw new TidemarkError('conflict', `radio payload: unknown ${this.what} ${i}: a reset is needed`);
     return v;
   }
 }
