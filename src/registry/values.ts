@@ -40,13 +40,14 @@ export function nowIso(): string {
   return new Date().toISOString();
 }
 
+// Built only when a value is refused: imports call coerceValue for every value of every record.
+const fieldWhere = (where: ErrorLocation, field: FieldDef): ErrorLocation => ({ ...where, field: field.name });
+
 /**
  * Turns a raw value (from JSON, an S3XML `value` attribute or element text, a CLI argument)
  * into the typed value of a field, or says precisely why it cannot.
  */
 export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation = {}): FieldValue {
-  // Built only when a value is refused: imports call this for every value of every record.
-  const at = (): ErrorLocation => ({ ...where, field: field.name });
   if (raw === null || raw === undefined || raw === '') {
     if (field.type === 'string' || field.type === 'text') return raw === '' ? '' : null;
     return null;
@@ -55,27 +56,27 @@ export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation 
     case 'string':
     case 'text':
     case 'reference': {
-      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`expected text, got ${typeof raw}`, at());
+      if (typeof raw !== 'string' && typeof raw !== 'number') throw invalid(`expected text, got ${typeof raw}`, fieldWhere(where, field));
       const v = String(raw);
       if (field.type === 'string' && v.length > (field.length ?? 255)) {
-        throw invalid(`longer than ${field.length ?? 255} characters`, at());
+        throw invalid(`longer than ${field.length ?? 255} characters`, fieldWhere(where, field));
       }
       if (field.options && !field.options.includes(v)) {
-        throw invalid(`"${v}" is not one of ${field.options.join(', ')}`, at());
+        throw invalid(`"${v}" is not one of ${field.options.join(', ')}`, fieldWhere(where, field));
       }
       if (field.type === 'reference' && !/^urn:uuid:[0-9a-f-]{36}$/i.test(v) && !/^[^\s]{1,128}$/.test(v)) {
-        throw invalid(`"${v}" is not a uuid`, at());
+        throw invalid(`"${v}" is not a uuid`, fieldWhere(where, field));
       }
       return v;
     }
     case 'integer': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer`, at());
+      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer`, fieldWhere(where, field));
       return n;
     }
     case 'double': {
       const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(n)) throw invalid(`"${String(raw)}" is not a number`, at());
+      if (!Number.isFinite(n)) throw invalid(`"${String(raw)}" is not a number`, fieldWhere(where, field));
       return n;
     }
     case 'boolean': {
@@ -84,24 +85,24 @@ export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation 
       const v = String(raw).trim().toLowerCase();
       if (v === 'true' || v === '1' || v === 'yes') return true;
       if (v === 'false' || v === '0' || v === 'no') return false;
-      throw invalid(`"${String(raw)}" is not a boolean`, at());
+      throw invalid(`"${String(raw)}" is not a boolean`, fieldWhere(where, field));
     }
     case 'date': {
       const v = String(raw).trim();
       if (!DATE_ONLY.test(v) || Number.isNaN(new Date(`${v}T00:00:00Z`).getTime())) {
-        throw invalid(`"${v}" is not a date (YYYY-MM-DD)`, at());
+        throw invalid(`"${v}" is not a date (YYYY-MM-DD)`, fieldWhere(where, field));
       }
       return v;
     }
     case 'datetime':
-      if (typeof raw !== 'string') throw invalid(`expected an ISO 8601 date-time, got ${typeof raw}`, at());
-      return toUtcIso(raw, at());
+      if (typeof raw !== 'string') throw invalid(`expected an ISO 8601 date-time, got ${typeof raw}`, fieldWhere(where, field));
+      return toUtcIso(raw, fieldWhere(where, field));
     case 'json':
       if (typeof raw === 'string') {
         try {
           return JSON.parse(raw) as JsonValue;
         } catch {
-          throw invalid(`not valid JSON: ${raw.slice(0, 40)}`, at());
+          throw invalid(`not valid JSON: ${raw.slice(0, 40)}`, fieldWhere(where, field));
         }
       }
       return raw as JsonValue;

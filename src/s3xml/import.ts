@@ -113,6 +113,24 @@ function detachUnit(u: Unit): void {
 
 const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
 
+/** A copy of a record's location pointing at one element of it (built only for problems). */
+function located(base: ErrorLocation, line: number | undefined, field: string, element = 'data'): ErrorLocation {
+  return { ...base, line: line ?? base.line, field, element };
+}
+
+/** Keeps a user's mistake as a problem of the item; anything else is a bug and propagates. */
+function collect(problems: TidemarkError[], e: unknown): void {
+  if (e instanceof TidemarkError) problems.push(e);
+  else throw e;
+}
+
+/** Records that `rec` refers to `target`, unless the unit itself provides it. */
+function needRef(own: Unit, rec: Rec, resource: string, target: string, at: ErrorLocation): void {
+  if (resource === rec.def.name && target === rec.uuid) return;
+  for (const r of own.recs) if (r.uuid === target && r.def.name === resource) return;
+  own.needs.set(key(resource, target), at);
+}
+
 export class Importer {
   readonly summary: ImportSummary = { records: 0, created: 0, updated: 0, deleted: 0, merged: 0, skipped: 0, errors: [] };
   private problemCount = 0;
@@ -248,28 +266,20 @@ export class Importer {
     }
     const rec: Rec = { def, item, uuid, values: {} };
     if (master && !item.uuid && def.component && !def.component.multiple) rec.matchSingle = master.uuid;
-    const fieldProblem = (e: unknown): void => {
-      if (e instanceof TidemarkError) problems.push(e);
-      else throw e;
-    };
     try {
       if (item.created_on) item.created_on = toUtcIso(item.created_on, { ...where, field: 'created_on' });
       if (item.modified_on) item.modified_on = toUtcIso(item.modified_on, { ...where, field: 'modified_on' });
     } catch (e) {
-      fieldProblem(e);
+      collect(problems, e);
     }
-    const needRef = (resource: string, target: string, at: ErrorLocation): void => {
-      const k = key(resource, target);
-      if (!own.recs.some((r) => r.uuid === target && r.def.name === resource) && !(resource === def.name && target === uuid)) own.needs.set(k, at);
-    };
     if (item.deleted) {
       // Eden: a tombstone's fields are not parsed; replaced_by is a reference like any other.
       if (item.replaced_by) {
         try {
           item.replaced_by = this.importUuid(item.replaced_by, where);
-          needRef(def.name, item.replaced_by, { ...where, field: 'replaced_by' });
+          needRef(own, rec, def.name, item.replaced_by, { ...where, field: 'replaced_by' });
         } catch (e) {
-          fieldProblem(e);
+          collect(problems, e);
         }
       }
       own.recs.push(rec);
@@ -278,24 +288,23 @@ export class Importer {
     }
     // One location object per record; a problem gets its own copy with the element's line.
     const dataWhere: ErrorLocation = { line: where.line, element: 'data', resource: def.name, uuid: item.uuid };
-    const located = (line: number | undefined, field: string, element = 'data'): ErrorLocation => ({ ...dataWhere, line: line ?? where.line, field, element });
     for (const d of item.data) {
       const f = registry.field(def.name, d.field);
       if (!f) {
-        problems.push(invalid(`unknown field "${d.field}"`, located(d.line, d.field)));
+        problems.push(invalid(`unknown field "${d.field}"`, located(dataWhere, d.line, d.field)));
         continue;
       }
       try {
         const raw = this.decode(f, d, dataWhere);
         rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? (raw as FieldValue) : coerceValue(f, raw, dataWhere);
       } catch (e) {
-        if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, located(d.line, d.field)));
-        else if (e instanceof TidemarkError) problems.push(new TidemarkError(e.code, e.message, located(d.line, d.field)));
+        if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, located(dataWhere, d.line, d.field)));
+        else if (e instanceof TidemarkError) problems.push(new TidemarkError(e.code, e.message, located(dataWhere, d.line, d.field)));
         else throw e;
       }
     }
     for (const r of item.references) {
-      const at = located(r.line, r.field, 'reference');
+      const at = located(dataWhere, r.line, r.field, 'reference');
       const f = registry.field(def.name, r.field);
       if (!f || f.type !== 'reference') {
         problems.push(invalid(f ? `"${r.field}" is not a reference field` : `unknown field "${r.field}"`, at));
@@ -312,17 +321,17 @@ export class Importer {
           if (inlineRec && inlineRec.def.name !== target) problems.push(invalid(`inline ${inlineRec.def.name} where ${target} is expected`, at));
           if (inlineRec) {
             rec.values[f.name] = inlineRec.uuid;
-            needRef(target, inlineRec.uuid, at);
+            needRef(own, rec, target, inlineRec.uuid, at);
           }
         } else if (r.uuid) {
           const u = this.importUuid(r.uuid, at);
           rec.values[f.name] = u;
-          needRef(target, u, at);
+          needRef(own, rec, target, u, at);
         } else if (r.tuid) {
           const bound = this.tuids.get(r.tuid);
           if (bound) {
             rec.values[f.name] = bound.uuid;
-            needRef(target, bound.uuid, at);
+            needRef(own, rec, target, bound.uuid, at);
           } else {
             // A forward tuid reference: the record waits until the tuid appears.
             const k = `tuid|${r.tuid}`;
@@ -332,7 +341,7 @@ export class Importer {
           }
         } else rec.values[f.name] = null;
       } catch (e) {
-        fieldProblem(e);
+        collect(problems, e);
       }
     }
     if (master && def.component) rec.values[def.component.joinField] = master.uuid;
