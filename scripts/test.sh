@@ -11,6 +11,9 @@ if [ -z "${TIDEMARK_TEST_PG:-}" ]; then
   trap 'bash scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 fi
 export TIDEMARK_LOG_LEVEL=${TIDEMARK_LOG_LEVEL:-warn}
+# A failed online sync writes the file route into the outbox: keep the tests' out of the work tree.
+TIDEMARK_OUTBOX=$(mktemp -d /tmp/tidemark-outbox.XXXXXX)
+export TIDEMARK_OUTBOX
 echo "== type-check (tsc --noEmit)"
 npx tsc --noEmit
 echo "== lint (eslint)"
