@@ -40,13 +40,27 @@ interface PartnerFile {
 export const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 export function loadPartners(file: string): Partner[] {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as PartnerFile;
+  let raw: PartnerFile;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8')) as PartnerFile;
+  } catch (e) {
+    throw new TidemarkError('invalid', `partners file ${file}: ${(e as Error).message}`);
+  }
   return raw.partners.map((p) => {
     for (const f of p.formats) getFormat(f);
     const hash = p.tokenSha256 ?? (p.token ? sha256Hex(p.token) : undefined);
     if (!hash || !/^[0-9a-f]{64}$/.test(hash)) throw new TidemarkError('invalid', `partner ${p.name}: no token or tokenSha256`);
     const trust = new TrustStore();
-    for (const c of p.certificates ?? []) trust.add(readFileSync(resolve(dirname(file), c), 'utf8'));
+    for (const c of p.certificates ?? []) {
+      const path = resolve(dirname(file), c);
+      let pem: string;
+      try {
+        pem = readFileSync(path, 'utf8');
+      } catch {
+        throw new TidemarkError('invalid', `partner ${p.name}: certificate file ${path} cannot be read`);
+      }
+      trust.add(pem);
+    }
     if (p.requireSignature && !trust.size) throw new TidemarkError('invalid', `partner ${p.name} must sign but has no certificates`);
     return { name: p.name, tokenSha256: hash, formats: p.formats, resources: p.resources, requireSignature: p.requireSignature ?? false, trust };
   });
