@@ -151,3 +151,30 @@ describe('pairing and authentication over HTTP', () => {
     }
   });
 });
+
+describe('gzip on the wire', () => {
+  test('pages travel gzipped when asked, with the same result and far fewer bytes', async () => {
+    const sites = await startSites('sqlite', 2);
+    const [A, B] = sites as [Site, Site];
+    try {
+      await pair(A, B);
+      for (let i = 0; i < 300; i++) await A.store.create('org_organisation', { name: `Organisation ${i}`, comments: 'A partner in the district response.' });
+      const plain = await syncOverHttp(A.store, B.store.instance.uuid);
+      for (let i = 0; i < 300; i++) await B.store.create('gis_location', { name: `Village ${i}`, level: 'L4' });
+      const before = process.env.TIDEMARK_HTTP_GZIP;
+      process.env.TIDEMARK_HTTP_GZIP = '1';
+      try {
+        const zipped = await syncOverHttp(A.store, B.store.instance.uuid);
+        assert.equal(zipped.result, 'success', zipped.message ?? '');
+        assert.equal(zipped.received, 300);
+        assert.ok(zipped.bytes * 3 < plain.bytes, `${zipped.bytes} vs ${plain.bytes}`);
+      } finally {
+        if (before === undefined) delete process.env.TIDEMARK_HTTP_GZIP;
+        else process.env.TIDEMARK_HTTP_GZIP = before;
+      }
+      await assertSame(sites);
+    } finally {
+      await stopSites(sites);
+    }
+  });
+});

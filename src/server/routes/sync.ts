@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SYNC_PATH } from '../../transports/http/client.js';
+import { COMPRESS_HEADER, COMPRESS_MIN, SYNC_PATH } from '../../transports/http/client.js';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { answerHello, answerPair, answerPull, answerPush, authenticate } from '../../sync/serve.js';
 import type { PairRequest, PullRequest } from '../../sync/protocol.js';
 import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
@@ -10,6 +11,22 @@ import { PassThrough, type Readable } from 'node:stream';
 /** The native sync protocol (docs/sync-protocol.md): pair, hello, pull, push. */
 export async function syncRoutes(app: FastifyInstance): Promise<void> {
   await app.register(edenSyncRoutes);
+  // Gzip pages for clients that ask (links that are not loopback): request bodies are inflated
+  // before parsing, large answers deflated.
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    if (!req.url.startsWith(SYNC_PATH) || req.headers['content-encoding'] !== 'gzip') return payload;
+    const inflate = createGunzip();
+    const counted = inflate as typeof inflate & { receivedEncodedLength: number };
+    counted.receivedEncodedLength = 0;
+    payload.on('data', (d: Buffer) => (counted.receivedEncodedLength += d.length));
+    payload.pipe(inflate);
+    return inflate;
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!req.url.startsWith(SYNC_PATH) || req.headers[COMPRESS_HEADER] !== 'gzip' || typeof payload !== 'string' || payload.length < COMPRESS_MIN) return payload;
+    reply.header('content-encoding', 'gzip');
+    return gzipSync(payload, { level: 1 });
+  });
   const peerOf = (req: FastifyRequest) => {
     const auth = req.headers.authorization;
     const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;

@@ -1,20 +1,31 @@
+import { gzipSync } from 'node:zlib';
 import { TidemarkError, type ErrorCode } from '../../errors.js';
 import type { Hello, Page, PageResult, PairRequest, PairResponse, PullRequest } from '../../sync/protocol.js';
 import type { SyncCarrier } from '../../sync/session.js';
 
 /** The sync protocol over HTTP: one JSON POST per message, keep-alive connections. */
 export const SYNC_PATH = '/sync/v1';
+/** A request header by which the client asks for gzip answers (and says it may send gzip). */
+export const COMPRESS_HEADER = 'x-tidemark-compress';
+/** Bodies shorter than this travel uncompressed. */
+export const COMPRESS_MIN = 2048;
 
 export class HttpCarrier implements SyncCarrier {
   private bytes = 0;
   private trips = 0;
+
+  /** Gzip pages both ways: on by default except to loopback (TIDEMARK_HTTP_GZIP=1/0 forces it). */
+  readonly compress: boolean;
 
   constructor(
     readonly baseUrl: string,
     private readonly instance: string,
     private readonly token: string,
     private readonly timeoutMs = 120_000,
-  ) {}
+  ) {
+    const env = process.env.TIDEMARK_HTTP_GZIP;
+    this.compress = env === '1' ? true : env === '0' ? false : !/^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(baseUrl);
+  }
 
   stats(): { bytes: number; roundTrips: number } {
     return { bytes: this.bytes, roundTrips: this.trips };
@@ -35,11 +46,17 @@ export class HttpCarrier implements SyncCarrier {
   private async post(path: string, body: unknown): Promise<unknown> {
     const text = JSON.stringify(body);
     this.trips++;
-    this.bytes += Buffer.byteLength(text);
-    const res = await postJson(`${this.baseUrl.replace(/\/$/, '')}${SYNC_PATH}${path}`, text, {
-      authorization: `Bearer ${this.token}`,
-      'x-tidemark-instance': this.instance,
-    }, this.timeoutMs);
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, 'x-tidemark-instance': this.instance };
+    let payload: string | Buffer = text;
+    if (this.compress) {
+      headers[COMPRESS_HEADER] = 'gzip';
+      if (text.length >= COMPRESS_MIN) {
+        payload = gzipSync(text, { level: 1 });
+        headers['content-encoding'] = 'gzip';
+      }
+    }
+    this.bytes += Buffer.byteLength(payload);
+    const res = await postJson(`${this.baseUrl.replace(/\/$/, '')}${SYNC_PATH}${path}`, payload, headers, this.timeoutMs);
     this.bytes += res.bytes;
     return res.json;
   }
@@ -47,14 +64,16 @@ export class HttpCarrier implements SyncCarrier {
 
 const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'unsupported', 422: 'invalid' };
 
-async function postJson(url: string, text: string, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
+async function postJson(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
-    body: text,
+    body: typeof text === 'string' ? text : new Uint8Array(text),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const body = await res.text();
+  // fetch inflates a gzip answer itself; the wire size is the header's.
+  const wire = Number(res.headers.get('content-length') ?? NaN);
   let json: unknown;
   try {
     json = body ? JSON.parse(body) : null;
@@ -68,7 +87,7 @@ async function postJson(url: string, text: string, headers: Record<string, strin
     if (code) throw new TidemarkError(code, msg);
     throw new Error(msg);
   }
-  return { json, bytes: Buffer.byteLength(body) };
+  return { json, bytes: Number.isFinite(wire) ? wire : Buffer.byteLength(body) };
 }
 
 /** Pairing: presents the other side's one-time code and the shared token this side made. */
