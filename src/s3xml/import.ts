@@ -470,8 +470,9 @@ export class Importer {
   private release(written: Unit[]): void {
     for (const u of written) {
       for (const r of u.recs) {
+        // Written keys are not remembered: later references find them with one indexed query,
+        // and a cache of every written key would be garbage the size of the document.
         const k = key(r.def.name, r.uuid);
-        this.remember(k);
         const waiters = this.waiting.get(k);
         if (!waiters) continue;
         this.waiting.delete(k);
