@@ -51,6 +51,11 @@ export const exportCommand: Command = {
         await finished(out);
       }
       ctx.stderr.write(`exported ${summary.count} records${summary.more ? ' (more follow)' : ''}; cursor ${summary.cursor}\n`);
+    } catch (e) {
+      // The reader went away (`tidemark export | head`): say so in one line, not with a stack.
+      if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+      ctx.stderr.write('tidemark export: the output was closed before the export finished\n');
+      return 1;
     } finally {
       await store.close();
     }
