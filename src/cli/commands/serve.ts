@@ -23,6 +23,8 @@ export const serveCommand: Command = {
         `  ${server.url}/s3xml/med_hospital`,
         `  ${server.url}/s3xml/med_hospital.json?limit=5`,
         `  ${server.url}/s3xml/org_office`,
+        `  ${server.url}/feeds/edxl-have`,
+        `  ${server.url}/feeds/cap`,
         '',
       ].join('\n'),
     );
