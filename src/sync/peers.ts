@@ -211,6 +211,16 @@ function mergeConfig(a: SyncConfig, b: SyncConfig): SyncConfig {
   };
 }
 
+/**
+ * The receiving side's own policy for a resource, if its configs (a peer's clusters, then the
+ * peer itself) set one: the last config that names one wins, so a peer overrides its clusters.
+ */
+export function configuredPolicy(cfgs: readonly SyncConfig[], resource: string): PolicyName | undefined {
+  let p: PolicyName | undefined;
+  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
+  return p;
+}
+
 /** The policy for one resource in an effective config. */
 export function policyFor(cfg: { policy: PolicyName; policies?: Record<string, PolicyName> }, resource: string): PolicyName {
   return cfg.policies?.[resource] ?? cfg.policy;

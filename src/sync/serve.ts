@@ -4,7 +4,7 @@ import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } 
 import { EventEmitter } from 'node:events';
 import { applyPage, heldCursor } from './apply.js';
 import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
-import { Peers, syncableResources, type Peer, type SyncConfig } from './peers.js';
+import { configuredPolicy, Peers, syncableResources, type Peer } from './peers.js';
 import { DEFAULT_POLICY, type PolicyName } from './policy.js';
 import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { ensureSyncTables } from './tables.js';
@@ -81,13 +81,6 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   return page;
 }
 
-/** The receiving side's own policy for a peer if it set one, else the sender's (already swapped). */
-function explicitPolicy(cfgs: SyncConfig[], resource: string): PolicyName | undefined {
-  let p: PolicyName | undefined;
-  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
-  return p;
-}
-
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
   const peers = new Peers(store);
   const clusters = await peers.clusters();
@@ -111,7 +104,7 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
       });
     }
   }
-  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => explicitPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
+  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => configuredPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
   applied.emit(key);
   await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? 0 : out.received, out.conflicts, Boolean(page?.more));
   return out;

@@ -4,8 +4,8 @@ import { nowIso } from '../../registry/values.js';
 import { decodeCursor, type Store } from '../../store/index.js';
 import { applyPage, applyRemoteVersions, heldCursor } from '../../sync/apply.js';
 import { acks } from '../../sync/collect.js';
-import { Peers, type Peer, type SyncConfig } from '../../sync/peers.js';
-import { DEFAULT_POLICY, type PolicyName } from '../../sync/policy.js';
+import { configuredPolicy, Peers, type Peer } from '../../sync/peers.js';
+import { DEFAULT_POLICY } from '../../sync/policy.js';
 import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
 import { learnAcks, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
@@ -78,13 +78,6 @@ async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleH
   return { header: h, sender, pages };
 }
 
-/** The policy for received versions, as for an online push: mine if I set one, else the sender's hint. */
-function receivingPolicy(cfgs: SyncConfig[], resource: string, hint: PolicyName | undefined): PolicyName {
-  let p: PolicyName | undefined;
-  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
-  return p ?? hint ?? DEFAULT_POLICY;
-}
-
 /** Moves forward what I know the sender holds of my feed (never backwards: acks may arrive late). */
 async function learnFromHello(store: Store, sender: string, hello: Hello | undefined): Promise<string[]> {
   if (!hello || hello.instance !== sender || typeof hello.resources !== 'object') return [];
@@ -142,7 +135,8 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
         result.warnings.push(`${resource}: not applied, it does not sync with ${sender.name}`);
         continue;
       }
-      const policy = receivingPolicy(cfgs, resource, raw.policy);
+      // As for an online push: my own policy if I set one, else the sender's hint.
+      const policy = configuredPolicy(cfgs, resource) ?? raw.policy ?? DEFAULT_POLICY;
       const held = await heldCursor(store.knex, sender.uuid, resource);
       const heldSeq = seqOf(held, sender.uuid);
       const fromSeq = seqOf(raw.from, sender.uuid);
