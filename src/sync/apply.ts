@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
-import type { RecordVersion, Store, Writer } from '../store/index.js';
+import { chunks, type RecordVersion, type Store, type Writer } from '../store/index.js';
 import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
 import { readPage, type Page, type PageResult } from './protocol.js';
 import { ensureSyncTables } from './tables.js';
@@ -95,7 +95,7 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
       result.takenRanges.push({ resource, from: stored[0]!.seq, to: stored[stored.length - 1]!.seq });
     }
     if (resolved.length) await w.applyVersions(resolved, { existing: before });
-    for (const part of chunk(conflictRows, 100)) await w.trx('tm_conflict').insert(part);
+    for (const part of chunks(conflictRows, 100)) await w.trx('tm_conflict').insert(part);
     // Merges re-point references here too: records this instance holds that the merging
     // instance never saw still point at the replaced record.
     for (const v of [...takes, ...resolved]) {
@@ -105,12 +105,6 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
     }
   }
   return result;
-}
-
-function chunk<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
 }
 
 /** The cursor of `peer`'s feed of `resource` that this instance has applied, if any. */
