@@ -1,3 +1,4 @@
+import { TidemarkError } from '../errors.js';
 import type { ParseArgsConfig } from 'node:util';
 import type { Writable } from 'node:stream';
 import type { Store } from '../store/index.js';
@@ -30,6 +31,15 @@ export interface Command {
 export function str(values: OptionValues, name: string): string | undefined {
   const v = values[name];
   return typeof v === 'string' ? v : undefined;
+}
+
+/** A positive number option (`--limit 50`), `dflt` when absent, a clear error when it is not one. */
+export function positiveNumber(values: OptionValues, name: string, dflt: number): number {
+  const v = str(values, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new TidemarkError('invalid', `--${name} takes a positive number, not "${v}"`);
+  return n;
 }
 
 export function list(values: OptionValues, name: string): string[] | undefined {

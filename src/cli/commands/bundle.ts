@@ -13,7 +13,7 @@ import { sendMail, smtpSettings } from '../../transports/bundle/smtp.js';
 import { watchFolder } from '../../transports/bundle/watch.js';
 import type { Store } from '../../store/index.js';
 import type { Command, CommandContext } from '../command.js';
-import { list, str } from '../command.js';
+import { list, positiveNumber, str } from '../command.js';
 
 const USAGE = [
   'tidemark bundle export --peer P|--cluster C [-o FILE|DIR] [--eml [--to ADDR,...] [--from ADDR] [--send]]',
@@ -154,7 +154,7 @@ export const bundleCommand: Command = {
           const reports = await watchFolder(store, resolve(args[0]!), {
             peer: str(ctx.values, 'peer'),
             cluster: str(ctx.values, 'cluster'),
-            interval: Number(str(ctx.values, 'interval') ?? 10),
+            interval: positiveNumber(ctx.values, 'interval', 10),
             once,
             signal: ac.signal,
             onEvent: (m) => ctx.stdout.write(`${m}\n`),

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { str } from '../command.js';
+import { positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { getConflict, listConflicts, reverseConflict } from '../../sync/index.js';
 import type { RecordVersion } from '../../store/index.js';
@@ -18,7 +18,7 @@ export const conflictsCommand: Command = {
     const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
     try {
       if (sub === 'list') {
-        const rows = await listConflicts(store, { resource: str(ctx.values, 'resource'), all: Boolean(ctx.values.all), limit: Number(str(ctx.values, 'limit') ?? 100) });
+        const rows = await listConflicts(store, { resource: str(ctx.values, 'resource'), all: Boolean(ctx.values.all), limit: positiveNumber(ctx.values, 'limit', 100) });
         if (!rows.length) out('no conflicts');
         for (const c of rows) {
           out(`#${c.id}\t${c.decided_on}\t${c.resource}\t${c.uuid}\t${c.policy}/${c.rule}\twinner=${c.winner}${c.reversed_on ? `\treversed ${c.reversed_on}` : ''}`);

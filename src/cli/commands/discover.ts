@@ -5,7 +5,7 @@ import { browseFor } from '../../transports/discovery/discovery.js';
 import { pairCandidate } from '../../transports/discovery/pairing.js';
 import { discoverySettings } from '../../transports/discovery/service.js';
 import type { Command } from '../command.js';
-import { str } from '../command.js';
+import { positiveNumber, str } from '../command.js';
 
 function table(rows: Candidate[]): string {
   if (!rows.length) return 'No Tidemark instances found on this network. Peers can always be added by URL.\n';
@@ -34,7 +34,7 @@ export const discoverCommand: Command = {
         return 0;
       }
       if (sub !== undefined) throw new TidemarkError('invalid', `unknown sub-command "${sub}" (expected: pair)`);
-      const wait = Number(str(ctx.values, 'wait') ?? 3);
+      const wait = positiveNumber(ctx.values, 'wait', 3);
       if (!Number.isFinite(wait) || wait < 0) throw new TidemarkError('invalid', '--wait takes a number of seconds');
       if (wait > 0) {
         ctx.progress(`listening for _tidemark._tcp for ${wait} s...`);

@@ -1,5 +1,5 @@
 import type { Command, CommandContext } from '../command.js';
-import { list, str } from '../command.js';
+import { list, positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { createInvite, peerCursors, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
 import { addHttpPeer } from '../../transports/http/index.js';
@@ -21,7 +21,7 @@ function configFrom(ctx: CommandContext): SyncConfig {
   if (str(v, 'policy')) c.policy = str(v, 'policy')!.toUpperCase() as PolicyName;
   if (str(v, 'direction')) c.direction = str(v, 'direction') as Direction;
   if (list(v, 'resources')) c.resources = list(v, 'resources');
-  if (str(v, 'interval')) c.interval = Number(str(v, 'interval'));
+  if (str(v, 'interval')) c.interval = positiveNumber(v, 'interval', 0);
   const filters = list(v, 'filter');
   if (filters) {
     c.filters = {};
@@ -67,7 +67,7 @@ export const peerCommand: Command = {
     try {
       switch (sub) {
         case 'invite': {
-          const inv = await createInvite(store, Number(str(ctx.values, 'ttl') ?? 3600));
+          const inv = await createInvite(store, positiveNumber(ctx.values, 'ttl', 3600));
           out(inv.code);
           ctx.stderr.write(`pairing code for "${store.instance.name}", valid until ${inv.expires_at}, usable once:\n  tidemark peer add <this instance's URL> --code ${inv.code}\n`);
           return 0;

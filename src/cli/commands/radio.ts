@@ -3,16 +3,8 @@ import { Peers } from '../../sync/peers.js';
 import { estimateRadio, syncPeerByRadio } from '../../transports/radio/engine.js';
 import { RadioSession } from '../../transports/radio/session.js';
 import { KissTnc } from '../../transports/radio/tnc.js';
-import type { Command, OptionValues } from '../command.js';
-import { str } from '../command.js';
-
-function num(values: OptionValues, name: string, dflt: number): number {
-  const v = str(values, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new TidemarkError('invalid', `--${name} takes a positive number, not "${v}"`);
-  return n;
-}
+import type { Command } from '../command.js';
+import { positiveNumber as num, str } from '../command.js';
 
 function hostPort(spec: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(spec);
