@@ -34,12 +34,12 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `tidemark serve` (or another serving command) on a free port of 127.0.0.1 and waits for
+ * Starts `tidemark serve` (or another serving command) on 127.0.0.1 (a free port unless given) and waits for
  * the line that names its health URL.
  */
-export function startService(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<ServiceProcess> {
+export function startService(args: string[], opts: { env?: NodeJS.ProcessEnv; port?: number } = {}): Promise<ServiceProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args, '--port', '0'], {
+    const child = spawn(process.execPath, [BIN, ...args, '--port', String(opts.port ?? 0)], {
       env: { ...process.env, TIDEMARK_LOG_LEVEL: 'warn', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -60,7 +60,7 @@ export function startService(args: string[], opts: { env?: NodeJS.ProcessEnv } =
           url: m[1]!,
           stop: (signal = 'SIGTERM') =>
             new Promise((done) => {
-              if (child.exitCode !== null) return done(child.exitCode);
+              if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode);
               child.once('exit', (code) => done(code));
               child.kill(signal);
             }),

@@ -1,8 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
-
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tidemark.js');
+import { BIN, startService } from '../support/processes.js';
 
 export interface Instance {
   url: string;
@@ -13,41 +10,18 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-const exited = (p: ChildProcess): Promise<void> =>
-  p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r()));
-
-/** `tidemark serve` in its own process; resolves with its URL once it listens. */
+/** `tidemark serve` in its own process, daemon off unless the env turns it on. */
 export async function serveInstance(db: string, opts: { port?: number; env?: Record<string, string> } = {}): Promise<Instance> {
-  const proc = spawn(process.execPath, [BIN, 'serve', '--db', db, '--port', String(opts.port ?? 0)], {
-    env: { ...process.env, TIDEMARK_LOG_LEVEL: 'warn', TIDEMARK_DAEMON: '0', ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const t = setTimeout(() => reject(new Error(`serve did not start: ${err}`)), 30_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    proc.once('exit', (code) => reject(new Error(`serve exited (${code}): ${err}`)));
-  });
+  const svc = await startService(['serve', '--db', db], { port: opts.port, env: { TIDEMARK_DAEMON: '0', ...opts.env } });
   return {
-    url,
+    url: svc.url,
     db,
-    proc,
+    proc: svc.child,
     async kill() {
-      proc.kill('SIGKILL');
-      await exited(proc);
+      await svc.stop('SIGKILL');
     },
     async stop() {
-      proc.kill('SIGTERM');
-      await exited(proc);
+      await svc.stop('SIGTERM');
     },
   };
 }
