@@ -33,12 +33,17 @@ export function str(values: OptionValues, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** A positive number option (`--limit 50`), `dflt` when absent, a clear error when it is not one. */
-export function positiveNumber(values: OptionValues, name: string, dflt: number): number {
+/**
+ * A number option (`--limit 50`): `dflt` when absent, a clear error when it is not a number, is
+ * negative, or is zero where zero means nothing (`allowZero: false`, the default).
+ */
+export function positiveNumber(values: OptionValues, name: string, dflt: number, opts: { allowZero?: boolean } = {}): number {
   const v = str(values, name);
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new TidemarkError('invalid', `--${name} takes a positive number, not "${v}"`);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !opts.allowZero)) {
+    throw new TidemarkError('invalid', `--${name} takes a ${opts.allowZero ? 'number of 0 or more' : 'positive number'}, not "${v}"`);
+  }
   return n;
 }
 

@@ -154,7 +154,7 @@ export const bundleCommand: Command = {
           const reports = await watchFolder(store, resolve(args[0]!), {
             peer: str(ctx.values, 'peer'),
             cluster: str(ctx.values, 'cluster'),
-            interval: positiveNumber(ctx.values, 'interval', 10),
+            interval: positiveNumber(ctx.values, 'interval', 10, { allowZero: true }),
             once,
             signal: ac.signal,
             onEvent: (m) => ctx.stdout.write(`${m}\n`),

@@ -18,7 +18,7 @@ export const conflictsCommand: Command = {
     const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
     try {
       if (sub === 'list') {
-        const rows = await listConflicts(store, { resource: str(ctx.values, 'resource'), all: Boolean(ctx.values.all), limit: positiveNumber(ctx.values, 'limit', 100) });
+        const rows = await listConflicts(store, { resource: str(ctx.values, 'resource'), all: Boolean(ctx.values.all), limit: positiveNumber(ctx.values, 'limit', 100, { allowZero: true }) });
         if (!rows.length) out('no conflicts');
         for (const c of rows) {
           out(`#${c.id}\t${c.decided_on}\t${c.resource}\t${c.uuid}\t${c.policy}/${c.rule}\twinner=${c.winner}${c.reversed_on ? `\treversed ${c.reversed_on}` : ''}`);

@@ -34,7 +34,7 @@ export const discoverCommand: Command = {
         return 0;
       }
       if (sub !== undefined) throw new TidemarkError('invalid', `unknown sub-command "${sub}" (expected: pair)`);
-      const wait = positiveNumber(ctx.values, 'wait', 3);
+      const wait = positiveNumber(ctx.values, 'wait', 3, { allowZero: true });
       if (!Number.isFinite(wait) || wait < 0) throw new TidemarkError('invalid', '--wait takes a number of seconds');
       if (wait > 0) {
         ctx.progress(`listening for _tidemark._tcp for ${wait} s...`);

@@ -10,7 +10,7 @@ export const logCommand: Command = {
   async run(ctx) {
     const store = await ctx.openStore();
     try {
-      const rows = await readSyncLog(store.knex, { peer: str(ctx.values, 'peer'), limit: positiveNumber(ctx.values, 'limit', 50), result: str(ctx.values, 'result') as SyncResult | undefined });
+      const rows = await readSyncLog(store.knex, { peer: str(ctx.values, 'peer'), limit: positiveNumber(ctx.values, 'limit', 50, { allowZero: true }), result: str(ctx.values, 'result') as SyncResult | undefined });
       if (ctx.values.json) {
         ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
         return 0;

@@ -21,7 +21,7 @@ function configFrom(ctx: CommandContext): SyncConfig {
   if (str(v, 'policy')) c.policy = str(v, 'policy')!.toUpperCase() as PolicyName;
   if (str(v, 'direction')) c.direction = str(v, 'direction') as Direction;
   if (list(v, 'resources')) c.resources = list(v, 'resources');
-  if (str(v, 'interval')) c.interval = positiveNumber(v, 'interval', 0);
+  if (str(v, 'interval')) c.interval = positiveNumber(v, 'interval', 0, { allowZero: true });
   const filters = list(v, 'filter');
   if (filters) {
     c.filters = {};
@@ -67,7 +67,7 @@ export const peerCommand: Command = {
     try {
       switch (sub) {
         case 'invite': {
-          const inv = await createInvite(store, positiveNumber(ctx.values, 'ttl', 3600));
+          const inv = await createInvite(store, positiveNumber(ctx.values, 'ttl', 3600, { allowZero: true }));
           out(inv.code);
           ctx.stderr.write(`pairing code for "${store.instance.name}", valid until ${inv.expires_at}, usable once:\n  tidemark peer add <this instance's URL> --code ${inv.code}\n`);
           return 0;

@@ -28,7 +28,7 @@ export const syncCommand: Command = {
       list = list.filter((p) => p.url || p.name === target || p.uuid === target);
       if (!list.length) throw new TidemarkError('not_found', 'no peer to sync with (pair with "tidemark peer add URL --code CODE")');
       let failed = 0;
-      const limit = str(ctx.values, 'limit') ? positiveNumber(ctx.values, 'limit', 0) : undefined;
+      const limit = str(ctx.values, 'limit') ? positiveNumber(ctx.values, 'limit', 0, { allowZero: true }) : undefined;
       for (const p of list) {
         const rep = await syncOverHttp(store, p, {
           limit,
