@@ -305,7 +305,12 @@ export class Store {
 
   /** Runs `fn` in one transaction: all of it commits, or none of it. */
   transaction<T>(fn: (w: Writer) => Promise<T>): Promise<T> {
-    return this.db.knex.transaction((trx) => fn(new Writer(trx, this.registry, this.instance)));
+    return this.db.knex.transaction(async (trx) => {
+      // SQLite: take the write lock first. A transaction that reads before it writes cannot
+      // upgrade while another process writes (SQLITE_BUSY at once, busy_timeout does not help).
+      if (this.db.dialect === 'sqlite') await trx('tm_counter').where({ name: 'changes' }).update({ name: 'changes' });
+      return fn(new Writer(trx, this.registry, this.instance));
+    });
   }
 
   create(resource: string, data: RecordData, opts: { uuid?: string } = {}): Promise<StoredRecord> {
