@@ -121,7 +121,8 @@ for (let i = 0; i < 50; i++) {
       beds_baseline: baseline,
       beds_available: available,
       beds_add24: Math.floor(rand() * 10),
-      date: '2026-11-25T06:00:00.000Z',
+      // Bed counts reported over the last hours (relative to loading: see src/samples/relative-time.ts).
+      date: { $now: `-${1 + (i % 6)}h` },
     });
   }
   add('med_hospital_status', code, {
@@ -139,7 +140,8 @@ for (let i = 0; i < 50; i++) {
     power_supply_type: pick(['Grid', 'Generator', 'Solar']),
   });
   add('med_hospital_service', code, { hospital_id: h, burn: rand() > 0.7, card: rand() > 0.5, neur: rand() > 0.7, pedi: true, surg: rand() > 0.3, labs: true, tran: rand() > 0.5, tair: rand() > 0.9, psya: rand() > 0.8, obgy: true, dial: rand() > 0.7, infd: rand() > 0.5, neon: rand() > 0.5, trauma: rand() > 0.5 });
-  add('med_hospital_activity', `${code}:2026-11-25`, { hospital_id: h, date: '2026-11-25T00:00:00.000Z', patients: Math.floor(total * 0.7), admissions24: Math.floor(rand() * 40), discharges24: Math.floor(rand() * 35), deaths24: Math.floor(rand() * 3) });
+  // The key only seeds the uuid (fixed forever); the date itself is relative to loading.
+  add('med_hospital_activity', `${code}:2026-11-25`, { hospital_id: h, date: { $today: '-1d' }, patients: Math.floor(total * 0.7), admissions24: Math.floor(rand() * 40), discharges24: Math.floor(rand() * 35), deaths24: Math.floor(rand() * 3) });
 }
 
 const shelterTypes = ['Collective', 'School', 'Tent', 'Church', 'Planned'];
@@ -175,7 +177,8 @@ alerts.forEach((a, i) => {
   const alert = add('cap_alert', a.id, {
     identifier: a.id,
     sender,
-    sent: `2026-11-2${3 + (i % 3)}T0${6 + i}:00:00.000Z`,
+    // Sent a few hours ago, current for days to come, whenever the samples are loaded.
+    sent: { $now: `-${3 + 2 * i}h` },
     status: 'Actual',
     msg_type: 'Alert',
     scope: 'Public',
@@ -192,9 +195,9 @@ alerts.forEach((a, i) => {
     urgency: a.urgency,
     severity: a.severity,
     certainty: 'Likely',
-    effective: `2026-11-2${3 + (i % 3)}T0${6 + i}:00:00.000Z`,
-    onset: `2026-11-2${3 + (i % 3)}T1${i}:00:00.000Z`,
-    expires: `2026-11-2${6 + (i % 3)}T18:00:00.000Z`,
+    effective: { $now: `-${3 + 2 * i}h` },
+    onset: { $now: `+${i}h` },
+    expires: { $now: `+${2 + i}d` },
     sender_name: a.id.startsWith('MOH') ? 'Ministry of Health' : 'Kenya Meteorological Department',
     headline: a.headline,
     description: `${a.headline}. Residents of ${a.area} should follow the instructions of local authorities.`,

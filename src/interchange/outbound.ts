@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Document, Element } from 'libxmljs2';
 import { TidemarkError } from '../errors.js';
+import { wallClockMs } from '../store/clock.js';
 import { escapeAttr } from '../s3xml/writer.js';
 import { type FormatDef, getFormat } from './formats.js';
 import { transform, type StylesheetParams } from './stylesheets.js';
@@ -65,7 +66,9 @@ function check(doc: Document, format: FormatDef, opts: ExportOptions): void {
 /** Runs one format's stylesheet and returns its document(s), unvalidated. */
 function run(format: FormatDef, s3xml: string, params: StylesheetParams): string[] {
   if (!format.export) throw new TidemarkError('unsupported', `format ${format.name} cannot be exported`);
-  const out = transform(format.export, s3xml, { ...format.params, ...params });
+  // "now" (which alerts are current) is this instance's clock, not the stylesheet's own, so a
+  // moved clock (TIDEMARK_CLOCK_OFFSET_MS) moves it too; stylesheets that do not declare it ignore it.
+  const out = transform(format.export, s3xml, { now: new Date(wallClockMs()).toISOString(), ...format.params, ...params });
   const doc = parseXml(out);
   const root = doc.root()!;
   if (root.namespace()?.href() !== WRAPPER) return [out];
@@ -112,7 +115,7 @@ function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): Export
   }
   if (!contents.length) throw new TidemarkError('not_found', 'nothing to put in the envelope');
   const e = opts.envelope ?? {};
-  const now = new Date();
+  const now = new Date(wallClockMs());
   const attrs: Record<string, string> = {
     distributionID: e.distributionID ?? `urn:uuid:${randomUUID()}`,
     senderID: e.senderID ?? `tidemark@${hostname()}`,
