@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { TidemarkError } from '../errors.js';
+import { CATALOGUE, TidemarkError } from '../errors.js';
 import { openStore } from '../store/index.js';
 import { COMMANDS } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec } from './command.js';
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`tidemark ${name}: ${e.describe()}\n`);
       for (const p of e.problems.slice(0, 20)) process.stderr.write(`  ${p.describe()}\n`);
       if (e.problems.length > 20) process.stderr.write(`  ... and ${e.problems.length - 20} more\n`);
-      return 1;
+      return e.exit;
     }
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ECONNREFUSED') {
@@ -79,6 +79,6 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     process.stderr.write(`tidemark ${name}: internal error: ${err.stack ?? String(e)}\n`);
-    return 70;
+    return CATALOGUE.internal.exit;
   }
 }

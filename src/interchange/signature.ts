@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Element } from 'libxmljs2';
 import { SignedXml } from 'xml-crypto';
-import { TidemarkError } from '../errors.js';
+import { coded, TidemarkError } from '../errors.js';
 import { parseXml, serialize } from './xml.js';
 
 /**
@@ -70,7 +70,7 @@ export function signDocument(xml: string, key: SigningKey): string {
   const root = doc.root()!;
   const ns = root.namespace()?.href() ?? '';
   if (doc.find('//ds:Signature', { ds: DSIG }).length) {
-    throw new TidemarkError('conflict', 'the document is already signed');
+    throw coded('already_signed');
   }
   const where = signatureParent(root.name(), ns);
   let location = '/*';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { TidemarkError } from '../errors.js';
+import { registerErrorHandling } from './errors.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,17 +29,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   });
   app.decorate('store', opts.store);
 
-  app.setErrorHandler((err, req, reply) => {
-    if (err instanceof TidemarkError) {
-      return reply.status(err.status).send(err.toJSON());
-    }
-    const e = err as { statusCode?: number; code?: string; message: string };
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
-      return reply.status(e.statusCode).send({ error: e.code ?? 'bad_request', message: e.message });
-    }
-    req.log.error({ err }, 'request failed');
-    return reply.status(500).send({ error: 'internal', message: 'internal error' });
-  });
+  registerErrorHandling(app);
 
   await app.register(swagger, {
     openapi: {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import { invalid, TidemarkError } from '../errors.js';
+import { coded, invalid, TidemarkError } from '../errors.js';
 import { registry as defaultRegistry, type Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
@@ -112,7 +112,7 @@ export class Writer {
     const def = this.writable(resource);
     const uuid = opts.uuid ?? newRecordUuid();
     if (await this.trx(resource).where({ uuid }).first('id')) {
-      throw new TidemarkError('conflict', 'a record with this uuid exists already', { resource, uuid });
+      throw coded('duplicate_uuid', {}, { resource, uuid });
     }
     const values = this.checkData(def, data, undefined, { uuid });
     if (opts.checkReferences !== false) await this.checkReferences(def, values, { uuid });

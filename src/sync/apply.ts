@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { TidemarkError } from '../errors.js';
+import { coded, TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
 import { chunks, type RecordVersion, type Store, type Writer } from '../store/index.js';
 import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
@@ -126,7 +126,7 @@ export async function storeCursor(knex: Knex, peer: string, resource: string, he
     return;
   }
   const n = await knex('tm_peer_cursor').where({ peer, resource, cursor: held }).update({ cursor, updated_on: nowIso() });
-  if (!Number(n)) throw new TidemarkError('conflict', `the cursor of ${resource} moved meanwhile (another sync with this peer?)`, { resource });
+  if (!Number(n)) throw coded('cursor_moved', {}, { resource });
 }
 
 /**
@@ -142,9 +142,7 @@ export async function applyPage(store: Store, peer: string, raw: unknown, opts: 
     const noop = { cursor: page.cursor, received: versions.length, applied: 0, conflicts: 0, duplicate: true };
     if (held === page.cursor) return noop;
     if (page.from !== null && held !== page.from) {
-      throw new TidemarkError('conflict', `page of ${page.resource} starts after ${page.from}, but this instance holds ${held ?? 'nothing'}: handshake again`, {
-        resource: page.resource,
-      });
+      throw coded('handshake_needed', { from: page.from, held: held ?? 'nothing' }, { resource: page.resource });
     }
     const r = await applyRemoteVersions(w, peer, versions, opts);
     await storeCursor(w.trx, peer, page.resource, held, page.cursor);

@@ -1,4 +1,4 @@
-import { TidemarkError } from '../errors.js';
+import { coded, TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
 import type { RecordVersion, Store, StoredRecord } from '../store/index.js';
 import { ensureSyncTables } from './tables.js';
@@ -63,7 +63,7 @@ export async function getConflict(store: Store, id: number): Promise<ConflictEnt
  */
 export async function reverseConflict(store: Store, id: number, take?: 'local' | 'remote'): Promise<StoredRecord> {
   const c = await getConflict(store, id);
-  if (c.reversed_on) throw new TidemarkError('conflict', `conflict #${id} was reversed on ${c.reversed_on}`);
+  if (c.reversed_on) throw coded('already_reversed', { id, on: c.reversed_on });
   const side = take ?? (c.winner === 'local' ? 'remote' : c.winner === 'remote' ? 'local' : undefined);
   if (!side) throw new TidemarkError('invalid', `conflict #${id} was merged field by field: say which side to take (--take local|remote)`);
   const loser = side === 'local' ? c.local : c.remote;

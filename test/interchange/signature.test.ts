@@ -101,7 +101,7 @@ describe('XML signatures', () => {
   });
 
   it('will not sign a document twice or a format that carries no signature slot', async () => {
-    await refused(() => signDocument(signDocument(cap, rsa), rsa), 'conflict');
+    await refused(() => signDocument(signDocument(cap, rsa), rsa), 'already_signed');
     await refused(() => signDocument(exportDocuments('edxl-have', fixture('hospitals.s3xml'))[0]!.xml, rsa), 'unsupported');
   });
 });

@@ -43,7 +43,7 @@ test('both directions at once, and a refusal travels back to the sender', async 
     const atB: Buffer[] = [];
     pair.a.session.onPayload((p) => void atA.push(Buffer.from(p)));
     pair.b.session.onPayload((p) => {
-      if (p[0] === 0xee) throw new TidemarkError('conflict', 'knowledge mismatch');
+      if (p[0] === 0xee) throw new TidemarkError('reset_needed', 'knowledge mismatch');
       atB.push(Buffer.from(p));
     });
     const x = randomBytes(3000);

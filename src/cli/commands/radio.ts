@@ -1,4 +1,4 @@
-import { TidemarkError } from '../../errors.js';
+import { coded, TidemarkError } from '../../errors.js';
 import { Peers } from '../../sync/peers.js';
 import { estimateRadio, syncPeerByRadio } from '../../transports/radio/engine.js';
 import { RadioSession } from '../../transports/radio/session.js';
@@ -89,7 +89,7 @@ export const radioCommand: Command = {
       ctx.progress(role === 'initiator' ? `calling ${peerCall} through the TNC at ${kiss}...` : `waiting for ${peerCall} to call...`);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TidemarkError('conflict', `no complete radio sync with ${peerCall} within ${waitS} s`)), waitS * 1000);
+        timer = setTimeout(() => reject(coded('timeout', { detail: `the radio sync with ${peerCall} (--wait ${waitS} s)` })), waitS * 1000);
       });
       const r = await Promise.race([syncPeerByRadio(store, peerRef, session, role, { batchSize }), timeout]).finally(() => clearTimeout(timer));
       // Stay on the air until the peer stops asking, so it hears our last acknowledgement.

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { str } from '../command.js';
+import { TidemarkError } from '../../errors.js';
 import { startServer } from '../../server/listen.js';
 import { logger } from '../../log.js';
 // Registers ZeroConf discovery with the service (TIDEMARK_DISCOVERY=off turns it off).
@@ -11,8 +12,9 @@ export const serveCommand: Command = {
   usage: 'tidemark serve [--db URL] [--host 127.0.0.1] [--port 8080]',
   options: { host: { type: 'string' }, port: { type: 'string' } },
   async run(ctx) {
-    const port = Number(str(ctx.values, 'port') ?? process.env.TIDEMARK_PORT ?? 8080);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port ${String(port)} is not a port number`);
+    const given = str(ctx.values, 'port') ?? process.env.TIDEMARK_PORT ?? '8080';
+    const port = /^\d+$/.test(given) ? Number(given) : NaN;
+    if (!Number.isInteger(port) || port > 65535) throw new TidemarkError('invalid', `--port takes a port number (0-65535), not "${given}"`, { field: 'port' });
     const store = await ctx.openStore();
     const server = await startServer(store, { host: str(ctx.values, 'host'), port });
     ctx.stdout.write(

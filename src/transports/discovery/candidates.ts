@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { TidemarkError } from '../../errors.js';
+import { coded, TidemarkError } from '../../errors.js';
 import type { Advertisement } from './txt.js';
 
 /**
@@ -92,7 +92,7 @@ export async function findCandidate(knex: Knex, idOrPrefix: string): Promise<Can
   const key = idOrPrefix.toLowerCase().replace(/^urn:uuid:/, '');
   const rows = (await knex(TABLE).where('uuid', 'like', `${key}%`)) as Record<string, unknown>[];
   const byName = rows.length ? rows : ((await knex(TABLE).where({ name: idOrPrefix })) as Record<string, unknown>[]);
-  if (byName.length > 1) throw new TidemarkError('conflict', `"${idOrPrefix}" matches ${byName.length} discovered instances; give more of the uuid`);
+  if (byName.length > 1) throw coded('ambiguous', { name: idOrPrefix, count: byName.length, what: 'discovered instances' });
   if (!byName.length) throw new TidemarkError('not_found', `no discovered instance "${idOrPrefix}": run "tidemark discover" to list them`);
   return fromRow(byName[0]!);
 }

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { TidemarkError, type ErrorCode } from '../../errors.js';
+import { isErrorCode, TidemarkError, type ErrorCode } from '../../errors.js';
 import type { Hello, Page, PageResult, PairRequest, PairResponse, PullRequest } from '../../sync/protocol.js';
 import type { SyncCarrier } from '../../sync/session.js';
 
@@ -62,7 +62,8 @@ export class HttpCarrier implements SyncCarrier {
   }
 }
 
-const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'unsupported', 422: 'invalid' };
+/** For answers without a Tidemark error body (a proxy in between, say): the status's nearest code. */
+const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'unsupported', 422: 'invalid', 503: 'busy', 504: 'timeout' };
 
 async function postJson(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
   const res = await fetch(url, {
@@ -78,14 +79,13 @@ async function postJson(url: string, text: string | Buffer, headers: Record<stri
   try {
     json = body ? JSON.parse(body) : null;
   } catch {
-    throw new Error(`${url}: HTTP ${res.status}, not JSON: ${body.slice(0, 120)}`);
+    throw new TidemarkError('refused', `${url}: HTTP ${res.status}, not JSON: ${body.slice(0, 120)}`);
   }
   if (!res.ok) {
     const e = json as { error?: string; message?: string } | null;
-    const code = (e?.error && e.error in { invalid: 1, not_found: 1, conflict: 1, forbidden: 1, unauthorized: 1, too_large: 1, unsupported: 1, malformed: 1 } ? e.error : CODES[res.status]) as ErrorCode | undefined;
+    const code = isErrorCode(e?.error) ? e!.error : CODES[res.status];
     const msg = `peer answered ${res.status}: ${e?.message ?? body.slice(0, 200)}`;
-    if (code) throw new TidemarkError(code, msg);
-    throw new Error(msg);
+    throw new TidemarkError(code ?? 'refused', msg);
   }
   return { json, bytes: Number.isFinite(wire) ? wire : Buffer.byteLength(body) };
 }

@@ -1,5 +1,5 @@
 import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { TidemarkError } from '../../errors.js';
+import { coded, TidemarkError } from '../../errors.js';
 import type { Registry } from '../../registry/registry.js';
 import type { FieldDef, ResourceDef } from '../../registry/types.js';
 import type { FieldValue } from '../../registry/values.js';
@@ -241,7 +241,7 @@ export function decodeChanges(
       rolledBack = true;
     }
     if (h.epoch !== mirror.epoch + 1) {
-      throw new TidemarkError('conflict', `radio payload builds on epoch ${h.epoch - 1}, this side knows epoch ${mirror.epoch}: a reset is needed`);
+      throw coded('reset_needed', { detail: `builds on epoch ${h.epoch - 1}, this side knows epoch ${mirror.epoch}` });
     }
   } else if (h.epoch !== 1) {
     throw new TidemarkError('malformed', 'radio reset payload with epoch other than 1');
@@ -278,7 +278,7 @@ export function decodeChanges(
       uuid = view.records.at(r.uvar());
       base = view.base(uuid);
       // Knowledge out of step with the sender's (not a damaged payload: frames are CRC-checked).
-      if (!base) throw new TidemarkError('conflict', `radio payload refers to ${uuid}, which this side does not know on this link: a reset is needed`);
+      if (!base) throw coded('reset_needed', { detail: `refers to ${uuid}, which this side does not know on this link` });
       res = registry.get(base.resource);
     }
     if (!base && (flags & (R_VV_BUMP | R_META)) !== R_META) {
@@ -358,7 +358,7 @@ class ShortIds {
   at(i: number): string {
     const v = i < this.committed.length ? this.committed[i] : this.added[i - this.committed.length];
     // Knowledge out of step with the sender's: the sender must start over with a reset payload.
-    if (v === undefined) throw new TidemarkError('conflict', `radio payload: unknown ${this.what} ${i}: a reset is needed`);
+    if (v === undefined) throw coded('reset_needed', { detail: `names unknown ${this.what} ${i}` });
     return v;
   }
 }

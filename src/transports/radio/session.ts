@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { crc32 } from 'node:zlib';
-import { TidemarkError } from '../../errors.js';
+import { coded, type ErrorCode, TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { AX25_HEADER, ax25Header, parseAx25, parseCallsign, sameCall, type Callsign } from './ax25.js';
 import { decodeFrame, encodeFrame, FRAME_TRAILER, messageSize, Refusal, varlen, type AckMessage, type DataMessage, type Message } from './frames.js';
@@ -57,9 +57,17 @@ export interface SessionStats {
 /** The receiver refused a complete payload; `refusal` says why (Refusal.ResetNeeded: send a reset payload). */
 export class RadioRefusedError extends TidemarkError {
   constructor(readonly refusal: Refusal) {
-    super(refusal === Refusal.Forbidden ? 'forbidden' : 'conflict', `the peer refused the radio payload (${Refusal[refusal] ?? refusal})`);
+    super(REFUSAL_CODES[refusal] ?? 'refused', `the peer refused the radio payload (${Refusal[refusal] ?? refusal})`);
   }
 }
+
+/** The code a sender raises for each refusal its peer sends back. */
+const REFUSAL_CODES: Partial<Record<Refusal, ErrorCode>> = {
+  [Refusal.ResetNeeded]: 'reset_needed',
+  [Refusal.Forbidden]: 'forbidden',
+  [Refusal.Unsupported]: 'unsupported',
+  [Refusal.Malformed]: 'malformed',
+};
 
 interface OutTransfer {
   id: number;
@@ -229,9 +237,9 @@ export class RadioSession extends EventEmitter {
       for (;;) {
         if (t.refused) throw new RadioRefusedError(t.refused);
         if (t.complete) return { transfer: id, bytes: payload.length };
-        if (this.closed) throw new TidemarkError('invalid', 'radio session closed during a transfer');
+        if (this.closed) throw coded('interrupted', { detail: 'the radio transfer' }, {});
         if (Date.now() - t.lastProgress > this.giveUpMs) {
-          throw new TidemarkError('conflict', `radio transfer ${id.toString(16)} made no progress for ${Math.round(this.giveUpMs / 1000)} s: the link is down`);
+          throw coded('link_down', { detail: `radio transfer ${id.toString(16)} made no progress for ${Math.round(this.giveUpMs / 1000)} s` });
         }
         const missing = t.acked.flatMap((a, i) => (a ? [] : [i])).slice(0, this.window);
         let wait: number;
@@ -493,16 +501,23 @@ function ackFor(transfer: number, chunks: readonly (Uint8Array | undefined)[]): 
   return { type: 'ack', transfer, complete: false, refused: 0, contiguous, bitmap: bitmap.subarray(0, n) };
 }
 
+/**
+ * Which refusal a receiver's error goes back as. Only a knowledge mismatch asks for a reset:
+ * anything else (a busy database, a duplicate, a bug) is a plain failure the sender retries or
+ * reports, never a reason to throw the link's shared knowledge away.
+ */
 function refusalFor(err: unknown): Refusal {
   if (!(err instanceof TidemarkError)) return Refusal.Failed;
   switch (err.code) {
-    case 'conflict':
+    case 'reset_needed':
       return Refusal.ResetNeeded;
     case 'forbidden':
+    case 'unauthorized':
       return Refusal.Forbidden;
     case 'unsupported':
       return Refusal.Unsupported;
     case 'malformed':
+    case 'invalid':
       return Refusal.Malformed;
     default:
       return Refusal.Failed;

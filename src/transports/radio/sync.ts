@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TidemarkError } from '../../errors.js';
+import { coded } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RecordVersion } from '../../store/types.js';
@@ -99,7 +99,7 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
     cut = reject;
   });
   peerDone.catch(() => undefined);
-  const onClose = (): void => cut(new TidemarkError('conflict', 'the radio session closed before the sync finished'));
+  const onClose = (): void => cut(coded('interrupted', { detail: 'the radio sync (session closed)' }));
   if (o.session.isClosed) onClose();
   o.session.once('close', onClose);
 
