@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.cache/', 'xslt/', '**/*.sef.json'] },
+  { ignores: ['node_modules/', 'dist/', '.cache/', 'xslt/', '**/*.sef.json'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

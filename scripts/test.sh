@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (npm test): type-check, lint, then every test on SQLite and a real PostgreSQL.
+# The test command (npm test): build, type-check, lint, then every test on SQLite and a real PostgreSQL.
 # Starts a throwaway PostgreSQL server unless TIDEMARK_TEST_PG already names one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,9 @@ export TIDEMARK_LOG_LEVEL=${TIDEMARK_LOG_LEVEL:-warn}
 # A failed online sync writes the file route into the outbox: keep the tests' out of the work tree.
 TIDEMARK_OUTBOX=$(mktemp -d /tmp/tidemark-outbox.XXXXXX)
 export TIDEMARK_OUTBOX
+# The CLI and the service the tests spawn run the built JavaScript (dist/): never a stale one.
+echo "== build (npm run build)"
+node scripts/build.mjs
 echo "== type-check (tsc --noEmit)"
 npx tsc --noEmit
 echo "== lint (eslint)"

@@ -17,10 +17,9 @@ export interface CommandContext {
   progress(message: string): void;
 }
 
-/** One `tidemark <name>` command: a thin shell over library functions. */
+/** One `tidemark <name>` command: a thin shell over library functions (its summary is in commands/index.ts). */
 export interface Command {
   name: string;
-  summary: string;
   usage: string;
   options?: OptionSpec;
   allowPositionals?: boolean;

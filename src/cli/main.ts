@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CATALOGUE, TidemarkError } from '../errors.js';
-import { openStore } from '../store/index.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandEntry } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec } from './command.js';
 
 const COMMON: OptionSpec = {
@@ -33,11 +32,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name ? 0 : 2;
   }
-  const command: Command | undefined = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry: CommandEntry | undefined = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`tidemark: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  const command: Command = await entry.load();
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: rest, options: { ...COMMON, ...command.options }, allowPositionals: command.allowPositionals ?? false, strict: true });
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (parsed.values.help) {
-    process.stdout.write(`Usage: ${command.usage}\n\n${command.summary}\n`);
+    process.stdout.write(`Usage: ${command.usage}\n\n${entry.summary}\n`);
     return 0;
   }
   const dbUrl = typeof parsed.values.db === 'string' ? parsed.values.db : undefined;
@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     positionals: parsed.positionals,
     stdout: process.stdout,
     stderr: process.stderr,
-    openStore: (opts) => openStore(dbUrl, opts),
+    // The store (knex, the database driver) loads only for commands that open it.
+    openStore: async (opts) => (await import('../store/index.js')).openStore(dbUrl, opts),
     progress: (message) => {
       if (tty) process.stderr.write(`\r\x1b[K${message}`);
     },

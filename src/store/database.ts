@@ -1,8 +1,9 @@
-import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
+import type { Knex } from 'knex';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { TidemarkError } from '../errors.js';
+import { loadKnex } from './knex.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -12,8 +13,17 @@ export interface Database {
   url: string;
 }
 
-// int8 (counts, change sequences) as numbers: sequences stay far below 2^53.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+const require = createRequire(import.meta.url);
+let pgTypesSet = false;
+
+/** The pg driver loads with the first PostgreSQL database, not with every SQLite command. */
+function preparePg(): void {
+  if (pgTypesSet) return;
+  const pg = require('pg') as typeof import('pg');
+  // int8 (counts, change sequences) as numbers: sequences stay far below 2^53.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  pgTypesSet = true;
+}
 
 export const DEFAULT_DB_URL = 'sqlite:./tidemark.db';
 
@@ -23,7 +33,7 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TidemarkError('invalid', `--db ${url}: no file path after "sqlite:"`);
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
-    const knex = knexFactory({
+    const knex = loadKnex()({
       client: 'better-sqlite3',
       connection: { filename: path },
       useNullAsDefault: true,
@@ -46,7 +56,8 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
     return { knex, dialect: 'sqlite', url };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 8 } });
+    preparePg();
+    const knex = loadKnex()({ client: 'pg', connection: url, pool: { min: 0, max: 8 } });
     return { knex, dialect: 'postgres', url };
   }
   throw new TidemarkError('invalid', `--db ${url}: expected sqlite:PATH or postgres://...`);

@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { startService, tidemark } from '../support/processes.js';
+import { COMMANDS } from '../../src/cli/commands/index.js';
 
 after(dropTestDatabases);
 
@@ -63,5 +64,25 @@ describe('command line errors', () => {
     const r = await tidemark(['init', '--frob']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--frob/);
+  });
+});
+
+describe('command table', () => {
+  it('--help lists every command, and each one loads (only when it runs) under its own name', async () => {
+    const r = await tidemark(['--help']);
+    assert.equal(r.code, 0);
+    for (const entry of COMMANDS) {
+      assert.match(r.stdout, new RegExp(`^  ${entry.name} +${entry.summary.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+      const command = await entry.load();
+      assert.equal(command.name, entry.name);
+      assert.ok(command.usage.startsWith(`tidemark ${entry.name}`), `${entry.name}: usage "${command.usage}"`);
+    }
+  });
+
+  it('a command\'s --help prints its usage and the summary of the table', async () => {
+    const r = await tidemark(['log', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: tidemark log/);
+    assert.ok(r.stdout.includes(COMMANDS.find((c) => c.name === 'log')!.summary));
   });
 });

@@ -1,7 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { isStale } from '../../scripts/build-state.mjs';
 
+/** The CLI as users run it: the built JavaScript in dist/ (npm test builds first). */
 export const BIN = fileURLToPath(new URL('../../bin/tidemark.js', import.meta.url));
+
+// A test file run on its own after an edit must not spawn yesterday's build.
+if (isStale()) {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build.mjs', import.meta.url)), '--quiet'], { stdio: 'inherit' });
+}
 
 export interface RunResult {
   code: number | null;

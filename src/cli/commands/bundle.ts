@@ -55,7 +55,6 @@ async function deliver(ctx: CommandContext, store: Store, b: WrittenBundle, targ
 
 export const bundleCommand: Command = {
   name: 'bundle',
-  summary: 'Sync by file: export/import bundles (USB stick, e-mail), watch a carried folder',
   usage: USAGE,
   options: {
     peer: { type: 'string' },

@@ -8,7 +8,6 @@ const brief = (v: RecordVersion): string => `${v.deleted ? (v.replaced_by ? `mer
 
 export const conflictsCommand: Command = {
   name: 'conflicts',
-  summary: 'List, show and reverse the decisions taken on conflicting changes',
   usage: 'tidemark conflicts [list] [--resource R] [--all] | show ID | reverse ID [--take local|remote]',
   allowPositionals: true,
   options: { resource: { type: 'string' }, all: { type: 'boolean' }, take: { type: 'string' }, limit: { type: 'string' } },

@@ -5,7 +5,6 @@ import { samplesCommand } from './samples.js';
 /** `npm start`: a newcomer's first run — database, samples, service, URLs. */
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'Create the database, load the samples and serve them (what `npm start` runs)',
   usage: 'tidemark demo [--db URL] [--host 127.0.0.1] [--port 8080]',
   options: serveCommand.options,
   async run(ctx) {

@@ -18,7 +18,6 @@ function table(rows: Candidate[]): string {
 
 export const discoverCommand: Command = {
   name: 'discover',
-  summary: 'List Tidemark instances found on the LAN (mDNS), or pair one: discover pair UUID',
   usage: 'tidemark discover [--wait SECONDS] [--interface IPV4] [--json] | tidemark discover pair UUID|PREFIX|NAME --code CODE [--my-url URL]',
   options: { wait: { type: 'string' }, interface: { type: 'string' }, json: { type: 'boolean' }, code: { type: 'string' }, 'my-url': { type: 'string' } },
   allowPositionals: true,

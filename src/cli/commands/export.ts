@@ -3,12 +3,13 @@ import { finished } from 'node:stream/promises';
 import type { Command } from '../command.js';
 import { list, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
+// The EDXL/CAP formats join the record-format table (--format edxl-have, cap, ...).
+import '../../interchange/register.js';
 import { recordFormat, recordFormats } from '../../s3xml/index.js';
 import { decodeCursor } from '../../store/index.js';
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'Write records as S3XML or S3JSON (stdout, or -o FILE)',
   usage: `tidemark export [--db URL] [--resource a,b] [--since ISO] [--until ISO] [--include-deleted] [--cursor C] [--limit N] [--format ${recordFormats()
     .filter((f) => f.export)
     .map((f) => f.name)

@@ -3,11 +3,12 @@ import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
+// The EDXL/CAP formats join the record-format table (--format edxl-have, cap, ...).
+import '../../interchange/register.js';
 import { recordFormat, recordFormats } from '../../s3xml/index.js';
 
 export const importCommand: Command = {
   name: 'import',
-  summary: 'Import an S3XML or S3JSON document (FILE, or - for stdin): all or nothing unless --ignore-errors',
   usage: `tidemark import [--db URL] [--format ${recordFormats()
     .filter((f) => f.import)
     .map((f) => f.name)

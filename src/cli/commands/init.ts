@@ -3,7 +3,6 @@ import { str } from '../command.js';
 
 export const initCommand: Command = {
   name: 'init',
-  summary: 'Create or migrate the database and print this instance uuid',
   usage: 'tidemark init [--db URL] [--name NAME]',
   options: { name: { type: 'string' } },
   async run(ctx) {

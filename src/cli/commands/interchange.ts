@@ -22,7 +22,6 @@ function writeOutput(ctx: { stdout: NodeJS.WritableStream }, file: string | unde
 
 export const formatsCommand: Command = {
   name: 'formats',
-  summary: 'List the interchange formats: name, media type, directions, schemas',
   usage: 'tidemark formats',
   async run(ctx) {
     for (const f of listFormats()) {
@@ -35,7 +34,6 @@ export const formatsCommand: Command = {
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: "Check a document against the project's schema (and the official ones with --schemas DIR)",
   usage: 'tidemark validate FILE|- [--schema FORMAT] [--schemas DIR]',
   options: { schema: { type: 'string' }, schemas: { type: 'string' } },
   allowPositionals: true,
@@ -58,7 +56,6 @@ export const validateCommand: Command = {
 
 export const signCommand: Command = {
   name: 'sign',
-  summary: 'Sign a CAP alert or an EDXL-DE 2.0 envelope (enveloped XML-DSig, RSA-SHA256 or ECDSA-SHA256)',
   usage: 'tidemark sign --key KEY.pem --cert CERT.pem FILE|- [-o FILE]',
   options: { key: { type: 'string' }, cert: { type: 'string' }, output: { type: 'string', short: 'o' } },
   allowPositionals: true,
@@ -73,7 +70,6 @@ export const signCommand: Command = {
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Verify a signed document against trusted partner certificates; prints the signer',
   usage: 'tidemark verify --trust DIR|CERT.pem FILE|- [-o VERIFIED.xml]',
   options: { trust: { type: 'string' }, output: { type: 'string', short: 'o' } },
   allowPositionals: true,

@@ -4,7 +4,6 @@ import { readSyncLog, type SyncResult } from '../../sync/index.js';
 
 export const logCommand: Command = {
   name: 'log',
-  summary: 'Show the sync log, newest first',
   usage: 'tidemark log [--peer PEER] [--result success|warning|error|fatal] [--limit 50] [--json]',
   options: { peer: { type: 'string' }, limit: { type: 'string' }, result: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx) {

@@ -40,7 +40,6 @@ function configFrom(ctx: CommandContext): SyncConfig {
 
 export const peerCommand: Command = {
   name: 'peer',
-  summary: 'Pair with other instances, list, configure and remove peers and clusters',
   usage: USAGE,
   allowPositionals: true,
   options: {

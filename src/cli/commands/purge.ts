@@ -15,7 +15,6 @@ function olderThan(v: string | undefined): string | undefined {
 
 export const purgeCommand: Command = {
   name: 'purge',
-  summary: 'Remove tombstones that every known peer has acknowledged',
   usage: 'tidemark purge [--older-than 30d|ISO] [--dry-run]',
   options: { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean' } },
   async run(ctx) {

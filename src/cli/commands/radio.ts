@@ -16,7 +16,6 @@ const f1 = (n: number): string => n.toFixed(1);
 
 export const radioCommand: Command = {
   name: 'radio',
-  summary: 'Sync with a peer over a packet-radio TNC (KISS over TCP), or estimate the air time: radio estimate',
   usage:
     'tidemark radio --kiss HOST:PORT --peer P --call MYCALL --peer-call CALL [--answer] [--bitrate 1200] [--kiss-port 0] [--txdelay MS] [--window N] [--wait SECONDS]\n' +
     '       tidemark radio estimate [--peer P] [--bitrate 1200]',

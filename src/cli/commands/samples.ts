@@ -3,7 +3,6 @@ import { loadSamples } from '../../samples/load.js';
 
 export const samplesCommand: Command = {
   name: 'samples',
-  summary: 'Load the sample data set (hospitals, shelters, offices, CAP alerts); running it twice changes nothing',
   usage: 'tidemark samples [--db URL]',
   async run(ctx) {
     const store = await ctx.openStore();

@@ -8,7 +8,6 @@ import '../../transports/discovery/service.js';
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Run the HTTP service (and the sync daemon) until stopped',
   usage: 'tidemark serve [--db URL] [--host 127.0.0.1] [--port 8080]',
   options: { host: { type: 'string' }, port: { type: 'string' } },
   async run(ctx) {

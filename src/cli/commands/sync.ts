@@ -14,7 +14,6 @@ onServiceStart(async ({ store }) => {
 
 export const syncCommand: Command = {
   name: 'sync',
-  summary: 'Sync now with one peer or all peers (pull then push); non-zero exit on failure',
   usage: 'tidemark sync [PEER | --all] [--limit N]',
   allowPositionals: true,
   options: { all: { type: 'boolean' }, limit: { type: 'string' } },
