@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The test command (npm test): build, type-check, lint, then every test on SQLite and a real PostgreSQL.
 # Starts a throwaway PostgreSQL server unless TIDEMARK_TEST_PG already names one.
+#   --future   the tests again with the clock moved five years ahead (faketime), so that no test,
+#              sample or fixture can depend on today's date (npm run test:future)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+future=0
+[ "${1:-}" = --future ] && future=1
 if [ -z "${TIDEMARK_TEST_PG:-}" ]; then
   pgdir=$(mktemp -d /tmp/tidemark-pg.XXXXXX)
   port=$((20000 + RANDOM % 20000))
@@ -17,10 +21,18 @@ export TIDEMARK_OUTBOX
 # The CLI and the service the tests spawn run the built JavaScript (dist/): never a stale one.
 echo "== build (npm run build)"
 node scripts/build.mjs
+mapfile -t files < <(find test conformance -name '*.test.ts' | sort)
+if [ "$future" = 1 ]; then
+  command -v faketime >/dev/null || { echo "faketime not found (apt-get install faketime)" >&2; exit 1; }
+  # Every process the tests start (services, CLI, Eden) inherits the moved clock; the PostgreSQL
+  # server above keeps the real one, as a remote database would.
+  echo "== tests with the clock five years ahead ($(faketime -f +5y date -u +%F))"
+  faketime -f +5y node --import tsx --test --test-timeout=600000 "${files[@]}"
+  exit
+fi
 echo "== type-check (tsc --noEmit)"
 npx tsc --noEmit
 echo "== lint (eslint)"
 npx eslint .
 echo "== tests (SQLite and PostgreSQL at ${TIDEMARK_TEST_PG})"
-mapfile -t files < <(find test conformance -name '*.test.ts' | sort)
 node --import tsx --test --test-timeout=600000 "${files[@]}"
