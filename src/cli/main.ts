@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { CATALOGUE, TidemarkError } from '../errors.js';
+import { busyError } from '../store/busy.js';
 import { COMMANDS, type CommandEntry } from './commands/index.js';
 import type { Command, CommandContext, OptionSpec } from './command.js';
 
@@ -66,9 +67,14 @@ export async function main(argv: string[]): Promise<number> {
     const code = await command.run(ctx);
     if (tty) process.stderr.write('\r\x1b[K');
     return code ?? 0;
-  } catch (e) {
+  } catch (thrown) {
     if (tty) process.stderr.write('\r\x1b[K');
+    const e = busyError(thrown) ?? thrown;
     if (e instanceof TidemarkError) {
+      if (e.code === 'busy') {
+        process.stderr.write(`tidemark ${name}: busy, try again (${e.message})\n`);
+        return e.exit;
+      }
       process.stderr.write(`tidemark ${name}: ${e.describe()}\n`);
       for (const p of e.problems.slice(0, 20)) process.stderr.write(`  ${p.describe()}\n`);
       if (e.problems.length > 20) process.stderr.write(`  ... and ${e.problems.length - 20} more\n`);

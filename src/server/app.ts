@@ -1,6 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { registerErrorHandling } from './errors.js';
+import { loadPartners, type Partner } from '../interchange/partners.js';
+import { enforceAccess } from './access.js';
+import { authRoutes } from './routes/auth.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
 import { healthRoutes } from './routes/health.js';
@@ -12,6 +15,8 @@ export interface ServerOptions {
   store: Store;
   /** Largest request body accepted, in bytes (default 64 MiB). */
   bodyLimit?: number;
+  /** Partners who push documents (default: the file TIDEMARK_PARTNERS names). */
+  partners?: Partner[];
 }
 
 declare module 'fastify' {
@@ -28,6 +33,8 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
   });
   app.decorate('store', opts.store);
+  app.decorate('partners', opts.partners ?? (process.env.TIDEMARK_PARTNERS ? loadPartners(process.env.TIDEMARK_PARTNERS) : []));
+  enforceAccess(app);
 
   registerErrorHandling(app);
 
@@ -44,6 +51,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
+  await app.register(authRoutes);
   await app.register(s3xmlRoutes);
   await app.register(syncRoutes);
   await app.register(interchangeRoutes);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { coded, TidemarkError, type ErrorCode } from '../errors.js';
+import { busyError } from '../store/busy.js';
 
 interface FastifyErrorLike {
   statusCode?: number;
@@ -27,6 +28,8 @@ const BY_STATUS: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthori
  */
 export function toCatalogueError(err: unknown): TidemarkError | undefined {
   if (err instanceof TidemarkError) return err;
+  const busy = busyError(err);
+  if (busy) return busy;
   const e = err as FastifyErrorLike;
   if (e.validation?.length) {
     // "body/records/0/uuid must match pattern ..." names the field.
@@ -46,6 +49,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const known = toCatalogueError(err);
     if (known) {
       if (known.code === 'busy') void reply.header('retry-after', '1');
+      // Never a Basic challenge: browsers would cache the credentials and send them cross-site.
+      if (known.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="tidemark"');
       return reply.status(known.status).send(known.toJSON());
     }
     req.log.error({ err }, 'request failed');

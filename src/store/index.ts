@@ -5,3 +5,4 @@ export * from './version.js';
 export * from './clock.js';
 export { SCHEMA_VERSION, REFERENCE_ORIGIN, registryHash, registerMigration, type ExtraMigration, type Instance } from './schema.js';
 export { openDatabase, DEFAULT_DB_URL, type Database, type Dialect } from './database.js';
+export { busyError } from './busy.js';

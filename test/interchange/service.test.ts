@@ -46,6 +46,8 @@ for (const kind of DB_KINDS) {
       db = await freshDatabase(kind);
       assert.equal((await tidemark(['init', '--db', db])).code, 0);
       assert.equal((await tidemark(['samples', '--db', db])).code, 0);
+      // Agencies pull these feeds without credentials: the operator publishes them.
+      assert.equal((await tidemark(['publish', 'feed:edxl-have', 'feed:cap', 'feed:edxl-de', 'feed:edxl-de-1.0', '--db', db])).code, 0);
       // The service signs its CAP and EDXL-DE feeds with its own key.
       makeKey(dir, 'site');
       svc = await startService(['serve', '--db', db], {

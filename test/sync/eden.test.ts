@@ -5,6 +5,8 @@ import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from './processes.js';
 import { openStore } from '../../src/store/index.js';
 import { createInvite } from '../../src/sync/index.js';
+import { publish } from '../../src/auth/index.js';
+import { userOn } from '../support/auth.js';
 
 after(dropTestDatabases);
 
@@ -21,6 +23,11 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     await a.remove('org_organisation', gone.uuid);
     const eden = `urn:uuid:${randomUUID()}`;
 
+    // Eden answers anonymous pulls only of what is configured so (docs/security.md): refused
+    // until the operator publishes the resource.
+    const closed = await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}`);
+    assert.equal(closed.status, 401);
+    await publish(a, ['s3xml:org_organisation']);
     // An Eden pull: GET with the repository uuid, msince (Eden's zone-less form) and tombstones.
     const pull = await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&msince=2000-01-01T00:00:00&include_deleted=True`);
     assert.equal(pull.status, 200);
@@ -29,7 +36,8 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     assert.ok(xml.includes(org.uuid) && xml.includes(gone.uuid));
     const later = await (await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&msince=2999-01-01T00:00:00`)).text();
     assert.ok(!later.includes(org.uuid), 'msince filters');
-    assert.equal((await fetch(`${A.url}/sync/sync.xml?resource=mixed&repository=${eden}`)).status, 400);
+    const reader = await userOn(a, 'reader');
+    assert.equal((await fetch(`${A.url}/sync/sync.xml?resource=mixed&repository=${eden}`, { headers: { authorization: reader } })).status, 400);
 
     // An Eden push before registering: 403 "Registration required".
     const push = (auth?: string) =>

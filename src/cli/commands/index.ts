@@ -14,7 +14,10 @@ export interface CommandEntry {
  * does not pay for SaxonJS, libxmljs2 or fastify (docs/operations.md, "Start-up").
  */
 export const COMMANDS: CommandEntry[] = [
-  { name: 'init', summary: 'Create or migrate the database and print this instance uuid', load: async () => (await import('./init.js')).initCommand },
+  { name: 'init', summary: 'Create or migrate the database, create the first admin, print this instance uuid', load: async () => (await import('./init.js')).initCommand },
+  { name: 'user', summary: 'Add, list and remove people who sign in, set their role and password', load: async () => (await import('./user.js')).userCommand },
+  { name: 'token', summary: 'API tokens for programs: create (shown once), list, revoke', load: async () => (await import('./user.js')).tokenCommand },
+  { name: 'publish', summary: 'Serve feeds or resources without sign-in (feed:FORMAT, s3xml:RESOURCE); --remove, no argument lists', load: async () => (await import('./user.js')).publishCommand },
   { name: 'serve', summary: 'Run the HTTP service (and the sync daemon) until stopped', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'peer', summary: 'Pair with other instances, list, configure and remove peers and clusters', load: async () => (await import('./peer.js')).peerCommand },
   { name: 'sync', summary: 'Sync now with one peer or all peers (pull then push); non-zero exit on failure', load: async () => (await import('./sync.js')).syncCommand },
@@ -22,7 +25,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'log', summary: 'Show the sync log, newest first', load: async () => (await import('./log.js')).logCommand },
   { name: 'purge', summary: 'Remove tombstones that every known peer has acknowledged', load: async () => (await import('./purge.js')).purgeCommand },
   { name: 'samples', summary: 'Load the sample data set (hospitals, shelters, offices, CAP alerts); running it twice changes nothing', load: async () => (await import('./samples.js')).samplesCommand },
-  { name: 'demo', summary: 'Create the database, load the samples and serve them (what `npm start` runs)', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'demo', summary: 'Create the database, load the samples, publish the sample feeds and serve them (what `npm start` runs)', load: async () => (await import('./demo.js')).demoCommand },
   { name: 'discover', summary: 'List Tidemark instances found on the LAN (mDNS), or pair one: discover pair UUID', load: async () => (await import('./discover.js')).discoverCommand },
   { name: 'bundle', summary: 'Sync by file: export/import bundles (USB stick, e-mail), watch a carried folder', load: async () => (await import('./bundle.js')).bundleCommand },
   { name: 'export', summary: 'Write records as S3XML or S3JSON (stdout, or -o FILE)', load: async () => (await import('./export.js')).exportCommand },

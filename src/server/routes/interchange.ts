@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { TidemarkError } from '../../errors.js';
 import { getFormat } from '../../interchange/formats.js';
 import { importDocument } from '../../interchange/inbound.js';
-import { authenticate, loadPartners, type Partner } from '../../interchange/partners.js';
+
 import { exportFromStore, parseArea } from '../../interchange/records.js';
 import { officialSchemasDir } from '../../interchange/schemas.js';
 import { isSigned, signDocument, verifyDocument, type SigningKey } from '../../interchange/signature.js';
@@ -36,7 +36,6 @@ function signingKey(): SigningKey | undefined {
 }
 
 export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
-  const partners: Partner[] = process.env.TIDEMARK_PARTNERS ? loadPartners(process.env.TIDEMARK_PARTNERS) : [];
   const signer = signingKey();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
@@ -95,7 +94,8 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      const partner = authenticate(partners, req.headers.authorization);
+      if (req.principal.kind !== 'partner') throw new TidemarkError('unauthorized', 'a partner credential is required');
+      const partner = req.principal.partner;
       const name = (req.params as { format: string }).format;
       if (!partner.formats.includes(name)) throw new TidemarkError('forbidden', `partner ${partner.name} may not push ${name}`);
       const body = req.body;

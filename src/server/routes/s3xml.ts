@@ -43,6 +43,9 @@ const resourceParam = {
 const statusMessage = {
   type: 'object',
   properties: {
+    // error and where: the coded refusals of the access hook and the error handler.
+    error: { type: 'string' },
+    where: { type: 'object', additionalProperties: true },
     status: { type: 'string' },
     statuscode: { type: 'string' },
     records: { type: 'integer' },

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { COMPRESS_HEADER, COMPRESS_MIN, SYNC_PATH } from '../../transports/http/client.js';
 import { createGunzip, gzipSync } from 'node:zlib';
-import { answerHello, answerPair, answerPull, answerPush, authenticate } from '../../sync/serve.js';
+import { answerHello, answerPair, answerPull, answerPush } from '../../sync/serve.js';
+import type { Peer } from '../../sync/peers.js';
 import type { PairRequest, PullRequest } from '../../sync/protocol.js';
 import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
 import { TidemarkError } from '../../errors.js';
@@ -27,24 +28,23 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
     reply.header('content-encoding', 'gzip');
     return gzipSync(payload, { level: 1 });
   });
-  const peerOf = (req: FastifyRequest) => {
-    const auth = req.headers.authorization;
-    const token = auth?.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    const instance = req.headers['x-tidemark-instance'];
-    return authenticate(app.store, typeof instance === 'string' ? instance : undefined, token);
+  // The access hook authenticated the peer before the body was read (src/server/access.ts).
+  const peerOf = (req: FastifyRequest): Peer => {
+    if (req.principal.kind !== 'peer') throw new TidemarkError('forbidden', 'registration required');
+    return req.principal.peer;
   };
   const hide = { schema: { tags: ['sync'] } };
   app.post(`${SYNC_PATH}/pair`, { ...hide, schema: { ...hide.schema, summary: 'Register a peer that presents a pairing code' } }, async (req) =>
     answerPair(app.store, req.body as PairRequest),
   );
   app.post(`${SYNC_PATH}/hello`, { ...hide, schema: { ...hide.schema, summary: 'Handshake: schema check and per-resource summary' } }, async (req) =>
-    answerHello(app.store, await peerOf(req), req.body),
+    answerHello(app.store, peerOf(req), req.body),
   );
   app.post(`${SYNC_PATH}/pull`, { ...hide, schema: { ...hide.schema, summary: 'One page of this instance’s change feed' } }, async (req) =>
-    answerPull(app.store, await peerOf(req), req.body as PullRequest),
+    answerPull(app.store, peerOf(req), req.body as PullRequest),
   );
   app.post(`${SYNC_PATH}/push`, { ...hide, schema: { ...hide.schema, summary: 'Apply one page of the caller’s change feed' } }, async (req) =>
-    answerPush(app.store, await peerOf(req), req.body),
+    answerPush(app.store, peerOf(req), req.body),
   );
 }
 
