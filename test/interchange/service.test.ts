@@ -11,6 +11,8 @@ import { parseXml } from '../../src/interchange/xml.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { example, STANDARDS } from './support.js';
+import { userOn } from '../support/auth.js';
+import { openStore } from '../../src/store/index.js';
 
 after(dropTestDatabases);
 
@@ -29,6 +31,7 @@ for (const kind of DB_KINDS) {
     let svc: ServiceProcess;
     let county: SigningKey;
     let stranger: SigningKey;
+    let reader: string;
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'tidemark-svc-'));
@@ -48,6 +51,9 @@ for (const kind of DB_KINDS) {
       assert.equal((await tidemark(['samples', '--db', db])).code, 0);
       // Agencies pull these feeds without credentials: the operator publishes them.
       assert.equal((await tidemark(['publish', 'feed:edxl-have', 'feed:cap', 'feed:edxl-de', 'feed:edxl-de-1.0', '--db', db])).code, 0);
+      const store = await openStore(db);
+      reader = await userOn(store, 'reader');
+      await store.close();
       // The service signs its CAP and EDXL-DE feeds with its own key.
       makeKey(dir, 'site');
       svc = await startService(['serve', '--db', db], {
@@ -97,7 +103,9 @@ for (const kind of DB_KINDS) {
       assert.ok(parseXml(de).find('//*[local-name()="contentObject"]').length >= 2);
       const old = await (await fetch(`${svc.url}/feeds/edxl-de-1.0?resource=cap_alert`)).text();
       assert.deepEqual(officialErrors(old, 'edxl-de-1.0'), []);
-      assert.equal((await fetch(`${svc.url}/feeds/edxl-sitrep`)).status, 415);
+      // Unpublished: closed to anyone; a reader is told the format is not served.
+      assert.equal((await fetch(`${svc.url}/feeds/edxl-sitrep`)).status, 401);
+      assert.equal((await fetch(`${svc.url}/feeds/edxl-sitrep`, { headers: { authorization: reader } })).status, 415);
     });
 
     it('accepts a partner push with its credential: 401 without, 403 outside its formats and resources, 400 for an invalid document', async () => {
