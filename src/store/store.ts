@@ -20,6 +20,8 @@ export interface ListOptions {
   includeDeleted?: boolean;
   /** Equality filters on fields, e.g. { organisation_id: 'urn:uuid:...' }. */
   where?: Record<string, FieldValue>;
+  /** Text that any free-text field (not coded, not a reference) contains, case-insensitively. */
+  search?: string;
 }
 
 /** A new `urn:uuid:` record identity. */
@@ -345,22 +347,36 @@ export class Store {
   async list(resource: string, opts: ListOptions = {}): Promise<StoredRecord[]> {
     const def = this.registry.get(resource);
     const q = this.knex(resource).orderBy('id');
-    if (!opts.includeDeleted) q.where({ deleted: false });
-    for (const [k, v] of Object.entries(opts.where ?? {})) {
-      if (!this.registry.field(resource, k)) throw invalid(`unknown field "${k}"`, { resource, field: k });
-      q.andWhere(k, v as Knex.Value);
-    }
+    this.filter(def, q, opts);
     if (opts.limit !== undefined) q.limit(opts.limit);
     if (opts.offset) q.offset(opts.offset);
     return (await q).map((r: Record<string, unknown>) => rowToRecord(def, r));
   }
 
-  async count(resource: string, opts: { includeDeleted?: boolean } = {}): Promise<number> {
-    this.registry.get(resource);
+  /** How many records `list` would return without limit and offset. */
+  async count(resource: string, opts: Omit<ListOptions, 'limit' | 'offset'> = {}): Promise<number> {
+    const def = this.registry.get(resource);
     const q = this.knex(resource).count({ n: '*' });
-    if (!opts.includeDeleted) q.where({ deleted: false });
+    this.filter(def, q, opts);
     const [row] = await q;
     return Number((row as { n: number | string }).n);
+  }
+
+  private filter(def: ResourceDef, q: Knex.QueryBuilder, opts: Omit<ListOptions, 'limit' | 'offset'>): void {
+    if (!opts.includeDeleted) q.where({ deleted: false });
+    for (const [k, v] of Object.entries(opts.where ?? {})) {
+      if (!this.registry.field(def.name, k)) throw invalid(`unknown field "${k}"`, { resource: def.name, field: k });
+      q.andWhere(k, v as Knex.Value);
+    }
+    const text = opts.search?.trim().toLowerCase();
+    if (text) {
+      const fields = def.fields.filter((f) => (f.type === 'string' || f.type === 'text') && !f.options);
+      const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      q.andWhere((b) => {
+        for (const f of fields) b.orWhereRaw(`lower(??) like ? escape '\\'`, [f.name, pattern]);
+        if (!fields.length) b.whereRaw('1 = 0');
+      });
+    }
   }
 
   /** The change feed of one resource: what changed after a sequence number, tombstones included. */

@@ -72,6 +72,15 @@ export async function hasChangesFor(store: Store, peer: string, resource: string
   return row !== undefined;
 }
 
+/** How many records of my feed in (after, head] `peer` lacks (filtered as a sync would send them). */
+export async function countChangesFor(store: Store, peer: string, resource: string, after: number, head: number, filter?: Record<string, FieldValue>): Promise<number> {
+  if (head <= after) return 0;
+  const { q } = await feedQuery(store.knex, peer, resource, after, head);
+  for (const [k, v] of Object.entries(filter ?? {})) q.andWhere(k, v as Knex.Value);
+  const [row] = (await q.count({ n: '*' })) as { n: number | string }[];
+  return Number(row?.n ?? 0);
+}
+
 /** A page of my feed for `peer`, ready for any carrier. */
 export async function collectPage(store: Store, peer: string, resource: string, from: string | null, opts: CollectOptions = {}): Promise<Page> {
   const after = from === null ? 0 : decodeCursor(from, store.instance.uuid);

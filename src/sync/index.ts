@@ -20,3 +20,4 @@ export * from './synclog.js';
 export * from './purge.js';
 export * from './lease.js';
 export * from './daemon.js';
+export * from './status.js';
