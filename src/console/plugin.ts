@@ -10,6 +10,9 @@ import { html, type Html } from './html.js';
 import { layout, navItems, type PageContext } from './layout.js';
 import { M } from './messages.js';
 import { overviewPage, peersSection, runsSection } from './pages/overview.js';
+import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage, planPanel } from './pages/peers.js';
+import { createInvite, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
+import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
 import { deleteConfirmPage, formPatch, formValues, listPage, recordForm, recordPage, resourcesPage, type FormState } from './pages/records.js';
 
 /**
@@ -151,6 +154,111 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
     return redirectWith(reply, master ? recordUrl(def.component!.master, master) : `/console/records/${def.name}`, 'deleted');
   });
+
+  // ---- Peers and clusters --------------------------------------------------------------------
+  const peers = new Peers(store);
+  const peerOf = async (req: FastifyRequest) => peers.get((req.params as { uuid: string }).uuid);
+  const myUrl = (req: FastifyRequest): string => `${req.protocol}://${req.headers.host ?? ''}`;
+  app.get('/console/peers', async (req, reply) => {
+    need(req, 'console.read');
+    return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req) }));
+  });
+  app.post('/console/peers/invite', async (req, reply) => {
+    need(req, 'admin');
+    const inv = await createInvite(store, 3600);
+    return page(req, reply, M.peers.inviteMade, inviteResult(inv.code, inv.expires_at));
+  });
+  app.post('/console/peers/pair', async (req, reply) => {
+    need(req, 'admin');
+    const b = (req.body ?? {}) as Record<string, string>;
+    const url = (b.url ?? '').trim();
+    if (!/^https?:\/\/\S+$/.test(url)) throw new TidemarkError('invalid', 'the address must start with http:// or https://', { field: 'url' });
+    if (!b.code?.trim()) throw new TidemarkError('invalid', 'the invite code is missing', { field: 'code' });
+    const p = await addHttpPeer(store, url, { code: b.code.trim(), name: b.name?.trim() || undefined, myUrl: b.my_url?.trim() || null });
+    return reply.redirect(`/console/peers/${encodeURIComponent(p.uuid)}?done=paired`, 303);
+  });
+  app.get('/console/peers/:uuid', async (req, reply) => {
+    need(req, 'console.read');
+    const peer = await peerOf(req);
+    const u = currentUser(req)!;
+    return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(req), canOperate: can(u, 'sync.operate'), canAdmin: can(u, 'admin'), job: latestSyncJob(peer.uuid) }));
+  });
+  app.post('/console/peers/:uuid/settings', async (req, reply) => {
+    need(req, 'sync.operate');
+    const peer = await peerOf(req);
+    try {
+      await peers.configure(peer.uuid, configFromForm(store, (req.body ?? {}) as Record<string, unknown>));
+    } catch (e) {
+      if (!(e instanceof TidemarkError) || e.status >= 500) throw e;
+      const u = currentUser(req)!;
+      return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(req), canOperate: true, canAdmin: can(u, 'admin'), error: e.describe() }), { status: e.status });
+    }
+    return redirectWith(reply, `/console/peers/${encodeURIComponent(peer.uuid)}`, 'saved');
+  });
+  const carrierOf = (peer: Awaited<ReturnType<typeof peerOf>>) => {
+    const c = httpCarrierFor(store, peer);
+    if (!c) throw new TidemarkError('invalid', M.peers.noUrl);
+    return c;
+  };
+  app.post('/console/peers/:uuid/dry-run', async (req, reply) => {
+    need(req, 'sync.operate');
+    const peer = await peerOf(req);
+    const plan = await planSync(store, peer, carrierOf(peer));
+    rememberPlan(plan);
+    const body = planPanel(peer, plan, await csrfToken(req));
+    return req.headers['hx-request'] ? fragment(reply, body) : page(req, reply, `${peer.name}: ${M.peers.plan}`, body);
+  });
+  app.post('/console/peers/:uuid/sync', async (req, reply) => {
+    need(req, 'sync.operate');
+    const peer = await peerOf(req);
+    const running = latestSyncJob(peer.uuid);
+    const job = running?.state === 'running' ? running : startSyncJob(store, peer, carrierOf(peer), { plan: recentPlan(peer.uuid) });
+    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(req), true));
+    return reply.redirect(`/console/peers/${encodeURIComponent(peer.uuid)}/jobs/${job.id}`, 303);
+  });
+  app.get('/console/peers/:uuid/jobs/:job', async (req, reply) => {
+    need(req, 'console.read');
+    const peer = await peerOf(req);
+    const job = getSyncJob((req.params as { job: string }).job);
+    if (!job || job.peer !== peer.uuid) throw new TidemarkError('not_found', 'no such sync job');
+    const body = jobPanel(peer, job, await csrfToken(req), can(currentUser(req)!, 'sync.operate'));
+    return req.headers['hx-request'] ? fragment(reply, body) : page(req, reply, `${peer.name}: ${M.peers.progress}`, html`${body}<p><a href="/console/peers/${encodeURIComponent(peer.uuid)}">${M.common.back}</a></p>`);
+  });
+  app.post('/console/peers/:uuid/jobs/:job/cancel', async (req, reply) => {
+    need(req, 'sync.operate');
+    const peer = await peerOf(req);
+    const job = getSyncJob((req.params as { job: string }).job);
+    if (!job || job.peer !== peer.uuid) throw new TidemarkError('not_found', 'no such sync job');
+    job.cancel();
+    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(req), true));
+    return reply.redirect(`/console/peers/${encodeURIComponent(peer.uuid)}/jobs/${job.id}`, 303);
+  });
+  app.post('/console/peers/:uuid/remove', async (req, reply) => {
+    need(req, 'admin');
+    const peer = await peers.remove((req.params as { uuid: string }).uuid);
+    return page(req, reply, M.peers.title, html`<p role="status">${M.peers.removed(peer.name)}</p><p><a href="/console/peers">${M.common.back}</a></p>`);
+  });
+  app.get('/console/clusters', async (req, reply) => {
+    need(req, 'sync.operate');
+    const name = String((req.query as { name?: string }).name ?? '');
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new TidemarkError('invalid', 'a cluster name is 1 to 64 letters, digits, _ . -', { field: 'name' });
+    return reply.redirect(`/console/clusters/${encodeURIComponent(name)}`, 303);
+  });
+  app.get('/console/clusters/:name', async (req, reply) => {
+    need(req, 'console.read');
+    const name = (req.params as { name: string }).name;
+    const own = (await peers.clusters()).find((c) => c.name === name)?.config ?? {};
+    const body = can(currentUser(req)!, 'sync.operate') ? configForm(store, { action: `/console/clusters/${encodeURIComponent(name)}`, csrf: await csrfToken(req), own }) : html`<pre>${JSON.stringify(own, null, 2)}</pre>`;
+    return page(req, reply, M.peers.clusterSettings(name), body);
+  });
+  app.post('/console/clusters/:name', async (req, reply) => {
+    need(req, 'sync.operate');
+    const name = (req.params as { name: string }).name;
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new TidemarkError('invalid', 'a cluster name is 1 to 64 letters, digits, _ . -', { field: 'name' });
+    const { clusters: _ignored, ...cfg } = configFromForm(store, (req.body ?? {}) as Record<string, unknown>);
+    await peers.setCluster(name, cfg);
+    return redirectWith(reply, `/console/clusters/${encodeURIComponent(name)}`, 'saved');
+  });
 }
 
 const recordUrl = (resource: string, uuid: string): string => `/console/records/${encodeURIComponent(resource)}/${encodeURIComponent(uuid)}`;
@@ -162,7 +270,7 @@ function redirectWith(reply: FastifyReply, url: string, done: 'saved' | 'deleted
 
 function flashOf(req: FastifyRequest): { kind: 'ok'; text: string } | undefined {
   const d = (req.query as { done?: string } | undefined)?.done;
-  return d === 'saved' ? { kind: 'ok', text: M.common.saved } : d === 'deleted' ? { kind: 'ok', text: M.common.deleted } : undefined;
+  return d === 'saved' || d === 'paired' ? { kind: 'ok', text: M.common.saved } : d === 'deleted' ? { kind: 'ok', text: M.common.deleted } : undefined;
 }
 
 function failed(body: Record<string, unknown>, e: TidemarkError): FormState {

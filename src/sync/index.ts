@@ -21,3 +21,5 @@ export * from './purge.js';
 export * from './lease.js';
 export * from './daemon.js';
 export * from './status.js';
+export * from './plan.js';
+export * from './jobs.js';

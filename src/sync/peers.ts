@@ -44,6 +44,33 @@ export function syncableResources(registry: Registry): string[] {
   return registry.dependencyOrder().filter((r) => !registry.get(r).referenceData);
 }
 
+/**
+ * Syncable resources grouped as the registry groups them: each master with its components
+ * (a hospital with its bed capacity, status, services and activity), in dependency order.
+ */
+export function resourceGroups(registry: Registry): { master: string; title: string; resources: string[] }[] {
+  const syncable = syncableResources(registry);
+  return syncable
+    .filter((r) => !registry.get(r).component)
+    .map((m) => ({ master: m, title: registry.get(m).title, resources: [m, ...registry.components(m).map((c) => c.name).filter((c) => syncable.includes(c))] }));
+}
+
+/** Filters written as RESOURCE.FIELD=VALUE (CLI --filter, console), checked by validateConfig. */
+export function parseFilters(items: readonly string[]): Record<string, Record<string, FieldValue>> {
+  const out: Record<string, Record<string, FieldValue>> = {};
+  for (const f of items) {
+    const m = /^([a-z_0-9]+)\.([a-z_0-9]+)=(.*)$/.exec(f.trim());
+    if (!m) throw new TidemarkError('invalid', `filter "${f}": expected RESOURCE.FIELD=VALUE`, { field: 'filters' });
+    (out[m[1]!] ??= {})[m[2]!] = m[3]!;
+  }
+  return out;
+}
+
+/** The filters of a config written back as RESOURCE.FIELD=VALUE lines. */
+export function formatFilters(filters: SyncConfig['filters']): string[] {
+  return Object.entries(filters ?? {}).flatMap(([r, f]) => Object.entries(f).map(([k, v]) => `${r}.${k}=${String(v)}`));
+}
+
 function rowToPeer(r: Record<string, unknown>): Peer {
   return {
     uuid: r.uuid as string,

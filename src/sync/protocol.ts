@@ -41,6 +41,11 @@ export interface ResourceSummary {
    * cursor to `head` without a request.
    */
   pending?: boolean;
+  /**
+   * In an answer to a hello that asked for a plan only: what a pull would bring, measured by
+   * the answering side (records, and bytes of the pages as JSON before compression).
+   */
+  plan?: { records: number; bytes: number };
 }
 
 export interface Hello {
@@ -50,6 +55,8 @@ export interface Hello {
   schema_version: number;
   registry_hash: string;
   resources: Record<string, ResourceSummary>;
+  /** A dry run: the asker wants `plan` in each summary (filters as its pulls would send them). */
+  plan?: { filters?: Record<string, Record<string, FieldValue>> };
 }
 
 export interface PullRequest {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
 import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } from '../store/index.js';
 import { EventEmitter } from 'node:events';
+import type { FieldValue } from '../registry/values.js';
 import { applyPage, heldCursor } from './apply.js';
 import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
 import { configuredPolicy, Peers, syncableResources, type Peer } from './peers.js';
@@ -59,8 +60,40 @@ export async function answerHello(store: Store, peer: Peer, raw: unknown): Promi
       after = 0; // a cursor from another incarnation of this database: everything is pending
     }
     s.pending = await hasChangesFor(store, peer.uuid, r, after, decodeCursor(s.head, store.instance.uuid));
+    if (hello.plan) {
+      const filter = hello.plan.filters?.[r];
+      checkFilter(store, r, filter);
+      s.plan = s.pending ? await measureFeed(store, peer.uuid, r, after ? encodeCursor(store.instance.uuid, after) : null, filter) : { records: 0, bytes: 0 };
+    }
   }
   return answer;
+}
+
+/** A filter sent by a peer: an object of plain values on fields of the resource. */
+function checkFilter(store: Store, resource: string, filter: unknown): asserts filter is Record<string, FieldValue> | undefined {
+  if (filter === undefined) return;
+  if (filter === null || typeof filter !== 'object' || Array.isArray(filter)) throw new TidemarkError('malformed', 'filter must be an object of field values', { resource });
+  for (const [f, v] of Object.entries(filter)) {
+    if (!store.registry.field(resource, f)) throw new TidemarkError('invalid', `unknown field "${f}"`, { resource, field: f });
+    if (v !== null && typeof v === 'object') throw new TidemarkError('invalid', 'filter values must be plain values', { resource, field: f });
+  }
+}
+
+/**
+ * What `peer` would get from my feed of a resource after `after`: records and bytes of the pages
+ * as JSON, measured by collecting them (a dry run costs reading, not sending).
+ */
+export async function measureFeed(store: Store, peer: string, resource: string, from: string | null, filter?: Record<string, FieldValue>): Promise<{ records: number; bytes: number }> {
+  let cursor = from;
+  let records = 0;
+  let bytes = 0;
+  for (;;) {
+    const page = await collectPage(store, peer, resource, cursor, { limit: 1000, filter });
+    records += page.records.length;
+    if (page.records.length) bytes += Buffer.byteLength(JSON.stringify(page));
+    if (!page.more) return { records, bytes };
+    cursor = page.cursor;
+  }
 }
 
 export async function answerPull(store: Store, peer: Peer, req: PullRequest): Promise<ReturnType<typeof collectPage>> {
@@ -68,13 +101,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
     throw new TidemarkError('invalid', `unknown resource "${String(req?.resource)}"`, { resource: String(req?.resource) });
   }
   if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null');
-  if (req.filter !== undefined) {
-    if (req.filter === null || typeof req.filter !== 'object' || Array.isArray(req.filter)) throw new TidemarkError('malformed', 'filter must be an object of field values');
-    for (const [f, v] of Object.entries(req.filter)) {
-      if (!store.registry.field(req.resource, f)) throw new TidemarkError('invalid', `unknown field "${f}"`, { resource: req.resource, field: f });
-      if (v !== null && typeof v === 'object') throw new TidemarkError('invalid', 'filter values must be plain values', { resource: req.resource, field: f });
-    }
-  }
+  checkFilter(store, req.resource, req.filter);
   const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, filter: req.filter });
   if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, decodeCursor(req.after, store.instance.uuid));
   await tally(store, peer, 'send', req.resource, page.records.length, 0, page.more);

@@ -56,7 +56,15 @@ export interface SyncOptions {
   waitMs?: number;
   /** Called after every page (progress on long syncs). */
   onPage?: (r: ResourceReport, direction: 'pull' | 'push') => void;
+  /** Stops the session after the page in hand; what was applied stays, and the next sync resumes. */
+  signal?: AbortSignal;
 }
+
+/** Thrown between pages when the signal says stop (caught by syncPeer: a cancelled sync is a warning). */
+class Cancelled extends Error {}
+const checkCancel = (opts: SyncOptions): void => {
+  if (opts.signal?.aborted) throw new Cancelled('cancelled');
+};
 
 const PUSH_DEPTH = 2;
 
@@ -84,9 +92,14 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
     try {
       await runSession(store, peer, carrier, opts, report, logs);
     } catch (e) {
-      report.result = classify(e);
-      report.message = e instanceof TidemarkError ? e.describe() : (e as Error).message;
-      logger.warn({ peer: peer.name, err: report.message }, 'sync failed');
+      if (e instanceof Cancelled) {
+        report.result = 'warning';
+        report.message = 'cancelled; the next sync resumes from the last page applied';
+      } else {
+        report.result = classify(e);
+        report.message = e instanceof TidemarkError ? e.describe() : (e as Error).message;
+        logger.warn({ peer: peer.name, err: report.message }, 'sync failed');
+      }
     } finally {
       await releaseLease(knex, peer.uuid).catch(() => undefined);
     }
@@ -150,6 +163,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
 
   if (cfg.direction !== 'push') {
     for (const resource of order) {
+      checkCancel(opts);
       const t = theirs.resources[resource];
       let held = mine.resources[resource]!.have;
       if (!t || t.head === held) continue;
@@ -180,6 +194,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
         opts.onPage?.(r, 'pull');
         await renewLease(knex, peer.uuid);
         if (!page.more) break;
+        checkCancel(opts);
       }
       r.ms += performance.now() - t0;
       r.bytes += carrier.stats().bytes - b0;
@@ -192,6 +207,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
     // Heads again: the pull may have stored resolved conflicts that must go back to the peer.
     const heads = await resourceHeads(knex, order);
     for (const resource of order) {
+      checkCancel(opts);
       const t = theirs.resources[resource];
       if (!t) continue;
       const ack = myAcks.get(resource);
@@ -224,6 +240,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
         await recordAck(knex, peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid), { clearReset: true });
         opts.onPage?.(r, 'push');
         await renewLease(knex, peer.uuid);
+        checkCancel(opts);
       };
       try {
         for (;;) {

@@ -1,9 +1,8 @@
 import type { Command, CommandContext } from '../command.js';
 import { list, positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { createInvite, peerCursors, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
+import { createInvite, parseFilters, peerCursors, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
 import { addHttpPeer } from '../../transports/http/index.js';
-import type { FieldValue } from '../../registry/values.js';
 
 const USAGE = [
   'tidemark peer invite [--ttl SECONDS]                 one-time pairing code for another site',
@@ -11,7 +10,7 @@ const USAGE = [
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
-  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL]',
+  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL]',
   '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S]',
 ].join('\n');
 
@@ -20,17 +19,11 @@ function configFrom(ctx: CommandContext): SyncConfig {
   const v = ctx.values;
   if (str(v, 'policy')) c.policy = str(v, 'policy')!.toUpperCase() as PolicyName;
   if (str(v, 'direction')) c.direction = str(v, 'direction') as Direction;
-  if (list(v, 'resources')) c.resources = list(v, 'resources');
+  // --resources all: back to every syncable resource (the default).
+  if (list(v, 'resources')) c.resources = list(v, 'resources')!.join() === 'all' ? undefined : list(v, 'resources');
   if (str(v, 'interval')) c.interval = positiveNumber(v, 'interval', 0, { allowZero: true });
   const filters = list(v, 'filter');
-  if (filters) {
-    c.filters = {};
-    for (const f of filters) {
-      const m = /^([a-z_0-9]+)\.([a-z_0-9]+)=(.*)$/.exec(f);
-      if (!m) throw new TidemarkError('invalid', `--filter ${f}: expected RESOURCE.FIELD=VALUE`);
-      (c.filters[m[1]!] ??= {})[m[2]!] = m[3]! as FieldValue;
-    }
-  }
+  if (filters) c.filters = parseFilters(filters);
   for (const p of list(v, 'policies') ?? []) {
     const [r, pol] = p.split('=');
     (c.policies ??= {})[r!] = pol!.toUpperCase() as PolicyName;

@@ -1,0 +1,68 @@
+import { TidemarkError } from '../errors.js';
+import { decodeCursor, type Store } from '../store/index.js';
+import { acks } from './collect.js';
+import { Peers, type Peer } from './peers.js';
+import { checkHello } from './protocol.js';
+import { buildHello, learnAcks, measureFeed, mySchema } from './serve.js';
+import type { SyncCarrier } from './session.js';
+
+export interface ResourcePlan {
+  resource: string;
+  receive: number;
+  receiveBytes: number;
+  send: number;
+  sendBytes: number;
+}
+
+export interface SyncPlan {
+  peer: string;
+  name: string;
+  resources: ResourcePlan[];
+  receive: number;
+  send: number;
+  /** Bytes of the pages as JSON before compression (the wire carries less when gzip is on). */
+  bytes: number;
+}
+
+/**
+ * A dry run: what a sync with `peer` would move now, per resource, without applying or sending
+ * any record. One handshake asks the peer to measure its side; this side measures its own.
+ */
+export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): Promise<SyncPlan> {
+  const cfg = await new Peers(store).effective(peer);
+  const order = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
+  const mine = await buildHello(store, peer.uuid, order);
+  const theirs = checkHello(mySchema(store), await carrier.hello({ ...mine, plan: { filters: cfg.filters } }));
+  if (theirs.instance !== peer.uuid) throw new TidemarkError('forbidden', `${peer.url ?? peer.name} is now instance ${theirs.instance}, not the paired ${peer.uuid}`);
+  await learnAcks(store, peer.uuid, theirs);
+  const myAcks = await acks(store.knex, peer.uuid);
+  const plan: SyncPlan = { peer: peer.uuid, name: peer.name, resources: [], receive: 0, send: 0, bytes: 0 };
+  for (const resource of order) {
+    const t = theirs.resources[resource];
+    if (!t) continue;
+    const p: ResourcePlan = { resource, receive: 0, receiveBytes: 0, send: 0, sendBytes: 0 };
+    if (cfg.direction !== 'push' && t.head !== mine.resources[resource]!.have) {
+      p.receive = t.plan?.records ?? 0;
+      p.receiveBytes = t.plan?.bytes ?? 0;
+    }
+    if (cfg.direction !== 'pull') {
+      // From where the peer holds my feed, as the push of a sync would start.
+      let from = myAcks.get(resource)?.reset ? null : t.have;
+      if (from !== null) {
+        try {
+          decodeCursor(from, store.instance.uuid);
+        } catch {
+          from = null;
+        }
+      }
+      const m = await measureFeed(store, peer.uuid, resource, from, cfg.filters?.[resource]);
+      p.send = m.records;
+      p.sendBytes = m.bytes;
+    }
+    if (p.receive || p.send) plan.resources.push(p);
+    plan.receive += p.receive;
+    plan.send += p.send;
+    plan.bytes += p.receiveBytes + p.sendBytes;
+  }
+  return plan;
+}
