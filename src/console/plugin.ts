@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import { TidemarkError } from '../errors.js';
+import { toCatalogueError } from '../server/errors.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ASSETS } from './assets.js';
 import { can, csrfToken, currentUser } from './auth.js';
@@ -11,8 +13,14 @@ import { layout, navItems, type PageContext } from './layout.js';
 import { M } from './messages.js';
 import { overviewPage, peersSection, runsSection } from './pages/overview.js';
 import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage, planPanel } from './pages/peers.js';
-import { createInvite, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
+import { createInvite, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
+import { runsPage, runsQuery } from './pages/runs.js';
+import { bundlesPage, importResultPage, previewPage } from './pages/bundles.js';
+import { hold, takeHeld } from './held.js';
+import { bundleFileName, exportBundle } from '../transports/bundle/export.js';
+import { importBundle, previewBundle } from '../transports/bundle/import.js';
+import { BUNDLE_MEDIA_TYPE } from '../transports/bundle/format.js';
 import { deleteConfirmPage, formPatch, formValues, listPage, recordForm, recordPage, resourcesPage, type FormState } from './pages/records.js';
 
 /**
@@ -23,6 +31,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   // Compressed answers for this scope only (the sync routes compress on their own terms).
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
+  await app.register(multipart, { limits: { files: 1, fields: 4, fileSize: app.initialConfig.bodyLimit ?? 64 * 1024 * 1024 } });
   const store = app.store;
 
   const ctxOf = async (req: FastifyRequest): Promise<PageContext> => ({
@@ -48,12 +57,13 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
 
   // People get pages, not JSON: sign-in for 401, a page saying why for the rest.
   app.setErrorHandler(async (err, req, reply) => {
-    const e = err instanceof TidemarkError ? err : undefined;
-    if (e?.code === 'unauthorized' && req.method === 'GET') return reply.redirect(`/console/login?next=${encodeURIComponent(req.url)}`, 303);
-    const status = e?.status ?? ((err as { statusCode?: number }).statusCode && (err as { statusCode: number }).statusCode < 500 ? (err as { statusCode: number }).statusCode : 500);
-    if (status >= 500) req.log.error({ err }, 'console request failed');
+    const e = toCatalogueError(err);
+    if (e?.code === 'unauthorized' && req.method === 'GET' && !req.headers['hx-request']) return reply.redirect(`/console/login?next=${encodeURIComponent(req.url)}`, 303);
+    if (!e) req.log.error({ err }, 'console request failed');
+    if (e?.code === 'busy') void reply.header('retry-after', '1');
+    const status = e?.status ?? 500;
     const title = status === 403 ? M.auth.forbidden : status === 404 ? M.common.notFound : M.common.error;
-    return page(req, reply, title, html`<p>${e ? e.describe() : status >= 500 ? M.common.error : (err as Error).message}</p><p><a href="/">${M.nav.overview}</a></p>`, { status });
+    return page(req, reply, title, html`<p>${e ? e.describe() : M.common.error}</p><p><a href="/">${M.nav.overview}</a></p>`, { status });
   });
 
   app.get('/console/assets/:name', async (req, reply) => {
@@ -153,6 +163,56 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     const rec = await store.remove(def.name, (req.params as { uuid: string }).uuid);
     const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
     return redirectWith(reply, master ? recordUrl(def.component!.master, master) : `/console/records/${def.name}`, 'deleted');
+  });
+
+  // ---- Run history ---------------------------------------------------------------------------
+  app.get('/console/runs', async (req, reply) => {
+    need(req, 'console.read');
+    return page(req, reply, M.runs.title, await runsPage(store, req.query as Record<string, string | undefined>));
+  });
+  app.get('/console/runs.csv', async (req, reply) => {
+    need(req, 'console.read');
+    const { page: _p, ...f } = runsQuery(req.query as Record<string, string | undefined>);
+    const rows = await readSyncLog(store.knex, { ...f, limit: 100_000 });
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="tidemark-runs.csv"').header('cache-control', 'no-store').send(syncLogCsv(rows));
+  });
+
+  // ---- Bundles -------------------------------------------------------------------------------
+  app.get('/console/bundles', async (req, reply) => {
+    need(req, 'sync.operate');
+    return page(req, reply, M.bundles.title, await bundlesPage(store, await csrfToken(req)));
+  });
+  const download = (reply: FastifyReply, bytes: Buffer, name: string) =>
+    reply.type(BUNDLE_MEDIA_TYPE).header('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}"`).header('cache-control', 'no-store').send(bytes);
+  app.post('/console/bundles/export', async (req, reply) => {
+    need(req, 'sync.operate');
+    const target = String((req.body as { target?: string } | undefined)?.target ?? '');
+    const m = /^(peer|cluster):(.+)$/.exec(target);
+    if (!m) throw new TidemarkError('invalid', 'choose a peer or a cluster', { field: 'target' });
+    const b = await exportBundle(store, m[1] === 'peer' ? { peer: m[2] } : { cluster: m[2] });
+    return download(reply, b.bytes, bundleFileName(b));
+  });
+  app.post('/console/bundles/preview', async (req, reply) => {
+    need(req, 'sync.operate');
+    const file = await req.file();
+    if (!file) throw new TidemarkError('invalid', 'no bundle file in the form', { field: 'bundle' });
+    const bytes = await file.toBuffer();
+    const preview = await previewBundle(store, bytes);
+    return page(req, reply, M.bundles.previewTitle, previewPage(preview, hold(bytes, file.filename), await csrfToken(req)));
+  });
+  app.post('/console/bundles/import', async (req, reply) => {
+    need(req, 'sync.operate');
+    const upload = takeHeld(String((req.body as { upload?: string } | undefined)?.upload ?? ''));
+    if (!upload) throw new TidemarkError('not_found', M.bundles.expired);
+    const r = await importBundle(store, upload.bytes);
+    const ackId = r.ack ? hold(r.ack.bytes, bundleFileName(r.ack)) : null;
+    return page(req, reply, M.bundles.result, importResultPage(r, ackId));
+  });
+  app.get('/console/bundles/ack/:id', async (req, reply) => {
+    need(req, 'sync.operate');
+    const ack = takeHeld((req.params as { id: string }).id);
+    if (!ack) throw new TidemarkError('not_found', M.bundles.expired);
+    return download(reply, ack.bytes, ack.name);
   });
 
   // ---- Peers and clusters --------------------------------------------------------------------

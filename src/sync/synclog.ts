@@ -41,11 +41,42 @@ export async function writeSyncLog(knex: Knex, entries: SyncLogEntry[]): Promise
   );
 }
 
+export interface SyncLogQuery {
+  peer?: string;
+  limit?: number;
+  offset?: number;
+  result?: SyncResult;
+  direction?: SyncLogEntry['direction'];
+  resource?: string;
+  /** Entries at or after this instant (ISO). */
+  since?: string;
+  /** Entries before this instant (ISO). */
+  until?: string;
+}
+
 /** Newest first, as Eden shows it. */
-export async function readSyncLog(knex: Knex, opts: { peer?: string; limit?: number; result?: SyncResult } = {}): Promise<Required<SyncLogEntry>[]> {
+export async function readSyncLog(knex: Knex, opts: SyncLogQuery = {}): Promise<Required<SyncLogEntry>[]> {
   await ensureSyncTables(knex);
   const q = knex('tm_sync_log').orderBy('id', 'desc').limit(opts.limit ?? 50);
+  if (opts.offset) q.offset(opts.offset);
   if (opts.peer) q.where((b) => b.where({ peer: opts.peer }).orWhere({ peer_name: opts.peer }));
   if (opts.result) q.andWhere({ result: opts.result });
+  if (opts.direction) q.andWhere({ direction: opts.direction });
+  if (opts.resource) q.andWhere({ resource: opts.resource });
+  if (opts.since) q.andWhere('at', '>=', opts.since);
+  if (opts.until) q.andWhere('at', '<', opts.until);
   return (await q) as Required<SyncLogEntry>[];
+}
+
+const CSV_COLUMNS = ['at', 'peer', 'peer_name', 'direction', 'resource', 'result', 'sent', 'received', 'conflicts', 'bytes', 'duration_ms', 'message'] as const;
+
+/** The sync log as CSV (RFC 4180: quoted where needed, CRLF), for spreadsheets. */
+export function syncLogCsv(rows: readonly SyncLogEntry[]): string {
+  const cell = (v: unknown): string => {
+    const s = v === null || v === undefined ? '' : String(v);
+    // A leading = + - @ would be read as a formula by spreadsheet programs.
+    const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+    return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  return [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => cell(r[c])).join(','))].join('\r\n') + '\r\n';
 }

@@ -1,15 +1,19 @@
 import type { Command } from '../command.js';
 import { positiveNumber, str } from '../command.js';
-import { readSyncLog, type SyncResult } from '../../sync/index.js';
+import { readSyncLog, syncLogCsv, type SyncResult } from '../../sync/index.js';
 
 export const logCommand: Command = {
   name: 'log',
-  usage: 'tidemark log [--peer PEER] [--result success|warning|error|fatal] [--limit 50] [--json]',
-  options: { peer: { type: 'string' }, limit: { type: 'string' }, result: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'tidemark log [--peer PEER] [--result success|warning|error|fatal] [--limit 50] [--json | --csv]',
+  options: { peer: { type: 'string' }, limit: { type: 'string' }, result: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } },
   async run(ctx) {
     const store = await ctx.openStore();
     try {
       const rows = await readSyncLog(store.knex, { peer: str(ctx.values, 'peer'), limit: positiveNumber(ctx.values, 'limit', 50, { allowZero: true }), result: str(ctx.values, 'result') as SyncResult | undefined });
+      if (ctx.values.csv) {
+        ctx.stdout.write(syncLogCsv(rows));
+        return 0;
+      }
       if (ctx.values.json) {
         ctx.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
         return 0;

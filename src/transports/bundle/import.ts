@@ -1,7 +1,7 @@
 import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
-import { decodeCursor, type Store } from '../../store/index.js';
+import { chunks, compareVersions, decodeCursor, type Store, type VersionVector } from '../../store/index.js';
 import { applyPage, applyRemoteVersions, heldCursor } from '../../sync/apply.js';
 import { acks } from '../../sync/collect.js';
 import { configuredPolicy, Peers, type Peer } from '../../sync/peers.js';
@@ -96,6 +96,56 @@ async function learnFromHello(store: Store, sender: string, hello: Hello | undef
   }
   if (Object.keys(forward).length) await learnAcks(store, sender, { ...hello, resources: forward });
   return Object.keys(forward);
+}
+
+export interface BundlePreview {
+  header: BundleHeader;
+  sender: Peer;
+  repeat: boolean;
+  /** Per resource: what importing would do to each record, judged by the version vectors. */
+  resources: { resource: string; records: number; create: number; update: number; unchanged: number; conflicts: number; skipped: string | null }[];
+}
+
+/**
+ * What importing a bundle would change, without changing anything: every check of the import
+ * (addressee, sender, authentication, schema, records), then each record's version compared with
+ * the one held here: new, newer (taken), older or equal (no change), or concurrent (a conflict
+ * the policy will decide, logged and reversible).
+ */
+export async function previewBundle(store: Store, file: Buffer): Promise<BundlePreview> {
+  await ensureSyncTables(store.knex);
+  await ensureBundleTables(store.knex);
+  const { header: h, sender, pages } = await openBundle(store, file);
+  const repeat = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) !== undefined;
+  const cfg = await new Peers(store).effective(sender);
+  const out = new Map<string, BundlePreview['resources'][number]>();
+  for (const { raw, versions } of pages) {
+    const resource = raw.resource;
+    let r = out.get(resource);
+    if (!r) out.set(resource, (r = { resource, records: 0, create: 0, update: 0, unchanged: 0, conflicts: 0, skipped: null }));
+    r.records += versions.length;
+    if (repeat || cfg.direction === 'push' || !cfg.resources.includes(resource)) {
+      r.skipped = repeat ? 'imported before' : cfg.direction === 'push' ? 'this instance only sends to the sender' : 'does not sync with the sender';
+      continue;
+    }
+    const held = new Map<string, VersionVector>();
+    for (const part of chunks(versions.map((v) => v.uuid))) {
+      for (const row of (await store.knex(resource).whereIn('uuid', part).select('uuid', 'tm_version')) as { uuid: string; tm_version: string }[]) {
+        held.set(row.uuid, JSON.parse(row.tm_version) as VersionVector);
+      }
+    }
+    for (const v of versions) {
+      const mine = held.get(v.uuid);
+      if (!mine) r.create++;
+      else {
+        const o = compareVersions(v.version, mine);
+        if (o === 'newer') r.update++;
+        else if (o === 'concurrent') r.conflicts++;
+        else r.unchanged++;
+      }
+    }
+  }
+  return { header: h, sender, repeat, resources: [...out.values()] };
 }
 
 const seqOf = (cursor: string | null, issuer: string): number => (cursor === null ? 0 : decodeCursor(cursor, issuer));
