@@ -2,7 +2,8 @@ import type { Document, Element } from 'libxmljs2';
 import { TidemarkError } from '../errors.js';
 import { type FormatDef, getFormat, listFormats } from './formats.js';
 import { type SchemaSource, type ValidationIssue, validateDoc } from './schemas.js';
-import { detach } from './xml.js';
+import { detach, parseXml } from './xml.js';
+import { officialSchemasDir } from './schemas.js';
 
 /**
  * Validation of a whole document as Tidemark sees it: the document's own schema, the schemas of
@@ -103,3 +104,23 @@ export function assertDocumentValid(
   }
 }
 
+
+export interface TextValidation {
+  format: FormatDef;
+  /** One entry per schema set checked: the project's, then the official ones when known. */
+  results: { source: SchemaSource; issues: ValidationIssue[] }[];
+  valid: boolean;
+}
+
+/**
+ * Validates a document given as text (`tidemark validate`, the console's upload): parsed safely,
+ * its format named or recognised from its root, every problem with its line and element.
+ */
+export function validateText(text: string, opts: { format?: string; schemasDir?: string } = {}): TextValidation {
+  const doc = parseXml(text);
+  const format = opts.format ? getFormat(opts.format) : formatForElement(doc.root()!);
+  if (!format) throw new TidemarkError('unsupported', `no format for a {${doc.root()!.namespace()?.href() ?? ''}}${doc.root()!.name()} document; name one`);
+  const dir = officialSchemasDir(opts.schemasDir);
+  const results = (dir ? (['project', 'official'] as const) : (['project'] as const)).map((source) => ({ source, issues: validateDocument(doc, format, source, dir ? { schemasDir: dir } : {}) }));
+  return { format, results, valid: results.every((r) => !r.issues.length) };
+}

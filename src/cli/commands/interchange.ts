@@ -2,11 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { getFormat, listFormats } from '../../interchange/formats.js';
-import { officialSchemasDir } from '../../interchange/schemas.js';
+import { listFormats } from '../../interchange/formats.js';
 import { signDocument, TrustStore, verifyDocument } from '../../interchange/signature.js';
-import { formatForElement, validateDocument } from '../../interchange/validate.js';
-import { parseXml } from '../../interchange/xml.js';
+import { validateText } from '../../interchange/validate.js';
 
 /** `tidemark formats`, `validate`, `sign`, `verify`: thin shells over src/interchange. */
 
@@ -38,18 +36,12 @@ export const validateCommand: Command = {
   options: { schema: { type: 'string' }, schemas: { type: 'string' } },
   allowPositionals: true,
   async run(ctx) {
-    const doc = parseXml(readInput(ctx.positionals[0]));
-    const named = str(ctx.values, 'schema');
-    const format = named ? getFormat(named) : formatForElement(doc.root()!);
-    if (!format) throw new TidemarkError('unsupported', `no format for a {${doc.root()!.namespace()?.href() ?? ''}}${doc.root()!.name()} document; name one with --schema`);
-    const dir = officialSchemasDir(str(ctx.values, 'schemas'));
-    let failed = false;
-    for (const source of dir ? (['project', 'official'] as const) : (['project'] as const)) {
-      const issues = validateDocument(doc, format, source, dir ? { schemasDir: dir } : {});
+    const v = validateText(readInput(ctx.positionals[0]), { format: str(ctx.values, 'schema'), schemasDir: str(ctx.values, 'schemas') });
+    for (const { source, issues } of v.results) {
       for (const i of issues) ctx.stderr.write(`line ${i.line}${i.element ? `, <${i.element}>` : ''}: ${i.message}\n`);
-      ctx.stdout.write(`${format.name}: ${issues.length ? `INVALID against the ${source} schema (${issues.length} problems)` : `valid against the ${source} schema`}\n`);
-      failed ||= issues.length > 0;
+      ctx.stdout.write(`${v.format.name}: ${issues.length ? `INVALID against the ${source} schema (${issues.length} problems)` : `valid against the ${source} schema`}\n`);
     }
+    const failed = !v.valid;
     return failed ? 1 : 0;
   },
 };

@@ -1,3 +1,4 @@
+/* global document, window */
 // Tidemark console: the little that plain HTML forms and htmx do not do on their own.
 (function () {
   'use strict';

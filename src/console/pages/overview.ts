@@ -64,7 +64,7 @@ ${stale ? html` <span class="badge warn">${M.overview.stale(staleH)}</span>` : '
 }
 
 async function carriersSection(store: Store): Promise<Html> {
-  let outbox = 0;
+  let outbox: number;
   try {
     outbox = readdirSync(outboxDir()).filter((f) => f.endsWith(BUNDLE_EXTENSION)).length;
   } catch {

@@ -1,0 +1,222 @@
+/**
+ * The web console in a real browser (Debian chromium driven by playwright-core) against two real
+ * `tidemark serve` processes: sign in, pair through the consoles, choose what syncs, dry run and
+ * sync with progress, edit a hospital's beds and see it on the other side, conflicts, bundles,
+ * and a reader refused the edit form. Screenshots of each page go to SCREENS (printed).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
+import { firstLoadBytes, launch, SCREENS, shot } from './browser.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tidemark-console-'));
+const ADMIN_PW = 'console-test-admin-pw';
+const env = (name: string): Record<string, string> => ({
+  TIDEMARK_DAEMON: '0',
+  TIDEMARK_DISCOVERY: 'off',
+  TIDEMARK_OUTBOX: join(dir, `outbox-${name}`),
+  TIDEMARK_ADMIN_PASSWORD: ADMIN_PW,
+});
+
+let A: ServiceProcess;
+let B: ServiceProcess;
+let browser: Browser;
+let ctxA: BrowserContext;
+let ctxB: BrowserContext;
+let pageA: Page;
+let pageB: Page;
+const dbA = `sqlite:${join(dir, 'a.db')}`;
+const dbB = `sqlite:${join(dir, 'b.db')}`;
+
+async function cli(db: string, name: string, args: string[], input?: string): Promise<string> {
+  const r = await tidemark([...args, '--db', db], { env: env(name), input });
+  assert.equal(r.code, 0, `tidemark ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function signIn(page: Page, base: string, user: string, password: string): Promise<void> {
+  await page.goto(`${base}/`);
+  // Not signed in: the console sends people to its sign-in page.
+  assert.match(page.url(), /\/console\/login/);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+}
+
+before(async () => {
+  await cli(dbA, 'a', ['init', '--name', 'site-a']);
+  await cli(dbA, 'a', ['samples']);
+  await cli(dbB, 'b', ['init', '--name', 'site-b']);
+  await cli(dbA, 'a', ['user', 'add', 'rita', '--role', 'reader', '--password-stdin'], 'rita-reads-only\n');
+  A = await startService(['serve', '--db', dbA], { env: env('a') });
+  B = await startService(['serve', '--db', dbB], { env: env('b') });
+  browser = await launch();
+  ctxA = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  ctxB = await browser.newContext({ viewport: { width: 390, height: 844 } }); // a phone
+  pageA = await ctxA.newPage();
+  pageB = await ctxB.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await A?.stop();
+  await B?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`console screenshots: ${SCREENS}`);
+});
+
+test('sign in, and the overview and records page stay small on first load', async () => {
+  await signIn(pageA, A.url, 'admin', ADMIN_PW);
+  await signIn(pageB, B.url, 'admin', ADMIN_PW);
+  await pageA.getByRole('heading', { name: 'This instance' }).waitFor();
+  assert.match(await pageA.locator('dl.facts').first().innerText(), /site-a/);
+  await shot(pageA, '01-overview');
+
+  // Measured in a signed-in context with the cache off: every byte the browser fetched.
+  const overview = await firstLoadBytes(ctxA, `${A.url}/`);
+  const records = await firstLoadBytes(ctxA, `${A.url}/console/records/med_hospital`);
+  console.log(`first load: overview ${overview.bytes} bytes in ${overview.requests} requests; records ${records.bytes} bytes in ${records.requests} requests`);
+  assert.ok(overview.bytes < 100 * 1024, `overview first load ${overview.bytes} bytes`);
+  assert.ok(records.bytes < 100 * 1024, `records first load ${records.bytes} bytes`);
+});
+
+let peerOfA = '';
+
+test('pair two instances through their consoles', async () => {
+  await pageB.goto(`${B.url}/console/peers`);
+  await pageB.getByRole('button', { name: 'Make an invite code' }).click();
+  const code = (await pageB.locator('#invite-code').innerText()).trim();
+  assert.match(code, /^\S{6,}$/);
+  await shot(pageB, '02-invite-phone');
+
+  await pageA.goto(`${A.url}/console/peers`);
+  await pageA.getByLabel('Address of the other site').fill(B.url);
+  await pageA.getByLabel('Invite code from the other site').fill(code);
+  await pageA.getByLabel('Address of this site as the other one reaches it').fill(A.url);
+  await pageA.getByRole('button', { name: 'Pair', exact: true }).click();
+  await pageA.waitForURL(/\/console\/peers\/[0-9a-f-]{36}/);
+  peerOfA = /\/console\/peers\/([0-9a-f-]{36})/.exec(pageA.url())![1]!;
+  assert.equal(await pageA.getByRole('heading', { level: 1 }).innerText(), 'site-b');
+  await shot(pageA, '03-peer');
+
+  // B knows A too: pairing registered both sides.
+  await pageB.goto(`${B.url}/console/peers`);
+  await pageB.getByRole('link', { name: 'site-a' }).waitFor();
+});
+
+test('untick a resource, dry run, then sync: progress reaches the dry run counts and the unticked resource stays home', async () => {
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  await pageA.getByLabel('All resources').uncheck();
+  await pageA.getByRole('checkbox', { name: 'Shelter', exact: true }).uncheck();
+  await pageA.getByRole('button', { name: 'Save settings' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.equal(await pageA.getByRole('checkbox', { name: 'Shelter', exact: true }).isChecked(), false);
+  assert.equal(await pageA.getByRole('checkbox', { name: 'Hospital', exact: true }).isChecked(), true);
+
+  await pageA.getByRole('button', { name: 'Dry run' }).click();
+  const plan = pageA.locator('#plan');
+  await plan.waitFor();
+  const planSend = Number(await plan.locator('[data-total="send"]').innerText());
+  const planReceive = Number(await plan.locator('[data-total="receive"]').innerText());
+  assert.ok(planSend > 100, `dry run sends ${planSend}`);
+  assert.equal(planReceive, 0);
+  assert.equal(await plan.getByRole('cell', { name: 'cr_shelter', exact: true }).count(), 0);
+  await shot(pageA, '04-dry-run');
+
+  await pageA.locator('#sync-panel').getByRole('button', { name: 'Sync now' }).click();
+  const job = pageA.locator('#job[data-state="done"]');
+  await job.waitFor({ timeout: 60_000 });
+  assert.equal(Number(await job.locator('[data-total="sent"]').innerText()), planSend);
+  assert.match(await job.locator('#job-count').innerText(), new RegExp(`^${planSend} of ${planSend} records`));
+  await shot(pageA, '05-sync-done');
+
+  await pageB.goto(`${B.url}/console/records/cr_shelter`);
+  await pageB.getByText('No records.').waitFor();
+  await pageB.goto(`${B.url}/console/records/med_hospital`);
+  assert.match(await pageB.getByRole('status').innerText(), /of 50$/);
+  await shot(pageB, '06-records-phone');
+});
+
+test("edit a hospital's beds on one instance and see them on the other", async () => {
+  await pageA.goto(`${A.url}/console/records/med_hospital?q=Nairobi+County+Referral`);
+  await pageA.getByRole('link', { name: 'Nairobi County Referral Hospital' }).click();
+  await shot(pageA, '07-record');
+  const bedRow = pageA.locator('section[aria-labelledby="h-components"] tr', { hasText: 'AdultICU ward' });
+  await bedRow.getByRole('link', { name: 'Edit' }).click();
+  await pageA.getByLabel('Beds available').fill('17');
+  await shot(pageA, '08-edit-form');
+  await pageA.getByRole('button', { name: 'Save' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  const bedUrl = pageA.url().replace(/\?.*$/, '');
+
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  await pageA.getByRole('button', { name: 'Sync now' }).first().click();
+  await pageA.locator('#job[data-state="done"]').waitFor({ timeout: 60_000 });
+
+  await pageB.goto(bedUrl.replace(A.url, B.url));
+  const facts = pageB.locator('dl.facts').first();
+  assert.match(await facts.innerText(), /Beds available\s+17/);
+});
+
+test('a bundle exported on one side is previewed, then imported, on the other', async () => {
+  await pageA.goto(`${A.url}/console/records/org_organisation`);
+  await pageA.getByRole('link', { name: 'Kenya Red Cross Society' }).click();
+  await pageA.getByRole('link', { name: 'Edit' }).first().click();
+  await pageA.getByLabel('Comments').fill('Carried by USB stick');
+  await pageA.getByRole('button', { name: 'Save' }).click();
+  await pageA.getByText('Saved.').waitFor();
+
+  await pageA.goto(`${A.url}/console/bundles`);
+  await shot(pageA, '09-bundles');
+  const [download] = await Promise.all([pageA.waitForEvent('download'), pageA.getByRole('button', { name: 'Export and download' }).click()]);
+  const file = join(dir, download.suggestedFilename());
+  await download.saveAs(file);
+  assert.ok(readFileSync(file).subarray(0, 16).toString().startsWith('TIDEMARK-BUNDLE'));
+
+  await pageB.goto(`${B.url}/console/bundles`);
+  await pageB.getByLabel('Bundle file').setInputFiles(file);
+  await pageB.getByRole('button', { name: 'Preview' }).click();
+  const preview = pageB.locator('#preview');
+  await preview.waitFor();
+  assert.equal(await preview.locator('tr[data-resource="org_organisation"] td').nth(3).innerText(), '1');
+  await shot(pageB, '10-bundle-preview-phone');
+  await pageB.getByRole('button', { name: 'Apply this bundle' }).click();
+  await pageB.locator('#import-result').waitFor();
+  const [ack] = await Promise.all([pageB.waitForEvent('download'), pageB.getByRole('link', { name: 'Download the acknowledgement for the sender' }).click()]);
+  assert.match(ack.suggestedFilename(), /\.ack\.tmb$/);
+
+  await pageB.goto(`${B.url}/console/records/org_organisation?q=Kenya+Red+Cross`);
+  await pageB.getByRole('link', { name: 'Kenya Red Cross Society' }).click();
+  assert.match(await pageB.locator('dl.facts').first().innerText(), /Carried by USB stick/);
+});
+
+test('the run history lists the syncs and downloads as CSV', async () => {
+  await pageA.goto(`${A.url}/console/runs?direction=sync`);
+  const rows = pageA.locator('#runs tbody tr');
+  assert.ok((await rows.count()) >= 2);
+  await shot(pageA, '11-runs');
+  const [csv] = await Promise.all([pageA.waitForEvent('download'), pageA.getByRole('link', { name: 'Download as CSV' }).click()]);
+  const text = readFileSync(await csv.path(), 'utf8');
+  const lines = text.trim().split('\r\n');
+  assert.equal(lines[0], 'at,peer,peer_name,direction,resource,result,sent,received,conflicts,bytes,duration_ms,message');
+  assert.equal(lines.length - 1, await rows.count());
+});
+
+test('a reader sees records but is refused the edit form, even by its URL', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, A.url, 'rita', 'rita-reads-only');
+  await page.goto(`${A.url}/console/records/med_hospital?q=Nairobi+County+Referral`);
+  await page.getByRole('link', { name: 'Nairobi County Referral Hospital' }).click();
+  assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
+  const res = await page.goto(`${page.url()}/edit`);
+  assert.equal(res?.status(), 403);
+  await shot(page, '12-reader-refused');
+  assert.equal(await page.getByLabel('Name').count(), 0);
+  await ctx.close();
+});
