@@ -27,3 +27,7 @@ export function can(u: ConsoleUser, perm: string): boolean {
   if (perm === 'sync.operate') return u.role === 'operator' || u.role === 'admin';
   return RANK[u.role] >= 2;
 }
+
+export async function publishedItems(): Promise<string[]> {
+  return [];
+}

@@ -27,6 +27,7 @@ export function navItems(can: (u: ConsoleUser, perm: string) => boolean): NavIte
     { href: '/console/peers', section: '/console/peers', label: M.nav.peers, allowed: (u) => can(u, 'console.read') },
     { href: '/console/runs', section: '/console/runs', label: M.nav.runs, allowed: (u) => can(u, 'console.read') },
     { href: '/console/conflicts', section: '/console/conflicts', label: M.nav.conflicts, allowed: (u) => can(u, 'console.read') },
+    { href: '/console/standards', section: '/console/standards', label: M.nav.standards, allowed: (u) => can(u, 'console.read') },
     { href: '/console/bundles', section: '/console/bundles', label: M.nav.bundles, allowed: (u) => can(u, 'sync.operate') },
   ];
 }

@@ -6,7 +6,7 @@ import { TidemarkError } from '../errors.js';
 import { toCatalogueError } from '../server/errors.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ASSETS } from './assets.js';
-import { can, csrfToken, currentUser } from './auth.js';
+import { can, csrfToken, currentUser, publishedItems } from './auth.js';
 import { recordLabel } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, navItems, type PageContext } from './layout.js';
@@ -16,6 +16,9 @@ import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage
 import { createInvite, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
 import { runsPage, runsQuery } from './pages/runs.js';
+import { importedPage, standardsPage, validationPage } from './pages/standards.js';
+import { validateText } from '../interchange/validate.js';
+import { importDocument } from '../interchange/inbound.js';
 import { bundlesPage, importResultPage, previewPage } from './pages/bundles.js';
 import { hold, takeHeld } from './held.js';
 import { bundleFileName, exportBundle } from '../transports/bundle/export.js';
@@ -53,6 +56,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     if (!u) throw new TidemarkError('unauthorized', M.auth.title);
     if (!can(u, perm)) throw new TidemarkError('forbidden', M.auth.forbidden);
   };
+  const myUrl = (req: FastifyRequest): string => `${req.protocol}://${req.headers.host ?? ''}`;
   const resourceOf = (req: FastifyRequest): ResourceDef => store.registry.get((req.params as { resource: string }).resource);
 
   // People get pages, not JSON: sign-in for 401, a page saying why for the rest.
@@ -215,10 +219,41 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return download(reply, ack.bytes, ack.name);
   });
 
+  // ---- Standards -----------------------------------------------------------------------------
+  app.get('/console/standards', async (req, reply) => {
+    need(req, 'console.read');
+    const open = new Set(await publishedItems());
+    return page(req, reply, M.standards.title, standardsPage({ base: myUrl(req), csrf: await csrfToken(req), isPublic: (i) => open.has(i) }));
+  });
+  app.post('/console/standards/validate', async (req, reply) => {
+    need(req, 'console.read');
+    let format = '';
+    let text: string | undefined;
+    let name = 'document.xml';
+    for await (const part of req.parts()) {
+      if (part.type === 'field' && part.fieldname === 'format') format = String(part.value);
+      else if (part.type === 'file') {
+        text = (await part.toBuffer()).toString('utf8');
+        name = part.filename;
+      }
+    }
+    if (text === undefined) throw new TidemarkError('invalid', 'no document in the form', { field: 'document' });
+    const v = validateText(text, { format: format || undefined });
+    const id = hold(Buffer.from(text), name);
+    return page(req, reply, M.standards.validate, validationPage(v, { uploadId: id, csrf: await csrfToken(req), canImport: can(currentUser(req)!, 'records.write') }), { status: v.valid ? 200 : 422 });
+  });
+  app.post('/console/standards/import', async (req, reply) => {
+    need(req, 'records.write');
+    const b = (req.body ?? {}) as { upload?: string; format?: string };
+    const upload = takeHeld(String(b.upload ?? ''));
+    if (!upload) throw new TidemarkError('not_found', M.bundles.expired);
+    const s = await importDocument(store, String(b.format ?? ''), upload.bytes.toString('utf8'));
+    return page(req, reply, M.standards.imported, importedPage(s));
+  });
+
   // ---- Peers and clusters --------------------------------------------------------------------
   const peers = new Peers(store);
   const peerOf = async (req: FastifyRequest) => peers.get((req.params as { uuid: string }).uuid);
-  const myUrl = (req: FastifyRequest): string => `${req.protocol}://${req.headers.host ?? ''}`;
   app.get('/console/peers', async (req, reply) => {
     need(req, 'console.read');
     return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req) }));
