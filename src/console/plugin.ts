@@ -13,9 +13,10 @@ import { layout, navItems, type PageContext } from './layout.js';
 import { M } from './messages.js';
 import { overviewPage, peersSection, runsSection } from './pages/overview.js';
 import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage, planPanel } from './pages/peers.js';
-import { createInvite, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
+import { createInvite, resolveConflict, reverseConflict, type Side, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
 import { runsPage, runsQuery } from './pages/runs.js';
+import { conflictPage, conflictsPage } from './pages/conflicts.js';
 import { importedPage, standardsPage, validationPage } from './pages/standards.js';
 import { validateText } from '../interchange/validate.js';
 import { importDocument } from '../interchange/inbound.js';
@@ -249,6 +250,50 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     if (!upload) throw new TidemarkError('not_found', M.bundles.expired);
     const s = await importDocument(store, String(b.format ?? ''), upload.bytes.toString('utf8'));
     return page(req, reply, M.standards.imported, importedPage(s));
+  });
+
+  // ---- Conflicts -----------------------------------------------------------------------------
+  const conflictId = (req: FastifyRequest): number => {
+    const id = Number((req.params as { id: string }).id);
+    if (!Number.isInteger(id) || id < 1) throw new TidemarkError('not_found', 'no such conflict');
+    return id;
+  };
+  app.get('/console/conflicts', async (req, reply) => {
+    need(req, 'console.read');
+    return page(req, reply, M.conflicts.title, await conflictsPage(store, req.query as Record<string, string | undefined>, { csrf: await csrfToken(req), canResolve: can(currentUser(req)!, 'sync.operate') }));
+  });
+  app.get('/console/conflicts/:id', async (req, reply) => {
+    need(req, 'console.read');
+    const id = conflictId(req);
+    return page(req, reply, M.conflicts.entry(id), await conflictPage(store, id, { csrf: await csrfToken(req), canResolve: can(currentUser(req)!, 'sync.operate') }));
+  });
+  app.post('/console/conflicts/:id/resolve', async (req, reply) => {
+    need(req, 'sync.operate');
+    const id = conflictId(req);
+    const b = (req.body ?? {}) as Record<string, string>;
+    if (b.take === 'local' || b.take === 'remote') await resolveConflict(store, id, { take: b.take });
+    else {
+      const fields: Record<string, Side> = {};
+      for (const [k, v] of Object.entries(b)) if (k.startsWith('field_')) fields[k.slice(6)] = v as Side;
+      await resolveConflict(store, id, { fields });
+    }
+    return redirectWith(reply, `/console/conflicts/${id}`, 'saved');
+  });
+  app.post('/console/conflicts/:id/reverse', async (req, reply) => {
+    need(req, 'sync.operate');
+    const id = conflictId(req);
+    const take = (req.body as { take?: string } | undefined)?.take;
+    await reverseConflict(store, id, take === 'local' || take === 'remote' ? take : undefined);
+    return redirectWith(reply, `/console/conflicts/${id}`, 'saved');
+  });
+  app.post('/console/conflicts/batch', async (req, reply) => {
+    need(req, 'sync.operate');
+    const b = (req.body ?? {}) as { ids?: string | string[]; take?: string };
+    const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    if (!ids.length) throw new TidemarkError('invalid', M.conflicts.selected, { field: 'ids' });
+    if (b.take !== 'local' && b.take !== 'remote') throw new TidemarkError('invalid', 'take local or remote', { field: 'take' });
+    for (const id of ids) await resolveConflict(store, id, { take: b.take });
+    return redirectWith(reply, '/console/conflicts', 'saved');
   });
 
   // ---- Peers and clusters --------------------------------------------------------------------

@@ -1,16 +1,16 @@
 import type { Command } from '../command.js';
 import { positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { getConflict, listConflicts, reverseConflict } from '../../sync/index.js';
+import { getConflict, listConflicts, resolveConflict, reverseConflict, type Side } from '../../sync/index.js';
 import type { RecordVersion } from '../../store/index.js';
 
 const brief = (v: RecordVersion): string => `${v.deleted ? (v.replaced_by ? `merged into ${v.replaced_by}` : 'deleted') : 'live'} by ${v.changed_by.slice(0, 8)} at ${v.hlc}`;
 
 export const conflictsCommand: Command = {
   name: 'conflicts',
-  usage: 'tidemark conflicts [list] [--resource R] [--all] | show ID | reverse ID [--take local|remote]',
+  usage: 'tidemark conflicts [list] [--resource R] [--all] | show ID | resolve ID --take local|remote | resolve ID --field F=local|remote,.. | reverse ID [--take local|remote]',
   allowPositionals: true,
-  options: { resource: { type: 'string' }, all: { type: 'boolean' }, take: { type: 'string' }, limit: { type: 'string' } },
+  options: { resource: { type: 'string' }, all: { type: 'boolean' }, take: { type: 'string' }, field: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx) {
     const [sub = 'list', id] = ctx.positionals;
     const store = await ctx.openStore();
@@ -31,6 +31,15 @@ export const conflictsCommand: Command = {
         out(`local:  ${brief(c.local)}\n  ${JSON.stringify(c.local.data)}`);
         out(`remote: ${brief(c.remote)} (from peer ${c.peer})\n  ${JSON.stringify(c.remote.data)}`);
         out(`stored: ${brief(c.result)}\n  ${JSON.stringify(c.result.data)}`);
+        return 0;
+      }
+      if (sub === 'resolve') {
+        const take = str(ctx.values, 'take');
+        const fields = str(ctx.values, 'field');
+        if (!take === !fields) throw new TidemarkError('invalid', 'conflicts resolve needs --take local|remote or --field F=local|remote,..');
+        const choice = take ? { take: take as Side } : { fields: Object.fromEntries(fields!.split(',').map((p) => p.split('=') as [string, Side])) };
+        const r = await resolveConflict(store, Number(id), choice);
+        out(`conflict #${id} decided by hand: ${r.resource} ${r.uuid} stored as a new change; it travels on the next sync`);
         return 0;
       }
       if (sub === 'reverse') {
