@@ -7,13 +7,18 @@
   document.addEventListener('htmx:configRequest', function (e) {
     if (meta) e.detail.headers['x-csrf-token'] = meta.getAttribute('content');
   });
-  // "All" checkboxes tick or untick the boxes of their group (data-all="group").
+  // An "All" checkbox (data-all="group") ticks every box of its group; unticking a box of the
+  // group unticks "All" (the choice is then the boxes themselves).
   document.addEventListener('change', function (e) {
     var t = e.target;
     if (!t || !t.getAttribute) return;
     var group = t.getAttribute('data-all');
-    if (group) {
-      document.querySelectorAll('input[data-group="' + group + '"]').forEach(function (b) { b.checked = t.checked; });
+    if (group && t.checked) {
+      document.querySelectorAll('input[data-group="' + group + '"]').forEach(function (b) { b.checked = true; });
+    }
+    var member = t.getAttribute('data-group');
+    if (member && !t.checked) {
+      document.querySelectorAll('input[data-all="' + member + '"]').forEach(function (b) { b.checked = false; });
     }
   });
   // Forms that ask before they act (deletions, reversals) without JavaScript still work: the
