@@ -49,6 +49,14 @@ async function signIn(page: Page, base: string, user: string, password: string):
   await page.waitForURL(`${base}/`);
 }
 
+/** Sync now on A's page for B, and wait for that sync (not an earlier one) to finish. */
+async function syncFromA(): Promise<void> {
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  const earlier = (await pageA.locator('#job').getAttribute('data-job').catch(() => null)) ?? 'none';
+  await pageA.getByRole('button', { name: 'Sync now' }).first().click();
+  await pageA.locator(`#job[data-state="done"]:not([data-job="${earlier}"])`).waitFor({ timeout: 60_000 });
+}
+
 before(async () => {
   await cli(dbA, 'a', ['init', '--name', 'site-a']);
   await cli(dbA, 'a', ['samples']);
@@ -67,7 +75,8 @@ after(async () => {
   await browser?.close();
   await A?.stop();
   await B?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  else console.log(`kept ${dir}`);
   console.log(`console screenshots: ${SCREENS}`);
 });
 
@@ -155,9 +164,7 @@ test("edit a hospital's beds on one instance and see them on the other", async (
   await pageA.getByText('Saved.').waitFor();
   const bedUrl = pageA.url().replace(/\?.*$/, '');
 
-  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
-  await pageA.getByRole('button', { name: 'Sync now' }).first().click();
-  await pageA.locator('#job[data-state="done"]').waitFor({ timeout: 60_000 });
+  await syncFromA();
 
   await pageB.goto(bedUrl.replace(A.url, B.url));
   const facts = pageB.locator('dl.facts').first();
@@ -196,6 +203,84 @@ test('a bundle exported on one side is previewed, then imported, on the other', 
   assert.match(await pageB.locator('dl.facts').first().innerText(), /Carried by USB stick/);
 });
 
+/** Opens a hospital by its name and returns its record URL (the same path on both sides). */
+async function hospitalPath(page: Page, base: string, name: string): Promise<string> {
+  await page.goto(`${base}/console/records/med_hospital?q=${encodeURIComponent(name)}`);
+  await page.getByRole('link', { name, exact: true }).click();
+  await page.waitForURL(/\/console\/records\/med_hospital\/urn/);
+  return new URL(page.url()).pathname;
+}
+
+async function editHospital(page: Page, base: string, path: string, values: Record<string, string>): Promise<void> {
+  await page.goto(`${base}${path}/edit`);
+  for (const [label, value] of Object.entries(values)) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('Saved.').waitFor();
+}
+
+test('conflicts: one decided by taking a side, one merged field by field, one reversed', async () => {
+  const names = ['Kisumu County Referral Hospital', 'Mombasa County Referral Hospital', 'Nakuru County Referral Hospital'];
+  const paths: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const path = await hospitalPath(pageA, A.url, name);
+    paths.push(path);
+    await editHospital(pageA, A.url, path, { 'Phone emergency': `A-${i}`, Comments: `noted at A ${i}` });
+    await editHospital(pageB, B.url, path, { 'Phone emergency': `B-${i}`, 'Contact name': `B contact ${i}` });
+  }
+  await syncFromA();
+
+  await pageA.goto(`${A.url}/console/conflicts?resource=med_hospital`);
+  const rows = pageA.locator('#conflicts tbody tr');
+  assert.equal(await rows.count(), 3);
+  await shot(pageA, '12-conflicts');
+  const idOf = async (path: string): Promise<string> => {
+    const uuid = decodeURIComponent(path.split('/').pop()!);
+    const row = pageA.locator('#conflicts tbody tr', { has: pageA.locator(`a[href$="${encodeURIComponent(uuid)}"]`) });
+    return (await row.getAttribute('data-id'))!;
+  };
+  const [merged, taken, reversed] = [await idOf(paths[0]!), await idOf(paths[1]!), await idOf(paths[2]!)];
+
+  // Field by field: the peer's phone, this side's comment, the peer's contact.
+  await pageA.goto(`${A.url}/console/conflicts/${merged}`);
+  await pageA.locator('tr[data-field="phone_emergency"] input[value="remote"]').check();
+  await pageA.locator('tr[data-field="comments"] input[value="local"]').check();
+  await pageA.locator('tr[data-field="contact_name"] input[value="remote"]').check();
+  await shot(pageA, '13-conflict-diff');
+  await pageA.getByRole('button', { name: 'Merge the chosen fields' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.match(await pageA.locator('#winner').innerText(), /merged field by field/);
+
+  // A side whole: the peer's version.
+  await pageA.goto(`${A.url}/console/conflicts/${taken}`);
+  await pageA.getByRole('button', { name: "Take the peer's version" }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.match(await pageA.locator('#winner').innerText(), /the peer/);
+
+  // Reverse the automatic decision of the third: the version that lost comes back.
+  await pageA.goto(`${A.url}/console/conflicts/${reversed}`);
+  const before = await pageA.locator('tr[data-field="phone_emergency"] td').nth(2).innerText();
+  pageA.once('dialog', (d) => void d.accept());
+  await pageA.getByRole('button', { name: 'Reverse this decision' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.match(await pageA.locator('#winner').innerText(), /Reversed/);
+  const after = before === 'A-2' ? 'B-2' : 'A-2';
+
+  // The decisions are changes like any other: they travel on the next sync.
+  await syncFromA();
+  const factsOn = async (page: Page, base: string, path: string): Promise<string> => {
+    await page.goto(`${base}${path}`);
+    return page.locator('dl.facts').first().innerText();
+  };
+  for (const [page, base] of [[pageA, A.url], [pageB, B.url]] as const) {
+    const m = await factsOn(page, base, paths[0]!);
+    assert.match(m, /Phone emergency\s+B-0/);
+    assert.match(m, /Comments\s+noted at A 0/);
+    assert.match(m, /Contact name\s+B contact 0/);
+    assert.match(await factsOn(page, base, paths[1]!), /Phone emergency\s+B-1/);
+    assert.match(await factsOn(page, base, paths[2]!), new RegExp(`Phone emergency\\s+${after}`));
+  }
+});
+
 test('the run history lists the syncs and downloads as CSV', async () => {
   await pageA.goto(`${A.url}/console/runs?direction=sync`);
   const rows = pageA.locator('#runs tbody tr');
@@ -217,7 +302,7 @@ test('a reader sees records but is refused the edit form, even by its URL', asyn
   assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
   const res = await page.goto(`${page.url()}/edit`);
   assert.equal(res?.status(), 403);
-  await shot(page, '12-reader-refused');
+  await shot(page, '14-reader-refused');
   assert.equal(await page.getByLabel('Name').count(), 0);
   await ctx.close();
 });

@@ -155,7 +155,7 @@ export function jobPanel(peer: Peer, job: SyncJob, csrf: string, canOperate: boo
   const p = jobProgress(job);
   const running = job.state === 'running';
   const url = `${peerHref(peer.uuid)}/jobs/${job.id}`;
-  return html`<section id="job" data-state="${job.state}"${running ? html` hx-get="${url}" hx-trigger="every 1s" hx-swap="outerHTML"` : ''} aria-labelledby="h-job">
+  return html`<section id="job" data-job="${job.id}" data-state="${job.state}"${running ? html` hx-get="${url}" hx-trigger="every 1s" hx-swap="outerHTML"` : ''} aria-labelledby="h-job">
 <h2 id="h-job">${M.peers.progress}: <span class="badge ${job.state === 'done' ? 'ok' : job.state === 'running' ? '' : 'warn'}">${M.peers.state[job.state]}</span></h2>
 ${p.total !== null ? html`<progress max="${Math.max(p.total, 1)}" value="${Math.min(p.done, p.total)}" aria-label="${M.peers.progress}"></progress><p id="job-count">${M.peers.doneOf(p.done, p.total)}</p>` : html`<p id="job-count">${M.peers.doneCount(p.done)}</p>`}
 ${p.leftMs !== null ? html`<p>${M.peers.left(duration(p.leftMs))}</p>` : ''}
