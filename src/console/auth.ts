@@ -1,33 +1,42 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { atLeast, findSession, published, type Role } from '../auth/index.js';
+import type { Store } from '../store/index.js';
+import { cookie, login, logout, SESSION_COOKIE } from '../server/access.js';
 
 /**
- * The console's view of the signed-in user. Accounts, roles, sessions and CSRF belong to the
- * trust layer; this module only adapts them for the pages.
- * TEMPORARY (not for landing): a stand-in until the trust layer lands.
+ * The console's view of the signed-in user. Accounts, roles, sessions, CSRF and the access table
+ * are the trust layer's (docs/security.md); this only adapts them for the pages, which use the
+ * role to decide what to show (the access table decides what is allowed).
  */
-export type Role = 'reader' | 'editor' | 'operator' | 'admin';
+export type { Role };
 
 export interface ConsoleUser {
   name: string;
   role: Role;
 }
 
-export function currentUser(_req: FastifyRequest): ConsoleUser | undefined {
-  return { name: 'admin', role: 'admin' };
+export function currentUser(req: FastifyRequest): ConsoleUser | undefined {
+  const p = req.principal;
+  return p?.kind === 'user' ? { name: p.user, role: p.role } : undefined;
 }
 
-export function csrfToken(_req: FastifyRequest): string {
-  return 'dev';
+/** The session's CSRF token, for the hidden field of every form and the htmx header. */
+export async function csrfToken(store: Store, req: FastifyRequest): Promise<string> {
+  const sid = cookie(req, SESSION_COOKIE);
+  const s = sid ? await findSession(store, sid) : undefined;
+  return s?.csrf ?? '';
 }
 
-const RANK: Record<Role, number> = { reader: 0, editor: 1, operator: 1, admin: 2 };
-export function can(u: ConsoleUser, perm: string): boolean {
-  if (perm === 'console.read') return true;
-  if (perm === 'records.write') return u.role === 'editor' || u.role === 'admin';
-  if (perm === 'sync.operate') return u.role === 'operator' || u.role === 'admin';
-  return RANK[u.role] >= 2;
+/** What the pages offer to whom; the same roles as the access table's entries. */
+const NEEDS: Record<string, Role> = { 'console.read': 'reader', 'records.write': 'editor', 'sync.operate': 'operator', admin: 'admin' };
+
+export function can(u: ConsoleUser, perm: keyof typeof NEEDS | string): boolean {
+  return atLeast(u.role, NEEDS[perm] ?? 'admin');
 }
 
-export async function publishedItems(): Promise<string[]> {
-  return [];
+export function publishedItems(store: Store): Promise<string[]> {
+  return published(store);
 }
+
+export { login as signIn, logout as signOut };
+export type { FastifyReply };

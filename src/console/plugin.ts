@@ -1,17 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
+import multipart, { type MultipartFile } from '@fastify/multipart';
 import { TidemarkError } from '../errors.js';
 import { toCatalogueError } from '../server/errors.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ASSETS } from './assets.js';
-import { can, csrfToken, currentUser, publishedItems } from './auth.js';
+import { can, csrfToken, currentUser, publishedItems, signIn, signOut } from './auth.js';
 import { recordLabel } from './format.js';
 import { html, type Html } from './html.js';
 import { layout, navItems, type PageContext } from './layout.js';
 import { M } from './messages.js';
 import { overviewPage, peersSection, runsSection } from './pages/overview.js';
+import { loginPage } from './pages/login.js';
 import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage, planPanel } from './pages/peers.js';
 import { createInvite, resolveConflict, reverseConflict, type Side, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
@@ -35,12 +36,14 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   // Compressed answers for this scope only (the sync routes compress on their own terms).
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(formbody, { bodyLimit: 1024 * 1024 });
-  await app.register(multipart, { limits: { files: 1, fields: 4, fileSize: app.initialConfig.bodyLimit ?? 64 * 1024 * 1024 } });
+  // Uploads are read whole (bundles, documents) and their fields, the CSRF token among them,
+  // are in the body before the access hook checks it.
+  await app.register(multipart, { attachFieldsToBody: true, limits: { files: 1, fields: 4, fileSize: app.initialConfig.bodyLimit ?? 64 * 1024 * 1024 } });
   const store = app.store;
 
   const ctxOf = async (req: FastifyRequest): Promise<PageContext> => ({
     user: currentUser(req),
-    csrf: await csrfToken(req),
+    csrf: await csrfToken(store, req),
     path: req.url.split('?')[0]!,
     instanceName: store.instance.name,
   });
@@ -52,18 +55,14 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
       .header('cache-control', 'no-store')
       .send(layout(await ctxOf(req), title, body, nav, opts.flash ?? flashOf(req)));
   const fragment = (reply: FastifyReply, body: Html) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body.text);
-  const need = (req: FastifyRequest, perm: string): void => {
-    const u = currentUser(req);
-    if (!u) throw new TidemarkError('unauthorized', M.auth.title);
-    if (!can(u, perm)) throw new TidemarkError('forbidden', M.auth.forbidden);
-  };
   const myUrl = (req: FastifyRequest): string => `${req.protocol}://${req.headers.host ?? ''}`;
   const resourceOf = (req: FastifyRequest): ResourceDef => store.registry.get((req.params as { resource: string }).resource);
 
   // People get pages, not JSON: sign-in for 401, a page saying why for the rest.
   app.setErrorHandler(async (err, req, reply) => {
     const e = toCatalogueError(err);
-    if (e?.code === 'unauthorized' && req.method === 'GET' && !req.headers['hx-request']) return reply.redirect(`/console/login?next=${encodeURIComponent(req.url)}`, 303);
+    if (e?.code === 'unauthorized' && req.headers['hx-request']) return reply.status(401).header('hx-redirect', '/console/login').send('');
+    if (e?.code === 'unauthorized' && req.method === 'GET') return reply.redirect(`/console/login?next=${encodeURIComponent(req.url)}`, 303);
     if (!e) req.log.error({ err }, 'console request failed');
     if (e?.code === 'busy') void reply.header('retry-after', '1');
     const status = e?.status ?? 500;
@@ -77,45 +76,58 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return reply.type(a.type).header('cache-control', 'public, max-age=31536000, immutable').send(a.body);
   });
 
+  // ---- Sign in and out -----------------------------------------------------------------------
+  const safeNext = (n: unknown): string => (typeof n === 'string' && /^\/(?!\/)[^\s]*$/.test(n) ? n : '/');
+  app.get('/console/login', async (req, reply) => page(req, reply, M.auth.title, loginPage(safeNext((req.query as { next?: string }).next))));
+  app.post('/console/login', async (req, reply) => {
+    const b = (req.body ?? {}) as Record<string, string | undefined>;
+    const next = safeNext(b.next);
+    try {
+      await signIn(store, req, reply, String(b.user ?? ''), String(b.password ?? ''));
+    } catch (e) {
+      const c = toCatalogueError(e);
+      if (c?.code !== 'unauthorized') throw e;
+      return page(req, reply, M.auth.title, loginPage(next, M.auth.failed), { status: 401 });
+    }
+    return reply.redirect(next, 303);
+  });
+  app.post('/console/logout', async (req, reply) => {
+    await signOut(store, req, reply);
+    return reply.redirect('/console/login', 303);
+  });
+
   // ---- Overview ------------------------------------------------------------------------------
   const overview = async (req: FastifyRequest, reply: FastifyReply) => {
-    need(req, 'console.read');
     return page(req, reply, M.overview.title, await overviewPage(store));
   };
   app.get('/', overview);
   app.get('/console', overview);
   app.get('/console/overview/peers', async (req, reply) => {
-    need(req, 'console.read');
     return fragment(reply, await peersSection(store));
   });
   app.get('/console/overview/runs', async (req, reply) => {
-    need(req, 'console.read');
     return fragment(reply, await runsSection(store));
   });
 
   // ---- Records -------------------------------------------------------------------------------
   app.get('/console/records', async (req, reply) => {
-    need(req, 'console.read');
     return page(req, reply, M.records.title, await resourcesPage(store));
   });
   app.get('/console/records/:resource', async (req, reply) => {
-    need(req, 'console.read');
     const def = resourceOf(req);
     const q = req.query as { q?: string; page?: string };
     const n = Number(q.page ?? 1);
     return page(req, reply, def.title, await listPage(store, def, { search: q.q, page: Number.isInteger(n) && n > 0 ? n : 1, canWrite: can(currentUser(req)!, 'records.write') }));
   });
   app.get('/console/records/:resource/new', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     if (def.referenceData) throw new TidemarkError('forbidden', M.records.referenceData);
     const q = req.query as Record<string, string>;
     const fixed = def.component && q[def.component.joinField] ? def.component.joinField : undefined;
     const values = fixed ? { [fixed]: q[fixed]! } : {};
-    return page(req, reply, M.records.newRecord(def.title), await recordForm(store, def, { action: `/console/records/${def.name}`, csrf: await csrfToken(req), state: { values }, fixed }));
+    return page(req, reply, M.records.newRecord(def.title), await recordForm(store, def, { action: `/console/records/${def.name}`, csrf: await csrfToken(store, req), state: { values }, fixed }));
   });
   app.post('/console/records/:resource', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
@@ -124,26 +136,23 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.status >= 500) throw e;
       const fixed = def.component && body[def.component.joinField] ? def.component.joinField : undefined;
-      return page(req, reply, M.records.newRecord(def.title), await recordForm(store, def, { action: `/console/records/${def.name}`, csrf: await csrfToken(req), state: failed(body, e), fixed }), { status: e.status });
+      return page(req, reply, M.records.newRecord(def.title), await recordForm(store, def, { action: `/console/records/${def.name}`, csrf: await csrfToken(store, req), state: failed(body, e), fixed }), { status: e.status });
     }
   });
   app.get('/console/records/:resource/:uuid', async (req, reply) => {
-    need(req, 'console.read');
     const def = resourceOf(req);
     const rec = await store.get(def.name, (req.params as { uuid: string }).uuid, { includeDeleted: true });
     if (!rec) throw new TidemarkError('not_found', 'no such record', { resource: def.name });
     return page(req, reply, `${def.title}: ${recordLabel(def, rec.data, rec.uuid)}`, await recordPage(store, def, rec, can(currentUser(req)!, 'records.write')));
   });
   app.get('/console/records/:resource/:uuid/edit', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     const rec = await store.get(def.name, (req.params as { uuid: string }).uuid);
     if (!rec) throw new TidemarkError('not_found', 'no such record', { resource: def.name });
     const fixed = def.component?.joinField;
-    return page(req, reply, M.records.editRecord(def.title), await recordForm(store, def, { action: recordUrl(def.name, rec.uuid), csrf: await csrfToken(req), state: { values: formValues(def, rec.data) }, fixed }));
+    return page(req, reply, M.records.editRecord(def.title), await recordForm(store, def, { action: recordUrl(def.name, rec.uuid), csrf: await csrfToken(store, req), state: { values: formValues(def, rec.data) }, fixed }));
   });
   app.post('/console/records/:resource/:uuid', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     const uuid = (req.params as { uuid: string }).uuid;
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -152,18 +161,16 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
       return redirectWith(reply, recordUrl(def.name, uuid), 'saved');
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.status >= 500 || e.code === 'not_found') throw e;
-      return page(req, reply, M.records.editRecord(def.title), await recordForm(store, def, { action: recordUrl(def.name, uuid), csrf: await csrfToken(req), state: failed(body, e), fixed: def.component?.joinField }), { status: e.status });
+      return page(req, reply, M.records.editRecord(def.title), await recordForm(store, def, { action: recordUrl(def.name, uuid), csrf: await csrfToken(store, req), state: failed(body, e), fixed: def.component?.joinField }), { status: e.status });
     }
   });
   app.get('/console/records/:resource/:uuid/delete', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     const rec = await store.get(def.name, (req.params as { uuid: string }).uuid);
     if (!rec) throw new TidemarkError('not_found', 'no such record', { resource: def.name });
-    return page(req, reply, M.common.delete, deleteConfirmPage(def, rec, await csrfToken(req)));
+    return page(req, reply, M.common.delete, deleteConfirmPage(def, rec, await csrfToken(store, req)));
   });
   app.post('/console/records/:resource/:uuid/delete', async (req, reply) => {
-    need(req, 'records.write');
     const def = resourceOf(req);
     const rec = await store.remove(def.name, (req.params as { uuid: string }).uuid);
     const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
@@ -172,11 +179,9 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
 
   // ---- Run history ---------------------------------------------------------------------------
   app.get('/console/runs', async (req, reply) => {
-    need(req, 'console.read');
     return page(req, reply, M.runs.title, await runsPage(store, req.query as Record<string, string | undefined>));
   });
   app.get('/console/runs.csv', async (req, reply) => {
-    need(req, 'console.read');
     const { page: _p, ...f } = runsQuery(req.query as Record<string, string | undefined>);
     const rows = await readSyncLog(store.knex, { ...f, limit: 100_000 });
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="tidemark-runs.csv"').header('cache-control', 'no-store').send(syncLogCsv(rows));
@@ -184,13 +189,11 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
 
   // ---- Bundles -------------------------------------------------------------------------------
   app.get('/console/bundles', async (req, reply) => {
-    need(req, 'sync.operate');
-    return page(req, reply, M.bundles.title, await bundlesPage(store, await csrfToken(req)));
+    return page(req, reply, M.bundles.title, await bundlesPage(store, await csrfToken(store, req)));
   });
   const download = (reply: FastifyReply, bytes: Buffer, name: string) =>
     reply.type(BUNDLE_MEDIA_TYPE).header('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}"`).header('cache-control', 'no-store').send(bytes);
   app.post('/console/bundles/export', async (req, reply) => {
-    need(req, 'sync.operate');
     const target = String((req.body as { target?: string } | undefined)?.target ?? '');
     const m = /^(peer|cluster):(.+)$/.exec(target);
     if (!m) throw new TidemarkError('invalid', 'choose a peer or a cluster', { field: 'target' });
@@ -198,15 +201,13 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return download(reply, b.bytes, bundleFileName(b));
   });
   app.post('/console/bundles/preview', async (req, reply) => {
-    need(req, 'sync.operate');
-    const file = await req.file();
+    const file = uploaded(req.body, 'bundle');
     if (!file) throw new TidemarkError('invalid', 'no bundle file in the form', { field: 'bundle' });
     const bytes = await file.toBuffer();
     const preview = await previewBundle(store, bytes);
-    return page(req, reply, M.bundles.previewTitle, previewPage(preview, hold(bytes, file.filename), await csrfToken(req)));
+    return page(req, reply, M.bundles.previewTitle, previewPage(preview, hold(bytes, file.filename), await csrfToken(store, req)));
   });
   app.post('/console/bundles/import', async (req, reply) => {
-    need(req, 'sync.operate');
     const upload = takeHeld(String((req.body as { upload?: string } | undefined)?.upload ?? ''));
     if (!upload) throw new TidemarkError('not_found', M.bundles.expired);
     const r = await importBundle(store, upload.bytes);
@@ -214,7 +215,6 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return page(req, reply, M.bundles.result, importResultPage(r, ackId));
   });
   app.get('/console/bundles/ack/:id', async (req, reply) => {
-    need(req, 'sync.operate');
     const ack = takeHeld((req.params as { id: string }).id);
     if (!ack) throw new TidemarkError('not_found', M.bundles.expired);
     return download(reply, ack.bytes, ack.name);
@@ -222,29 +222,20 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
 
   // ---- Standards -----------------------------------------------------------------------------
   app.get('/console/standards', async (req, reply) => {
-    need(req, 'console.read');
-    const open = new Set(await publishedItems());
-    return page(req, reply, M.standards.title, standardsPage({ base: myUrl(req), csrf: await csrfToken(req), isPublic: (i) => open.has(i) }));
+    const open = new Set(await publishedItems(store));
+    return page(req, reply, M.standards.title, standardsPage({ base: myUrl(req), csrf: await csrfToken(store, req), isPublic: (i) => open.has(i) }));
   });
   app.post('/console/standards/validate', async (req, reply) => {
-    need(req, 'console.read');
-    let format = '';
-    let text: string | undefined;
-    let name = 'document.xml';
-    for await (const part of req.parts()) {
-      if (part.type === 'field' && part.fieldname === 'format') format = String(part.value);
-      else if (part.type === 'file') {
-        text = (await part.toBuffer()).toString('utf8');
-        name = part.filename;
-      }
-    }
-    if (text === undefined) throw new TidemarkError('invalid', 'no document in the form', { field: 'document' });
+    const file = uploaded(req.body, 'document');
+    if (!file) throw new TidemarkError('invalid', 'no document in the form', { field: 'document' });
+    const text = (await file.toBuffer()).toString('utf8');
+    const name = file.filename;
+    const format = fieldOf(req.body, 'format');
     const v = validateText(text, { format: format || undefined });
     const id = hold(Buffer.from(text), name);
-    return page(req, reply, M.standards.validate, validationPage(v, { uploadId: id, csrf: await csrfToken(req), canImport: can(currentUser(req)!, 'records.write') }), { status: v.valid ? 200 : 422 });
+    return page(req, reply, M.standards.validate, validationPage(v, { uploadId: id, csrf: await csrfToken(store, req), canImport: can(currentUser(req)!, 'records.write') }), { status: v.valid ? 200 : 422 });
   });
   app.post('/console/standards/import', async (req, reply) => {
-    need(req, 'records.write');
     const b = (req.body ?? {}) as { upload?: string; format?: string };
     const upload = takeHeld(String(b.upload ?? ''));
     if (!upload) throw new TidemarkError('not_found', M.bundles.expired);
@@ -259,16 +250,13 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return id;
   };
   app.get('/console/conflicts', async (req, reply) => {
-    need(req, 'console.read');
-    return page(req, reply, M.conflicts.title, await conflictsPage(store, req.query as Record<string, string | undefined>, { csrf: await csrfToken(req), canResolve: can(currentUser(req)!, 'sync.operate') }));
+    return page(req, reply, M.conflicts.title, await conflictsPage(store, req.query as Record<string, string | undefined>, { csrf: await csrfToken(store, req), canResolve: can(currentUser(req)!, 'sync.operate') }));
   });
   app.get('/console/conflicts/:id', async (req, reply) => {
-    need(req, 'console.read');
     const id = conflictId(req);
-    return page(req, reply, M.conflicts.entry(id), await conflictPage(store, id, { csrf: await csrfToken(req), canResolve: can(currentUser(req)!, 'sync.operate') }));
+    return page(req, reply, M.conflicts.entry(id), await conflictPage(store, id, { csrf: await csrfToken(store, req), canResolve: can(currentUser(req)!, 'sync.operate') }));
   });
   app.post('/console/conflicts/:id/resolve', async (req, reply) => {
-    need(req, 'sync.operate');
     const id = conflictId(req);
     const b = (req.body ?? {}) as Record<string, string>;
     if (b.take === 'local' || b.take === 'remote') await resolveConflict(store, id, { take: b.take });
@@ -280,14 +268,12 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return redirectWith(reply, `/console/conflicts/${id}`, 'saved');
   });
   app.post('/console/conflicts/:id/reverse', async (req, reply) => {
-    need(req, 'sync.operate');
     const id = conflictId(req);
     const take = (req.body as { take?: string } | undefined)?.take;
     await reverseConflict(store, id, take === 'local' || take === 'remote' ? take : undefined);
     return redirectWith(reply, `/console/conflicts/${id}`, 'saved');
   });
   app.post('/console/conflicts/batch', async (req, reply) => {
-    need(req, 'sync.operate');
     const b = (req.body ?? {}) as { ids?: string | string[]; take?: string };
     const ids = (Array.isArray(b.ids) ? b.ids : b.ids ? [b.ids] : []).map(Number).filter((n) => Number.isInteger(n) && n > 0);
     if (!ids.length) throw new TidemarkError('invalid', M.conflicts.selected, { field: 'ids' });
@@ -300,16 +286,13 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const peers = new Peers(store);
   const peerOf = async (req: FastifyRequest) => peers.get((req.params as { uuid: string }).uuid);
   app.get('/console/peers', async (req, reply) => {
-    need(req, 'console.read');
-    return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req) }));
+    return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(store, req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req) }));
   });
   app.post('/console/peers/invite', async (req, reply) => {
-    need(req, 'admin');
     const inv = await createInvite(store, 3600);
     return page(req, reply, M.peers.inviteMade, inviteResult(inv.code, inv.expires_at));
   });
   app.post('/console/peers/pair', async (req, reply) => {
-    need(req, 'admin');
     const b = (req.body ?? {}) as Record<string, string>;
     const url = (b.url ?? '').trim();
     if (!/^https?:\/\/\S+$/.test(url)) throw new TidemarkError('invalid', 'the address must start with http:// or https://', { field: 'url' });
@@ -318,20 +301,18 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return reply.redirect(`/console/peers/${encodeURIComponent(p.uuid)}?done=paired`, 303);
   });
   app.get('/console/peers/:uuid', async (req, reply) => {
-    need(req, 'console.read');
     const peer = await peerOf(req);
     const u = currentUser(req)!;
-    return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(req), canOperate: can(u, 'sync.operate'), canAdmin: can(u, 'admin'), job: latestSyncJob(peer.uuid) }));
+    return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(store, req), canOperate: can(u, 'sync.operate'), canAdmin: can(u, 'admin'), job: latestSyncJob(peer.uuid) }));
   });
   app.post('/console/peers/:uuid/settings', async (req, reply) => {
-    need(req, 'sync.operate');
     const peer = await peerOf(req);
     try {
       await peers.configure(peer.uuid, configFromForm(store, (req.body ?? {}) as Record<string, unknown>));
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.status >= 500) throw e;
       const u = currentUser(req)!;
-      return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(req), canOperate: true, canAdmin: can(u, 'admin'), error: e.describe() }), { status: e.status });
+      return page(req, reply, peer.name, await peerPage(store, peer, { csrf: await csrfToken(store, req), canOperate: true, canAdmin: can(u, 'admin'), error: e.describe() }), { status: e.status });
     }
     return redirectWith(reply, `/console/peers/${encodeURIComponent(peer.uuid)}`, 'saved');
   });
@@ -341,58 +322,50 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return c;
   };
   app.post('/console/peers/:uuid/dry-run', async (req, reply) => {
-    need(req, 'sync.operate');
     const peer = await peerOf(req);
     const plan = await planSync(store, peer, carrierOf(peer));
     rememberPlan(plan);
-    const body = planPanel(peer, plan, await csrfToken(req));
+    const body = planPanel(peer, plan, await csrfToken(store, req));
     return req.headers['hx-request'] ? fragment(reply, body) : page(req, reply, `${peer.name}: ${M.peers.plan}`, body);
   });
   app.post('/console/peers/:uuid/sync', async (req, reply) => {
-    need(req, 'sync.operate');
     const peer = await peerOf(req);
     const running = latestSyncJob(peer.uuid);
     const job = running?.state === 'running' ? running : startSyncJob(store, peer, carrierOf(peer), { plan: recentPlan(peer.uuid) });
-    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(req), true));
+    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(store, req), true));
     return reply.redirect(`/console/peers/${encodeURIComponent(peer.uuid)}/jobs/${job.id}`, 303);
   });
   app.get('/console/peers/:uuid/jobs/:job', async (req, reply) => {
-    need(req, 'console.read');
     const peer = await peerOf(req);
     const job = getSyncJob((req.params as { job: string }).job);
     if (!job || job.peer !== peer.uuid) throw new TidemarkError('not_found', 'no such sync job');
-    const body = jobPanel(peer, job, await csrfToken(req), can(currentUser(req)!, 'sync.operate'));
+    const body = jobPanel(peer, job, await csrfToken(store, req), can(currentUser(req)!, 'sync.operate'));
     return req.headers['hx-request'] ? fragment(reply, body) : page(req, reply, `${peer.name}: ${M.peers.progress}`, html`${body}<p><a href="/console/peers/${encodeURIComponent(peer.uuid)}">${M.common.back}</a></p>`);
   });
   app.post('/console/peers/:uuid/jobs/:job/cancel', async (req, reply) => {
-    need(req, 'sync.operate');
     const peer = await peerOf(req);
     const job = getSyncJob((req.params as { job: string }).job);
     if (!job || job.peer !== peer.uuid) throw new TidemarkError('not_found', 'no such sync job');
     job.cancel();
-    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(req), true));
+    if (req.headers['hx-request']) return fragment(reply, jobPanel(peer, job, await csrfToken(store, req), true));
     return reply.redirect(`/console/peers/${encodeURIComponent(peer.uuid)}/jobs/${job.id}`, 303);
   });
   app.post('/console/peers/:uuid/remove', async (req, reply) => {
-    need(req, 'admin');
     const peer = await peers.remove((req.params as { uuid: string }).uuid);
     return page(req, reply, M.peers.title, html`<p role="status">${M.peers.removed(peer.name)}</p><p><a href="/console/peers">${M.common.back}</a></p>`);
   });
   app.get('/console/clusters', async (req, reply) => {
-    need(req, 'sync.operate');
     const name = String((req.query as { name?: string }).name ?? '');
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new TidemarkError('invalid', 'a cluster name is 1 to 64 letters, digits, _ . -', { field: 'name' });
     return reply.redirect(`/console/clusters/${encodeURIComponent(name)}`, 303);
   });
   app.get('/console/clusters/:name', async (req, reply) => {
-    need(req, 'console.read');
     const name = (req.params as { name: string }).name;
     const own = (await peers.clusters()).find((c) => c.name === name)?.config ?? {};
-    const body = can(currentUser(req)!, 'sync.operate') ? configForm(store, { action: `/console/clusters/${encodeURIComponent(name)}`, csrf: await csrfToken(req), own }) : html`<pre>${JSON.stringify(own, null, 2)}</pre>`;
+    const body = can(currentUser(req)!, 'sync.operate') ? configForm(store, { action: `/console/clusters/${encodeURIComponent(name)}`, csrf: await csrfToken(store, req), own }) : html`<pre>${JSON.stringify(own, null, 2)}</pre>`;
     return page(req, reply, M.peers.clusterSettings(name), body);
   });
   app.post('/console/clusters/:name', async (req, reply) => {
-    need(req, 'sync.operate');
     const name = (req.params as { name: string }).name;
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new TidemarkError('invalid', 'a cluster name is 1 to 64 letters, digits, _ . -', { field: 'name' });
     const { clusters: _ignored, ...cfg } = configFromForm(store, (req.body ?? {}) as Record<string, unknown>);
@@ -411,6 +384,17 @@ function redirectWith(reply: FastifyReply, url: string, done: 'saved' | 'deleted
 function flashOf(req: FastifyRequest): { kind: 'ok'; text: string } | undefined {
   const d = (req.query as { done?: string } | undefined)?.done;
   return d === 'saved' || d === 'paired' ? { kind: 'ok', text: M.common.saved } : d === 'deleted' ? { kind: 'ok', text: M.common.deleted } : undefined;
+}
+
+/** A file of a multipart form (fields attached to the body). */
+function uploaded(body: unknown, name: string): MultipartFile | undefined {
+  const f = (body as Record<string, unknown> | undefined)?.[name] as MultipartFile | undefined;
+  return f && typeof f === 'object' && 'toBuffer' in f && f.filename ? f : undefined;
+}
+
+function fieldOf(body: unknown, name: string): string {
+  const f = (body as Record<string, { value?: unknown } | undefined> | undefined)?.[name];
+  return typeof f?.value === 'string' ? f.value : '';
 }
 
 function failed(body: Record<string, unknown>, e: TidemarkError): FormState {

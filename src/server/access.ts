@@ -76,6 +76,53 @@ export const ACCESS: Record<string, Rule> = {
   'GET /sync/sync.xml': { who: 'eden', pull: true },
   'PUT /sync/sync.xml': { who: 'eden' },
   'POST /sync/sync.xml': { who: 'eden' },
+
+  // The web console (docs/console.md): the same roles as the API for the same actions.
+  'GET /console/assets/:name': anyone,
+  'GET /console/login': anyone,
+  'POST /console/login': anyone,
+  'POST /console/logout': anyone,
+  'GET /': role('reader'),
+  'GET /console': role('reader'),
+  'GET /console/overview/peers': role('reader'),
+  'GET /console/overview/runs': role('reader'),
+  'GET /console/records': role('reader'),
+  'GET /console/records/:resource': role('reader'),
+  'GET /console/records/:resource/:uuid': role('reader'),
+  'GET /console/records/:resource/new': role('editor'),
+  'POST /console/records/:resource': role('editor'),
+  'GET /console/records/:resource/:uuid/edit': role('editor'),
+  'POST /console/records/:resource/:uuid': role('editor'),
+  'GET /console/records/:resource/:uuid/delete': role('editor'),
+  'POST /console/records/:resource/:uuid/delete': role('editor'),
+  'GET /console/runs': role('reader'),
+  'GET /console/runs.csv': role('reader'),
+  'GET /console/conflicts': role('reader'),
+  'GET /console/conflicts/:id': role('reader'),
+  'POST /console/conflicts/:id/resolve': role('operator'),
+  'POST /console/conflicts/:id/reverse': role('operator'),
+  'POST /console/conflicts/batch': role('operator'),
+  'GET /console/bundles': role('operator'),
+  'POST /console/bundles/export': role('operator'),
+  'POST /console/bundles/preview': role('operator'),
+  'POST /console/bundles/import': role('operator'),
+  'GET /console/bundles/ack/:id': role('operator'),
+  'GET /console/standards': role('reader'),
+  'POST /console/standards/validate': role('reader'),
+  'POST /console/standards/import': role('editor'),
+  'GET /console/peers': role('reader'),
+  'POST /console/peers/invite': role('admin'),
+  'POST /console/peers/pair': role('admin'),
+  'GET /console/peers/:uuid': role('reader'),
+  'POST /console/peers/:uuid/settings': role('operator'),
+  'POST /console/peers/:uuid/dry-run': role('operator'),
+  'POST /console/peers/:uuid/sync': role('operator'),
+  'GET /console/peers/:uuid/jobs/:job': role('reader'),
+  'POST /console/peers/:uuid/jobs/:job/cancel': role('operator'),
+  'POST /console/peers/:uuid/remove': role('admin'),
+  'GET /console/clusters': role('operator'),
+  'GET /console/clusters/:name': role('reader'),
+  'POST /console/clusters/:name': role('operator'),
 };
 
 /** The rule for a request's route, or undefined (refused). HEAD follows GET. */
@@ -96,6 +143,9 @@ declare module 'fastify' {
 
 export const SESSION_COOKIE = 'tidemark_session';
 export const CSRF_HEADER = 'x-csrf-token';
+/** The form field that carries the CSRF token where a plain HTML form cannot set a header. */
+export const CSRF_FIELD = '_csrf';
+const FORM_TYPES = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i;
 
 function basic(req: FastifyRequest): { user: string; password: string } | undefined {
   const h = req.headers.authorization;
@@ -176,11 +226,23 @@ export async function authenticate(store: Store, req: FastifyRequest): Promise<U
     const s = await findSession(store, sid);
     if (!s) throw new TidemarkError('unauthorized', 'the session has ended; sign in again');
     if (!['GET', 'HEAD', 'OPTIONS'].includes(req.method) && !checkCsrf(s.csrf, req.headers[CSRF_HEADER])) {
-      throw new TidemarkError('forbidden', `a console request that changes something must carry the session's ${CSRF_HEADER} header`);
+      // A plain HTML form (the console without JavaScript) carries the token as a field: checked
+      // once the body is parsed, before the handler runs (the preHandler hook below).
+      if (req.headers[CSRF_HEADER] === undefined && FORM_TYPES.test(req.headers['content-type'] ?? '')) formCsrf.set(req, s.csrf);
+      else throw new TidemarkError('forbidden', `a console request that changes something must carry the session's ${CSRF_HEADER} header`);
     }
     return { kind: 'user', user: s.user, role: s.role, via: 'session' };
   }
   return { kind: 'anonymous' };
+}
+
+/** Session writes by plain form whose token is still to be checked against the parsed body. */
+const formCsrf = new WeakMap<FastifyRequest, string>();
+
+function formField(body: unknown, name: string): unknown {
+  const v = body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  // @fastify/multipart with attachFieldsToBody gives { value }.
+  return v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v;
 }
 
 /** Refuses (401/403) unless the request's principal is a user with at least `role`. */
@@ -246,6 +308,12 @@ export function enforceAccess(app: FastifyInstance): void {
     }
     req.principal = await decide(app, req, rule);
     if (req.principal.kind === 'anonymous' && rule.who === 'role') reply.header('cache-control', 'public, max-age=0');
+  });
+  app.addHook('preHandler', async (req) => {
+    const expected = formCsrf.get(req);
+    if (expected !== undefined && !checkCsrf(expected, formField(req.body, CSRF_FIELD))) {
+      throw new TidemarkError('forbidden', `a console form that changes something must carry the session's ${CSRF_FIELD} field`);
+    }
   });
 }
 
