@@ -9,6 +9,7 @@ import { listFormats, type FormatDef } from './formats.js';
 import { importDocument, type InboundOptions } from './inbound.js';
 import { exportDocuments, type EnvelopeOptions, type ExportedDocument } from './outbound.js';
 import { officialSchemasDir } from './schemas.js';
+import { warmUp } from './stylesheets.js';
 import { parseXml, serialize } from './xml.js';
 
 /**
@@ -106,6 +107,26 @@ export async function exportFromStore(
     ...(opts.content ? { content: opts.content } : format.envelope && resources.includes('cap_alert') ? { content: 'cap' } : {}),
   });
   return { documents, summary };
+}
+
+/**
+ * Readies every feed before its first request: the stylesheets checked against their hashes and
+ * loaded (warmUp), then each feed run once on a few of the store's own records, which is what
+ * builds SaxonJS's code for the stylesheet's templates and the schema checks (the first run of a
+ * stylesheet costs several times a later one). The service calls it in the background once
+ * listening; an empty store just skips the second part.
+ */
+export async function warmFeeds(store: Store, sample = 5): Promise<void> {
+  await warmUp();
+  for (const f of listFormats()) {
+    if (!f.export || f.content || f.perRecord) continue;
+    await new Promise((done) => setImmediate(done));
+    try {
+      await exportFromStore(store, f.name, f, { limit: sample, params: f.name === 'cap-atom' ? { 'feed-url': 'http://localhost/feeds/cap' } : {} });
+    } catch (e) {
+      if (!(e instanceof TidemarkError && e.code === 'not_found')) throw e;
+    }
+  }
 }
 
 async function readAll(input: DocumentInput, maxBytes: number): Promise<string> {

@@ -1,22 +1,30 @@
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import SaxonJS from 'saxon-js';
+import type SaxonJSType from 'saxon-js';
 import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
-import { PROJECT_ROOT, XSLT_DIR } from './formats.js';
+import { listFormats, PROJECT_ROOT, XSLT_DIR } from './formats.js';
 
 /**
  * Stylesheets are compiled once to SEF with xslt3 and kept in two places: on disk under
- * `.cache/sef/<hash>.sef.json` (the hash covers the stylesheet, everything it includes or
+ * `.cache/sef/<name>.<hash>.sef.json` (the hash covers the stylesheet, everything it includes or
  * imports, and the SaxonJS version, so an edit or an upgrade recompiles by itself), and in
- * memory for the life of the process. A fresh clone compiles at first use; nothing is manual.
+ * memory for the life of the process. The build (`npm ci`, `npm run build`) compiles every
+ * format's stylesheets ahead (precompile()); at run time a changed hash still recompiles.
  */
 const require = createRequire(import.meta.url);
 const SAXON_VERSION = (require('saxon-js/package.json') as { version: string }).version;
 const XSLT3 = require.resolve('xslt3/xslt3.js');
+
+let saxon: typeof SaxonJSType | undefined;
+/** SaxonJS (2.4 MB of JavaScript) loads with the first transform, not with every module that imports this one. */
+function saxonJS(): typeof SaxonJSType {
+  saxon ??= require('saxon-js') as typeof SaxonJSType;
+  return saxon;
+}
 
 export function sefCacheDir(): string {
   return process.env.TIDEMARK_SEF_CACHE ?? join(PROJECT_ROOT, '.cache', 'sef');
@@ -50,33 +58,74 @@ export interface Stylesheet {
 
 const compiled = new Map<string, Stylesheet>();
 
+/** Where `xslt/<name>` compiles to for its current content (the file may not exist yet). */
+function sefPath(name: string): { file: string; sefFile: string } {
+  const file = join(XSLT_DIR, name);
+  if (!existsSync(file)) throw new TidemarkError('not_found', `stylesheet not found: xslt/${name}`);
+  return { file, sefFile: join(sefCacheDir(), `${name.replace(/\.xslt?$/, '')}.${contentHash(file)}.sef.json`) };
+}
+
+const compileArgs = (file: string, tmp: string): string[] => [XSLT3, `-xsl:${file}`, `-export:${tmp}`, '-nogo', '-relocate:on'];
+
+/** Moves a finished compile into place, or throws its error. */
+function settle(name: string, sefFile: string, tmp: string, r: Pick<SpawnSyncReturns<string>, 'status' | 'stdout' | 'stderr'>, started: number): void {
+  if (r.status !== 0 || !existsSync(tmp)) {
+    rmSync(tmp, { force: true });
+    throw new TidemarkError('invalid', `stylesheet xslt/${name} does not compile: ${(r.stderr || r.stdout || '').trim()}`);
+  }
+  // Compiled to a private file and renamed: concurrent processes never read a half-written SEF.
+  renameSync(tmp, sefFile);
+  logger.info({ stylesheet: name, ms: Date.now() - started }, 'compiled stylesheet to SEF');
+}
+
 /** Compiles (or finds in the cache) `xslt/<name>` and returns it ready to run. */
 export function stylesheet(name: string): Stylesheet {
   const hit = compiled.get(name);
   if (hit) return hit;
-  const file = join(XSLT_DIR, name);
-  if (!existsSync(file)) throw new TidemarkError('not_found', `stylesheet not found: xslt/${name}`);
-  const dir = sefCacheDir();
-  const sefFile = join(dir, `${name.replace(/\.xslt?$/, '')}.${contentHash(file)}.sef.json`);
+  const { file, sefFile } = sefPath(name);
   if (!existsSync(sefFile)) {
-    mkdirSync(dir, { recursive: true });
-    // Compile to a private file and rename: concurrent processes never read a half-written SEF.
+    mkdirSync(dirname(sefFile), { recursive: true });
     const tmp = `${sefFile}.${process.pid}.tmp`;
     const started = Date.now();
-    const r = spawnSync(process.execPath, [XSLT3, `-xsl:${file}`, `-export:${tmp}`, '-nogo', '-relocate:on'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    if (r.status !== 0 || !existsSync(tmp)) {
-      rmSync(tmp, { force: true });
-      throw new TidemarkError('invalid', `stylesheet xslt/${name} does not compile: ${(r.stderr || r.stdout || '').trim()}`);
-    }
-    renameSync(tmp, sefFile);
-    logger.info({ stylesheet: name, ms: Date.now() - started }, 'compiled stylesheet to SEF');
+    settle(name, sefFile, tmp, spawnSync(process.execPath, compileArgs(file, tmp), { encoding: 'utf8', timeout: 120_000 }), started);
   }
   const s: Stylesheet = { name, file, sefFile, sef: JSON.parse(readFileSync(sefFile, 'utf8')) };
   compiled.set(name, s);
   return s;
+}
+
+/** Every stylesheet a format names (xslt/formats.json), in a stable order. */
+export function formatStylesheets(): string[] {
+  return [...new Set(listFormats().flatMap((f) => [f.export, f.import].filter((s): s is string => Boolean(s))))].sort();
+}
+
+/**
+ * Compiles to SEF every stylesheet whose current content has none yet (the build runs this, so
+ * no request waits for a compile), `parallel` at a time. Returns what it compiled.
+ */
+export async function precompile(names: string[] = formatStylesheets(), parallel = 2): Promise<string[]> {
+  const todo = names.map((name) => ({ name, ...sefPath(name) })).filter((s) => !existsSync(s.sefFile));
+  const done: string[] = [];
+  const worker = async (): Promise<void> => {
+    for (let s = todo.shift(); s; s = todo.shift()) {
+      mkdirSync(dirname(s.sefFile), { recursive: true });
+      const tmp = `${s.sefFile}.${process.pid}.tmp`;
+      const started = Date.now();
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((res, rej) => {
+        const child = spawn(process.execPath, compileArgs(s!.file, tmp), { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', rej);
+        child.on('close', (status) => res({ status, stdout, stderr }));
+      });
+      settle(s.name, s.sefFile, tmp, r, started);
+      done.push(s.name);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+  return done.sort();
 }
 
 export type StylesheetParams = Record<string, string | number | boolean | undefined>;
@@ -87,7 +136,7 @@ export function transform(name: string, sourceText: string, params: StylesheetPa
   const stylesheetParams: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(params)) if (v !== undefined) stylesheetParams[k] = v;
   try {
-    const result = SaxonJS.transform(
+    const result = saxonJS().transform(
       { stylesheetInternal: s.sef, sourceText, destination: 'serialized', stylesheetParams },
       'sync',
     ) as { principalResult: string };
@@ -99,3 +148,21 @@ export function transform(name: string, sourceText: string, params: StylesheetPa
   }
 }
 
+
+/** Every stylesheet that writes a feed (a format's `export`). */
+export function exportStylesheets(): string[] {
+  return [...new Set(listFormats().flatMap((f) => (f.export ? [f.export] : [])))].sort();
+}
+
+/**
+ * Readies the feed stylesheets before the first request: checks each against its hash (a changed
+ * stylesheet compiles here, not in a request), parses its SEF and loads SaxonJS. One stylesheet
+ * per event-loop turn: a request arriving meanwhile waits for one step, not for all of them.
+ */
+export async function warmUp(names: string[] = exportStylesheets()): Promise<void> {
+  for (const name of names) {
+    await new Promise((done) => setImmediate(done));
+    stylesheet(name);
+  }
+  saxonJS();
+}

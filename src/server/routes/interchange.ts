@@ -4,9 +4,10 @@ import { TidemarkError } from '../../errors.js';
 import { getFormat } from '../../interchange/formats.js';
 import { importDocument } from '../../interchange/inbound.js';
 
-import { exportFromStore, parseArea } from '../../interchange/records.js';
+import { exportFromStore, parseArea, warmFeeds } from '../../interchange/records.js';
 import { officialSchemasDir } from '../../interchange/schemas.js';
 import { isSigned, signDocument, verifyDocument, type SigningKey } from '../../interchange/signature.js';
+import { logger } from '../../log.js';
 
 /**
  * Standard feeds for agencies and pushes from partners.
@@ -38,6 +39,18 @@ function signingKey(): SigningKey | undefined {
 export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
   const signer = signingKey();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Once listening, ready the feeds in the background: the first request then does not pay for
+  // loading SaxonJS, the compiled stylesheets and the schemas (docs/operations.md, "Start-up").
+  app.addHook('onListen', async () => {
+    setImmediate(() => {
+      const started = Date.now();
+      warmFeeds(app.store).then(
+        () => logger.info({ ms: Date.now() - started }, 'feeds ready'),
+        // not a fault of its own: the feed's first request meets and reports the same error
+        (e: unknown) => logger.info({ err: e }, 'feed warm-up stopped'),
+      );
+    });
+  });
 
   app.get(
     '/feeds/:format',
