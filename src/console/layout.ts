@@ -29,6 +29,7 @@ export function navItems(can: (u: ConsoleUser, perm: string) => boolean): NavIte
     { href: '/console/conflicts', section: '/console/conflicts', label: M.nav.conflicts, allowed: (u) => can(u, 'console.read') },
     { href: '/console/standards', section: '/console/standards', label: M.nav.standards, allowed: (u) => can(u, 'console.read') },
     { href: '/console/bundles', section: '/console/bundles', label: M.nav.bundles, allowed: (u) => can(u, 'sync.operate') },
+    { href: '/console/admin', section: '/console/admin', label: M.nav.admin, allowed: (u) => can(u, 'admin') },
   ];
 }
 

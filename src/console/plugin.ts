@@ -14,9 +14,11 @@ import { M } from './messages.js';
 import { overviewPage, peersSection, runsSection } from './pages/overview.js';
 import { loginPage } from './pages/login.js';
 import { configForm, configFromForm, inviteResult, jobPanel, peerPage, peersPage, planPanel } from './pages/peers.js';
-import { createInvite, resolveConflict, reverseConflict, type Side, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
+import { createInvite, setStaleAfterSeconds, resolveConflict, reverseConflict, type Side, readSyncLog, syncLogCsv, getSyncJob, latestSyncJob, Peers, planSync, recentPlan, rememberPlan, startSyncJob } from '../sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../transports/http/index.js';
 import { runsPage, runsQuery } from './pages/runs.js';
+import { adminPage, publishable } from './pages/admin.js';
+import { Accounts, newPassword, parseRole, publish, unpublish } from '../auth/index.js';
 import { conflictPage, conflictsPage } from './pages/conflicts.js';
 import { importedPage, standardsPage, validationPage } from './pages/standards.js';
 import { validateText } from '../interchange/validate.js';
@@ -280,6 +282,53 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     if (b.take !== 'local' && b.take !== 'remote') throw new TidemarkError('invalid', 'take local or remote', { field: 'take' });
     for (const id of ids) await resolveConflict(store, id, { take: b.take });
     return redirectWith(reply, '/console/conflicts', 'saved');
+  });
+
+  // ---- Administration (the same functions as tidemark user, token, publish) --------------------
+  const accounts = new Accounts(store);
+  const admin = async (req: FastifyRequest, reply: FastifyReply, notice?: string) =>
+    page(req, reply, M.admin.title, await adminPage(store, { csrf: await csrfToken(store, req), partners: app.partners ?? [], notice }));
+  const form = (req: FastifyRequest): Record<string, unknown> => (req.body ?? {}) as Record<string, unknown>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+  const userParam = (req: FastifyRequest): string => (req.params as { name: string }).name;
+  app.get('/console/admin', async (req, reply) => admin(req, reply));
+  app.post('/console/admin/users', async (req, reply) => {
+    const b = form(req);
+    const given = typeof b.password === 'string' ? b.password : '';
+    const password = given || newPassword();
+    const u = await accounts.add(text(b.name), parseRole(text(b.role)), password);
+    return admin(req, reply, given ? M.common.saved : M.admin.newPassword(u.name, password));
+  });
+  app.post('/console/admin/users/:name/role', async (req, reply) => {
+    await accounts.setRole(userParam(req), parseRole(text(form(req).role)));
+    return redirectWith(reply, '/console/admin', 'saved');
+  });
+  app.post('/console/admin/users/:name/remove', async (req, reply) => {
+    await accounts.remove(userParam(req));
+    return redirectWith(reply, '/console/admin', 'deleted');
+  });
+  app.post('/console/admin/tokens', async (req, reply) => {
+    const b = form(req);
+    const t = await accounts.createToken(text(b.user), text(b.label) || 'console');
+    return admin(req, reply, M.admin.tokenMade(t.token));
+  });
+  app.post('/console/admin/tokens/:id/revoke', async (req, reply) => {
+    await accounts.revokeToken((req.params as { id: string }).id);
+    return redirectWith(reply, '/console/admin', 'saved');
+  });
+  app.post('/console/admin/published', async (req, reply) => {
+    const raw = form(req).items;
+    const chosen = new Set((Array.isArray(raw) ? raw : raw ? [raw] : []).map(String));
+    const all = publishable(store);
+    await publish(store, all.filter((i) => chosen.has(i)));
+    await unpublish(store, all.filter((i) => !chosen.has(i)));
+    return redirectWith(reply, '/console/admin', 'saved');
+  });
+  app.post('/console/admin/settings', async (req, reply) => {
+    const hours = Number(text(form(req).stale_hours));
+    if (!Number.isInteger(hours) || hours < 1) throw new TidemarkError('invalid', 'a whole number of hours, at least 1', { field: 'stale_hours' });
+    await setStaleAfterSeconds(store, hours * 3600);
+    return redirectWith(reply, '/console/admin', 'saved');
   });
 
   // ---- Peers and clusters --------------------------------------------------------------------

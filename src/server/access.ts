@@ -123,6 +123,14 @@ export const ACCESS: Record<string, Rule> = {
   'GET /console/clusters': role('operator'),
   'GET /console/clusters/:name': role('reader'),
   'POST /console/clusters/:name': role('operator'),
+  'GET /console/admin': role('admin'),
+  'POST /console/admin/users': role('admin'),
+  'POST /console/admin/users/:name/role': role('admin'),
+  'POST /console/admin/users/:name/remove': role('admin'),
+  'POST /console/admin/tokens': role('admin'),
+  'POST /console/admin/tokens/:id/revoke': role('admin'),
+  'POST /console/admin/published': role('admin'),
+  'POST /console/admin/settings': role('admin'),
 };
 
 /** The rule for a request's route, or undefined (refused). HEAD follows GET. */

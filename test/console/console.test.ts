@@ -292,6 +292,32 @@ test('the run history lists the syncs and downloads as CSV', async () => {
   assert.equal(lines.length - 1, await rows.count());
 });
 
+test('administration: add a user with a role, open a feed to anyone', async () => {
+  await pageA.goto(`${A.url}/console/admin`);
+  await pageA.getByLabel('User name').fill('olga');
+  await pageA.locator('#new-role').selectOption('operator');
+  await pageA.getByLabel(/^Password/).fill('olga-operates-syncs');
+  await pageA.getByRole('button', { name: 'Add a user' }).click();
+  await pageA.locator('#users tr[data-user="olga"]').waitFor();
+  assert.equal(await pageA.locator('#users tr[data-user="olga"] select').inputValue(), 'operator');
+
+  assert.equal((await fetch(`${A.url}/feeds/edxl-have`)).status, 401);
+  await pageA.getByRole('checkbox', { name: 'feed:edxl-have' }).check();
+  await pageA.getByRole('button', { name: 'Save what is open' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  await shot(pageA, '15-admin');
+  assert.equal((await fetch(`${A.url}/feeds/edxl-have`)).status, 200);
+
+  // The new operator signs in and reaches the bundles, which a reader does not see.
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await signIn(page, A.url, 'olga', 'olga-operates-syncs');
+  await page.getByRole('link', { name: 'Bundles' }).click();
+  await page.getByRole('heading', { name: 'Export a bundle' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'Administration' }).count(), 0);
+  await ctx.close();
+});
+
 test('a reader sees records but is refused the edit form, even by its URL', async () => {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
@@ -303,5 +329,10 @@ test('a reader sees records but is refused the edit form, even by its URL', asyn
   assert.equal(res?.status(), 403);
   await shot(page, '14-reader-refused');
   assert.equal(await page.getByLabel('Name').count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Bundles' }).count(), 0);
+  // Nor can a form be posted around the page: the access table refuses the write itself.
+  const csrf = await page.locator('meta[name="csrf-token"]').getAttribute('content');
+  const post = await page.request.post(`${A.url}/console/records/med_hospital`, { form: { _csrf: csrf ?? '', name: 'Reader Hospital' } });
+  assert.equal(post.status(), 403);
   await ctx.close();
 });
