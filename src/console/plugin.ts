@@ -335,7 +335,8 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   const peers = new Peers(store);
   const peerOf = async (req: FastifyRequest) => peers.get((req.params as { uuid: string }).uuid);
   app.get('/console/peers', async (req, reply) => {
-    return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(store, req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req) }));
+    const pairUrl = (req.query as { url?: string }).url;
+    return page(req, reply, M.peers.title, await peersPage(store, { csrf: await csrfToken(store, req), canAdmin: can(currentUser(req)!, 'admin'), myUrl: myUrl(req), pairUrl: pairUrl && /^https?:\/\/\S+$/.test(pairUrl) ? pairUrl : undefined }));
   });
   app.post('/console/peers/invite', async (req, reply) => {
     const inv = await createInvite(store, 3600);

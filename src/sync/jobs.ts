@@ -80,6 +80,8 @@ export function startSyncJob(store: Store, peer: Peer, carrier: SyncCarrier, opt
     })
     .finally(() => {
       job.finishedAt = Date.now();
+      // The dry run described the state before this sync: it no longer holds.
+      plans.delete(peer.uuid);
     });
   return job;
 }
@@ -110,8 +112,8 @@ export function rememberPlan(plan: SyncPlan): void {
   plans.set(plan.peer, { plan, at: Date.now() });
 }
 
-/** The last dry run with a peer if it is recent (default: 15 minutes). */
-export function recentPlan(peer: string, maxAgeMs = 15 * 60_000): SyncPlan | undefined {
+/** The last dry run with a peer, with when it ran, if it is recent (default: 15 minutes). */
+export function recentPlan(peer: string, maxAgeMs = 15 * 60_000): (SyncPlan & { at: string }) | undefined {
   const p = plans.get(peer);
-  return p && Date.now() - p.at <= maxAgeMs ? p.plan : undefined;
+  return p && Date.now() - p.at <= maxAgeMs ? { ...p.plan, at: new Date(p.at).toISOString() } : undefined;
 }

@@ -1,12 +1,12 @@
 import { readdirSync } from 'node:fs';
 import type { Store } from '../../store/index.js';
 import { SCHEMA_VERSION } from '../../store/index.js';
-import { Peers, peerStatuses, readSyncLog, staleAfterSeconds, type PeerStatus } from '../../sync/index.js';
+import { latestSyncJob, Peers, peerStatuses, readSyncLog, recentPlan, staleAfterSeconds, type PeerStatus } from '../../sync/index.js';
 import { outboxDir } from '../../transports/bundle/outbox.js';
 import { BUNDLE_EXTENSION } from '../../transports/bundle/format.js';
 import { listCandidates } from '../../transports/discovery/candidates.js';
 import { PACKAGE_VERSION } from '../assets.js';
-import { duration, resultBadge, safeDbUrl, timeEl } from '../format.js';
+import { duration, resultBadge, safeDbUrl, timeEl, when } from '../format.js';
 import { html, type Html } from '../html.js';
 import { M } from '../messages.js';
 
@@ -43,13 +43,19 @@ ${rows.length
 
 function peerRow(s: PeerStatus, staleH: number): Html {
   return html`<tr><th scope="row"><a href="/console/peers/${encodeURIComponent(s.peer.uuid)}">${s.peer.name}</a>
-${s.stale ? html` <span class="badge warn">${M.overview.stale(staleH)}</span>` : ''}</th>
+${s.stale ? html` <span class="badge warn">${M.overview.stale(staleH)}</span>` : ''}${latestSyncJob(s.peer.uuid)?.state === 'running' ? html` <span class="badge">${M.overview.syncing}</span>` : ''}</th>
 <td>${timeEl(s.lastSuccess)}</td>
 <td>${s.lastAttempt ? html`${resultBadge(s.lastAttempt.result)} ${timeEl(s.lastAttempt.at)}` : timeEl(null)}</td>
 <td>${s.nextRun ? timeEl(s.nextRun) : html`<span class="muted">${M.overview.callsUs}</span>`}</td>
 <td class="n">${s.waitingOut}</td>
-<td class="muted">${M.overview.waitingInUnknown}</td>
+${waitingIn(s.peer.uuid)}
 <td class="n">${s.openConflicts ? html`<a href="/console/conflicts?peer=${encodeURIComponent(s.peer.uuid)}">${s.openConflicts}</a>` : '0'}</td></tr>`;
+}
+
+/** What waits on the peer's side is known only by asking it: the last dry run says, with its time. */
+function waitingIn(peer: string): Html {
+  const plan = recentPlan(peer);
+  return plan ? html`<td>${plan.receive} <span class="muted">(${M.overview.asOfDryRun(when(plan.at))})</span></td>` : html`<td class="muted">${M.overview.waitingInUnknown}</td>`;
 }
 
 function clusterRow(name: string, members: PeerStatus[], staleH: number): Html {

@@ -22,7 +22,7 @@ import { M } from '../messages.js';
 const peerHref = (uuid: string): string => `/console/peers/${encodeURIComponent(uuid)}`;
 const csrfField = (csrf: string): Html => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 
-export async function peersPage(store: Store, opts: { csrf: string; canAdmin: boolean; myUrl: string }): Promise<Html> {
+export async function peersPage(store: Store, opts: { csrf: string; canAdmin: boolean; myUrl: string; pairUrl?: string }): Promise<Html> {
   const peers = new Peers(store);
   const list = await peers.list();
   const effective = await Promise.all(list.map((p) => peers.effective(p)));
@@ -48,7 +48,7 @@ ${opts.canAdmin
 <form method="post" action="/console/peers/invite">${csrfField(opts.csrf)}<button type="submit">${M.peers.invite}</button></form></div>
 <div class="card"><h2 id="h-pair">${M.peers.pair}</h2>
 <form class="stack" method="post" action="/console/peers/pair">${csrfField(opts.csrf)}
-<div><label for="pair-url">${M.peers.pairUrl}</label><input id="pair-url" name="url" type="url" required></div>
+<div><label for="pair-url">${M.peers.pairUrl}</label><input id="pair-url" name="url" type="url" required value="${opts.pairUrl ?? ''}"></div>
 <div><label for="pair-code">${M.peers.pairCode}</label><input id="pair-code" name="code" required autocomplete="off"></div>
 <div><label for="pair-name">${M.peers.pairName}</label><input id="pair-name" name="name"></div>
 <div><label for="pair-my-url">${M.peers.myUrl}</label><input id="pair-my-url" name="my_url" type="url" value="${opts.myUrl}"></div>
