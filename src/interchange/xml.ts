@@ -19,8 +19,6 @@ export const DEFAULT_LIMITS: XmlLimits = {
   maxDepth: 64,
 };
 
-const DOCTYPE = /<!DOCTYPE\b([\s\S]*?)>/i;
-
 /** Where in the source a position lies (1-based line). */
 function lineOf(text: string, index: number): number {
   let line = 1;
@@ -28,14 +26,23 @@ function lineOf(text: string, index: number): number {
   return line;
 }
 
+/**
+ * Refuses entity declarations and external DTDs. Every search here starts once and runs forward
+ * (no lazy regular expression retried from each `<!DOCTYPE`), so the check stays linear in the input
+ * whatever is repeated in it.
+ */
 function checkDoctype(text: string): void {
-  const m = DOCTYPE.exec(text);
-  if (!m) return;
-  const where = { line: lineOf(text, m.index), element: '!DOCTYPE' };
-  // The internal subset may itself contain '>' characters; look at everything up to the root.
-  const head = text.slice(m.index, text.indexOf(']>', m.index) >= 0 ? text.indexOf(']>', m.index) + 2 : m.index + m[0].length);
+  const start = text.search(/<!DOCTYPE\b/i);
+  if (start < 0) return;
+  const where = { line: lineOf(text, start), element: '!DOCTYPE' };
+  const close = text.indexOf('>', start);
+  if (close < 0) return; // an unclosed DOCTYPE is not well-formed: the parser says so
+  // The internal subset may itself contain '>' characters; look at everything up to its end.
+  const subset = text.indexOf('[', start);
+  const subsetEnd = subset >= 0 && subset < close ? text.indexOf(']>', subset) : -1;
+  const head = text.slice(start, subsetEnd >= 0 ? subsetEnd + 2 : close + 1);
   if (/<!ENTITY/i.test(head)) throw new TidemarkError('malformed', 'DOCTYPE with entity declarations is refused', where);
-  if (/\b(SYSTEM|PUBLIC)\b/.test(m[1] ?? '')) {
+  if (/\b(SYSTEM|PUBLIC)\b/.test(text.slice(start + 9, subset >= 0 && subset < close ? subset : close))) {
     throw new TidemarkError('malformed', 'DOCTYPE with an external DTD is refused', where);
   }
 }

@@ -27,6 +27,11 @@ describe('safe XML parsing', () => {
     assert.match(e.message, /external DTD/);
   });
 
+  it('refuses 1 MB of repeated <!DOCTYPE as not well-formed (the check reads it once)', async () => {
+    await refused(() => parseXml(`<a/>${'<!DOCTYPE'.repeat(110_000)}`), 'malformed');
+    await refused(() => parseXml(`${'<!DOCTYPE a ['.repeat(80_000)}<a/>`), 'malformed');
+  });
+
   it('never expands an undeclared entity reference into file content', async () => {
     await refused(() => parseXml('<a>&x;</a>'), 'malformed');
   });
