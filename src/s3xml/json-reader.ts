@@ -12,36 +12,58 @@ import { type DocumentInput, textPieces } from './source.js';
 
 const WS = /\s/;
 
-/** Index just past the JSON value starting at `start`, or -1 if the text ends first. */
-function valueEnd(text: string, start: number, maxDepth: number, line: () => number): number {
-  const c = text[start];
-  if (c === '"') {
-    for (let i = start + 1; i < text.length; i++) {
+/**
+ * Finds where the JSON value starting at a given character ends, fed the text piece by piece: a
+ * value cut by a piece boundary is resumed where the scan stopped, never scanned again from its
+ * start, so reading stays linear in the input however large one value is.
+ */
+class ValueScanner {
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private opened = false;
+  readonly primitive: boolean;
+
+  constructor(
+    first: string,
+    private readonly maxDepth: number,
+    private readonly line: () => number,
+  ) {
+    this.primitive = first !== '"' && first !== '{' && first !== '[';
+  }
+
+  /** Scans `text` from `from`; the index just past the value's end, or -1 if it goes on after `text`. */
+  feed(text: string, from: number): number {
+    for (let i = from; i < text.length; i++) {
       const ch = text.charCodeAt(i);
-      if (ch === 92) i++;
-      else if (ch === 34) return i + 1;
+      if (this.primitive) {
+        // , } ] and JSON whitespace end a number, true, false or null.
+        if (ch === 44 || ch === 125 || ch === 93 || ch === 32 || ch === 10 || ch === 13 || ch === 9) return i;
+        continue;
+      }
+      if (!this.opened) {
+        this.opened = true;
+        if (ch === 34) {
+          this.inString = true;
+          continue;
+        }
+      }
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (ch === 92) this.escaped = true;
+        else if (ch === 34) {
+          this.inString = false;
+          if (this.depth === 0) return i + 1;
+        }
+      } else if (ch === 34) this.inString = true;
+      else if (ch === 123 || ch === 91) {
+        if (++this.depth > this.maxDepth) throw new TidemarkError('malformed', `JSON nested deeper than ${this.maxDepth} levels`, { line: this.line() });
+      } else if (ch === 125 || ch === 93) {
+        if (--this.depth === 0) return i + 1;
+      }
     }
     return -1;
   }
-  if (c !== '{' && c !== '[') {
-    for (let i = start; i < text.length; i++) if (/[,}\]\s]/.test(text[i]!)) return i;
-    return -1;
-  }
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    if (inString) {
-      if (ch === 92) i++;
-      else if (ch === 34) inString = false;
-    } else if (ch === 34) inString = true;
-    else if (ch === 123 || ch === 91) {
-      if (++depth > maxDepth) throw new TidemarkError('malformed', `JSON nested deeper than ${maxDepth} levels`, { line: line() });
-    } else if (ch === 125 || ch === 93) {
-      if (--depth === 0) return i + 1;
-    }
-  }
-  return -1;
 }
 
 const attrText = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -110,8 +132,30 @@ export async function* readS3json(input: DocumentInput, opts: ReaderOptions & Pa
     for (let i = pos; i < to; i++) if (buf.charCodeAt(i) === 10) line++;
     pos = to;
   };
+  // A value that runs past the text read so far: its scanner, and the pieces it spans (joined once, when it ends).
+  let pending: ValueScanner | undefined;
+  let parts: string[] = [];
+  let partsLength = 0;
+  let knownEnd = -1;
+  const endOf = (): number => {
+    if (knownEnd >= 0) {
+      const end = knownEnd;
+      knownEnd = -1;
+      return end;
+    }
+    const scanner = new ValueScanner(buf[pos]!, limits.maxDepth, lineAt);
+    const end = scanner.feed(buf, pos);
+    if (end < 0) {
+      pending = scanner;
+      parts = [buf.slice(pos)];
+      partsLength = parts[0]!.length;
+      buf = '';
+      pos = 0;
+    }
+    return end;
+  };
 
-  const step = function* (final: boolean): Generator<S3Item> {
+  const step = function* (): Generator<S3Item> {
     for (;;) {
       while (pos < buf.length && WS.test(buf[pos]!)) advance(pos + 1);
       if (pos >= buf.length) return;
@@ -129,7 +173,7 @@ export async function* readS3json(input: DocumentInput, opts: ReaderOptions & Pa
             break;
           }
           if (c !== '"') bad(`expected a key, found "${c}"`);
-          const end = valueEnd(buf, pos, limits.maxDepth, lineAt);
+          const end = endOf();
           if (end < 0) return;
           try {
             key = JSON.parse(buf.slice(pos, end)) as string;
@@ -153,8 +197,8 @@ export async function* readS3json(input: DocumentInput, opts: ReaderOptions & Pa
             break;
           }
           {
-            const end = valueEnd(buf, pos, limits.maxDepth, lineAt);
-            if (end < 0 || (end === buf.length && !final)) return;
+            const end = endOf();
+            if (end < 0) return;
             try {
               JSON.parse(buf.slice(pos, end));
             } catch {
@@ -179,7 +223,7 @@ export async function* readS3json(input: DocumentInput, opts: ReaderOptions & Pa
           }
           {
             if (c !== '{') bad(`each entry of "${key}" must be an object`);
-            const end = valueEnd(buf, pos, limits.maxDepth, lineAt);
+            const end = endOf();
             if (end < 0) return;
             let obj: unknown;
             try {
@@ -209,13 +253,33 @@ export async function* readS3json(input: DocumentInput, opts: ReaderOptions & Pa
   };
 
   for await (const piece of textPieces(input, limits.maxBytes)) {
-    buf = pos > 0 ? buf.slice(pos) + piece : buf + piece;
-    pos = 0;
     chars += piece.length;
-    if (chars === piece.length && buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
-    yield* step(false);
+    if (pending) {
+      const end = pending.feed(piece, 0);
+      if (end < 0) {
+        parts.push(piece);
+        partsLength += piece.length;
+        opts.onRead?.(chars);
+        continue;
+      }
+      pending = undefined;
+      buf = parts.join('') + piece;
+      knownEnd = partsLength + end;
+      parts = [];
+    } else {
+      buf = pos > 0 ? buf.slice(pos) + piece : buf + piece;
+      if (chars === piece.length && buf.charCodeAt(0) === 0xfeff) buf = buf.slice(1);
+    }
+    pos = 0;
+    yield* step();
     opts.onRead?.(chars);
   }
-  yield* step(true);
+  if (pending) {
+    // The text ended inside a value: a number or literal ends with it; anything else is cut short.
+    buf = parts.join('');
+    pos = 0;
+    if (pending.primitive) knownEnd = buf.length;
+  }
+  yield* step();
   if (phase !== 'end') bad(phase === 'start' ? 'empty document' : 'the document ends too early');
 }
