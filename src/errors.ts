@@ -72,6 +72,8 @@ export function fill(template: string, vars: Record<string, unknown> = {}): stri
   return template.replace(/\{(\w+)\}/g, (all, name: string) => (vars[name] === undefined ? all : String(vars[name])));
 }
 
+const MAX_MESSAGE = 1000;
+
 export class TidemarkError extends Error {
   readonly code: ErrorCode;
   readonly where: ErrorLocation;
@@ -79,7 +81,8 @@ export class TidemarkError extends Error {
   readonly problems: TidemarkError[];
 
   constructor(code: ErrorCode, message: string, where: ErrorLocation = {}, problems: TidemarkError[] = []) {
-    super(message);
+    // Bounded: a message may quote the input, and an attacker chooses the input.
+    super(message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}... (${message.length - MAX_MESSAGE} more characters)` : message);
     this.name = 'TidemarkError';
     this.code = code;
     this.where = where;

@@ -9,6 +9,8 @@ import { listFormats, type FormatDef } from './formats.js';
 import { importDocument, type InboundOptions } from './inbound.js';
 import { exportDocuments, type EnvelopeOptions, type ExportedDocument } from './outbound.js';
 import { officialSchemasDir } from './schemas.js';
+import { isSigned, TrustStore } from './signature.js';
+import { verifySigned } from './signature-check.js';
 import { warmUp } from './stylesheets.js';
 import { parseXml, serialize } from './xml.js';
 
@@ -137,6 +139,18 @@ async function readAll(input: DocumentInput, maxBytes: number): Promise<string> 
 
 const DEFAULT_MAX = 32 * 1024 * 1024;
 
+/**
+ * A signed document is imported as exactly what its signature covers (the verified canonical XML),
+ * never as the file's own tree; one that cannot be verified is not imported at all.
+ */
+async function verifiedText(text: string, trust: string | undefined): Promise<string> {
+  if (!isSigned(text)) return text;
+  if (!trust) {
+    throw new TidemarkError('forbidden', 'the document is signed: name the certificates of its signers with --trust (a file or folder) so that what is imported is what the signature covers');
+  }
+  return (await verifySigned(text, TrustStore.fromPath(trust))).xml;
+}
+
 /** Registers every stylesheet format with the record-format table (CLI export/import). */
 export function registerInterchangeFormats(): void {
   for (const f of listFormats()) {
@@ -164,7 +178,7 @@ export function registerInterchangeFormats(): void {
       ...(f.import || f.envelope
         ? {
             import: async (store, input, opts): Promise<ImportSummary> => {
-              const text = await readAll(input, opts.maxBytes ?? DEFAULT_MAX);
+              const text = await verifiedText(await readAll(input, opts.maxBytes ?? DEFAULT_MAX), opts.trust);
               const inbound: InboundOptions = { maxBytes: opts.maxBytes ?? DEFAULT_MAX };
               const dir = officialSchemasDir();
               if (dir) inbound.schemasDir = dir;

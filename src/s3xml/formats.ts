@@ -12,7 +12,10 @@ import type { DocumentInput } from './source.js';
  * the HTTP routes pick them up from here without further changes.
  */
 export type FormatExportOptions = Omit<ExportOptions, 'format'>;
-export type FormatImportOptions = Omit<ImportOptions, 'format'>;
+export type FormatImportOptions = Omit<ImportOptions, 'format'> & {
+  /** Interchange formats: a certificate file or folder that a signed document must verify against. */
+  trust?: string;
+};
 
 export interface RecordFormat {
   name: string;

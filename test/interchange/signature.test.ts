@@ -4,12 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignedXml } from 'xml-crypto';
+import { createSign } from 'node:crypto';
+import { DOMParser } from '@xmldom/xmldom';
+import { ExclusiveCanonicalization, SignedXml } from 'xml-crypto';
 import { exportDocuments } from '../../src/interchange/outbound.js';
-import { ALGORITHMS, signDocument, TrustStore, verifyDocument, type SigningKey } from '../../src/interchange/signature.js';
+import { ALGORITHMS, DSIG, signDocument, StrictExclusiveC14n, TrustStore, type SigningKey } from '../../src/interchange/signature.js';
+import { verifyDocument, verifySigned } from '../../src/interchange/signature-check.js';
 import { getFormat } from '../../src/interchange/formats.js';
 import { assertDocumentValid } from '../../src/interchange/validate.js';
 import { parseXml } from '../../src/interchange/xml.js';
+import { TidemarkError } from '../../src/errors.js';
 import { fixture, refused, STANDARDS } from './support.js';
 
 /** A throwaway key pair and self-signed certificate, made with openssl for this test run only. */
@@ -17,6 +21,18 @@ function makeKey(dir: string, name: string, kind: 'rsa' | 'ec'): SigningKey {
   const args = kind === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   execFileSync('openssl', ['req', '-x509', ...args, '-nodes', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`), '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
   return { privateKey: readFileSync(join(dir, `${name}.key`), 'utf8'), certificate: readFileSync(join(dir, `${name}.crt`), 'utf8') };
+}
+
+/**
+ * SignedInfo signed again with another hash, its stated SignatureMethod left as it was: what an
+ * attacker holding a partner's key in a weaker tool, or steering the verifier's algorithm, sends.
+ */
+function resignWith(signed: string, algorithm: 'RSA-SHA1' | 'RSA-SHA512', key: SigningKey): string {
+  const dom = new DOMParser().parseFromString(signed, 'text/xml');
+  const signedInfo = dom.getElementsByTagNameNS(DSIG, 'SignedInfo')[0]!;
+  const canonical = new ExclusiveCanonicalization().process(signedInfo as never, {} as never);
+  const value = createSign(algorithm).update(canonical).sign(key.privateKey, 'base64');
+  return signed.replace(/<ds:SignatureValue>[^<]*<\/ds:SignatureValue>/, `<ds:SignatureValue>${value}</ds:SignatureValue>`);
 }
 
 describe('XML signatures', () => {
@@ -103,5 +119,87 @@ describe('XML signatures', () => {
   it('will not sign a document twice or a format that carries no signature slot', async () => {
     await refused(() => signDocument(signDocument(cap, rsa), rsa), 'already_signed');
     await refused(() => signDocument(exportDocuments('edxl-have', fixture('hospitals.s3xml'))[0]!.xml, rsa), 'unsupported');
+  });
+
+  it('refuses a processing instruction anywhere in a signed document; the canonicaliser never writes one as text', async () => {
+    const signed = signDocument(cap, rsa);
+    assert.ok(signed.includes('<cap:polygon>-1.20,39.90'));
+    // xml-crypto's canonicaliser wrote "<?x -?>1.20" as "-1.20": the signed text, with the sign gone from the tree.
+    const altered = signed.replace('<cap:polygon>-1.20,39.90', '<cap:polygon><?x -?>1.20,39.90');
+    const e = await refused(() => verifyDocument(altered, trust), 'forbidden');
+    assert.match(e.message, /processing instructions/);
+    assert.equal(e.where.line, 2);
+    await refused(() => verifyDocument(signed.replace('<cap:alert', '<?x y?><cap:alert'), trust), 'forbidden');
+    const dom = new DOMParser().parseFromString('<a><?x -?>1</a>', 'text/xml');
+    assert.throws(() => new StrictExclusiveC14n().process(dom.documentElement as never, {} as never), /processing instructions/);
+    await refused(() => signDocument(cap.replace('<cap:polygon>', '<cap:polygon><?x y?>'), rsa), 'invalid');
+  });
+
+  it('uses the algorithms it checks: a decoy SignatureMethod outside SignedInfo cannot make RSA-SHA1 or RSA-SHA512 pass', async () => {
+    const signed = signDocument(cap, rsa);
+    for (const [algorithm, uri] of [
+      ['RSA-SHA1', 'http://www.w3.org/2000/09/xmldsig#rsa-sha1'],
+      ['RSA-SHA512', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512'],
+    ] as const) {
+      const weak = resignWith(signed, algorithm, rsa);
+      const decoy = weak.replace(/(<ds:Signature[^>]*>)/, `$1<ds:SignatureMethod Algorithm="${uri}"/>`);
+      assert.match((await refused(() => verifyDocument(decoy, trust), 'forbidden')).message, /must contain SignedInfo where it has <SignatureMethod>/);
+      const inObject = weak.replace('</ds:Signature>', `<ds:Object><ds:SignatureMethod Algorithm="${uri}"/></ds:Object></ds:Signature>`);
+      await refused(() => verifyDocument(inObject, trust), 'forbidden');
+      // Without a decoy the stated RSA-SHA256 is what is used, and the value does not match it.
+      assert.match((await refused(() => verifyDocument(weak, trust), 'forbidden')).message, /does not verify/);
+    }
+    // The same key signing SHA-256 as stated verifies: the refusals above are about the algorithm.
+    assert.equal(verifyDocument(resignWith(signed, 'RSA-SHA512', rsa).replace(/<ds:SignatureValue>[^<]*/, () => `<ds:SignatureValue>${/<ds:SignatureValue>([^<]*)/.exec(signed)![1]}`), trust).signer, 'CN=partner-rsa');
+  });
+
+  it('refuses every malformed signature with a coded refusal, never a crash', async () => {
+    const signed = signDocument(cap, rsa);
+    const cases: [string, string, RegExp][] = [
+      ['empty DigestValue', signed.replace(/<ds:DigestValue>[^<]*<\/ds:DigestValue>/, '<ds:DigestValue></ds:DigestValue>'), /DigestValue> is empty/],
+      ['missing DigestValue', signed.replace(/<ds:DigestValue>[^<]*<\/ds:DigestValue>/, ''), /must contain DigestValue/],
+      ['DigestValue not base64', signed.replace(/<ds:DigestValue>[^<]*/, '<ds:DigestValue>not base64!'), /not base64/],
+      ['empty SignatureValue', signed.replace(/<ds:SignatureValue>[^<]*/, '<ds:SignatureValue>'), /SignatureValue> is empty/],
+      ['missing SignedInfo', signed.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, ''), /must contain SignedInfo/],
+      ['missing KeyInfo', signed.replace(/<ds:KeyInfo>[\s\S]*<\/ds:KeyInfo>/, ''), /must contain KeyInfo/],
+      ['two References', signed.replace(/(<ds:Reference[\s\S]*<\/ds:Reference>)/, '$1$1'), /unexpected <Reference>/],
+      ['no Algorithm', signed.replace(/<ds:DigestMethod Algorithm="[^"]*"/, '<ds:DigestMethod'), /digest method {2}is not allowed/],
+      ['element inside DigestValue', signed.replace(/<ds:DigestValue>/, '<ds:DigestValue><x/>'), /may hold only its value/],
+      ['garbage certificate', signed.replace(/<ds:X509Certificate>[^<]*/, '<ds:X509Certificate>AAAA'), /not in the trust store/],
+      ['no transforms', signed.replace(/<ds:Transforms>[\s\S]*<\/ds:Transforms>/, ''), /transforms \(none\)/],
+    ];
+    for (const [label, xml, message] of cases) {
+      const e = await refused(() => verifyDocument(xml, trust), 'forbidden');
+      assert.match(e.message, message, label);
+    }
+  });
+
+  it('bounds size, element count and message length before the expensive steps', async () => {
+    const signed = signDocument(cap, rsa);
+    // 100,000 sibling elements (600 KB): refused by count, before any JavaScript tree is built.
+    const wide = signed.replace('<cap:note>', `${'<cap:x/>'.repeat(100_000)}<cap:note>`);
+    assert.match((await refused(() => verifyDocument(wide, trust), 'too_large')).message, /at most 50000 elements; this one has 1000\d\d/);
+    assert.match((await refused(() => verifyDocument(signed, trust, new Date(), { maxBytes: 1000, maxElements: 50_000 }), 'too_large')).message, /over the limit of 1000/);
+    // A 9 MB SignatureValue is neither decoded nor quoted back.
+    const huge = signed.replace(/<ds:SignatureValue>[^<]*/, `<ds:SignatureValue>${'A'.repeat(9 * 1024 * 1024)}`);
+    const e = await refused(() => verifyDocument(huge, trust), 'forbidden');
+    assert.match(e.message, /longer than 1500 characters/);
+    assert.ok(JSON.stringify(e.toJSON()).length < 1000);
+    // Any message is bounded, whatever it quotes.
+    assert.ok(new TidemarkError('invalid', 'x'.repeat(100_000)).message.length < 1100);
+  });
+
+  it('verifies in a worker with a time limit, with the same verdicts', async () => {
+    const signed = signDocument(cap, ec);
+    const v = await verifySigned(signed, trust);
+    assert.equal(v.signer, 'CN=partner-ec');
+    assert.equal(v.xml, verifyDocument(signed, trust).xml);
+    const tampered = signed.replace('Flood warning for the lower Tana', 'All clear');
+    assert.match((await refused(() => verifySigned(tampered, trust), 'forbidden')).message, /digest mismatch/);
+    // A limit far below what reading 49,000 elements takes: the worker is stopped, and the next
+    // document gets a new one.
+    const wide = signed.replace('<cap:note>', `${'<cap:note>x</cap:note>'.repeat(49_000)}<cap:note>`);
+    assert.match((await refused(() => verifySigned(wide, trust, { timeoutMs: 1 }), 'too_large')).message, /longer than 1 ms/);
+    assert.equal((await verifySigned(signed, trust)).signer, 'CN=partner-ec');
   });
 });

@@ -12,11 +12,13 @@ export const importCommand: Command = {
   usage: `tidemark import [--db URL] [--format ${recordFormats()
     .filter((f) => f.import)
     .map((f) => f.name)
-    .join('|')}] [--ignore-errors] [--max-bytes N] FILE|-`,
+    .join('|')}] [--ignore-errors] [--max-bytes N] [--trust CERT.pem|DIR] FILE|-`,
   options: {
     format: { type: 'string' },
     'ignore-errors': { type: 'boolean' },
     'max-bytes': { type: 'string' },
+    // A signed CAP alert or EDXL-DE envelope is verified against these and imported as verified.
+    trust: { type: 'string' },
   },
   allowPositionals: true,
   async run(ctx) {
@@ -34,6 +36,7 @@ export const importCommand: Command = {
       const summary = await format.import!(store, input, {
         ignoreErrors: ctx.values['ignore-errors'] === true,
         maxBytes,
+        ...(str(ctx.values, 'trust') ? { trust: str(ctx.values, 'trust') } : {}),
         onProgress: (p) => ctx.progress(`imported ${p.records} records${size ? ` (${Math.min(100, Math.round((100 * p.chars) / size))}%)` : ''}`),
       });
       ctx.stdout.write(

@@ -3,7 +3,8 @@ import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { listFormats } from '../../interchange/formats.js';
-import { signDocument, TrustStore, verifyDocument } from '../../interchange/signature.js';
+import { signDocument, TrustStore } from '../../interchange/signature.js';
+import { verifySigned } from '../../interchange/signature-check.js';
 import { validateText } from '../../interchange/validate.js';
 
 /** `tidemark formats`, `validate`, `sign`, `verify`: thin shells over src/interchange. */
@@ -68,8 +69,7 @@ export const verifyCommand: Command = {
   async run(ctx) {
     const trustPath = str(ctx.values, 'trust');
     if (!trustPath) throw new TidemarkError('invalid', 'verify needs --trust (a folder of certificates or one certificate)');
-    const trust = /\.(pem|crt)$/.test(trustPath) ? new TrustStore().add(readFileSync(trustPath, 'utf8')) : TrustStore.fromDirectory(trustPath);
-    const v = verifyDocument(readInput(ctx.positionals[0]), trust);
+    const v = await verifySigned(readInput(ctx.positionals[0]), TrustStore.fromPath(trustPath));
     ctx.stderr.write(`signature valid: ${v.signer} (SHA-256 ${v.fingerprint})\n`);
     if (str(ctx.values, 'output')) writeOutput(ctx, str(ctx.values, 'output'), v.xml);
   },

@@ -6,7 +6,8 @@ import { importDocument } from '../../interchange/inbound.js';
 
 import { exportFromStore, parseArea, warmFeeds } from '../../interchange/records.js';
 import { officialSchemasDir } from '../../interchange/schemas.js';
-import { isSigned, signDocument, verifyDocument, type SigningKey } from '../../interchange/signature.js';
+import { isSigned, signDocument, type SigningKey } from '../../interchange/signature.js';
+import { verifySigned } from '../../interchange/signature-check.js';
 import { logger } from '../../log.js';
 
 /**
@@ -117,7 +118,7 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
       let signer: string | undefined;
       if (partner.requireSignature || isSigned(body)) {
         // What is imported is exactly what the signature covers.
-        const v = verifyDocument(body, partner.trust);
+        const v = await verifySigned(body, partner.trust);
         text = v.xml;
         signer = v.signer;
       }
