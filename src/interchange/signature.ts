@@ -80,5 +80,5 @@ export function signDocument(xml: string, key: SigningKey): string {
 
 /** Whether the document carries an XML signature at all. */
 export function isSigned(xml: string): boolean {
-  return parseXml(xml).get('//ds:Signature', { ds: DSIG }) !== null;
+  return Boolean(parseXml(xml).get('//ds:Signature', { ds: DSIG }));
 }

@@ -102,6 +102,9 @@ describe('signed documents through the CLI and POST /inbound (real processes)', 
     assert.equal(good.code, 0, good.stderr);
     const stored = await polygons();
     assert.ok(stored.length > 0 && stored.every((p) => p.startsWith('-')), `stored ${stored.join(' ')}`);
+    writeFileSync(join(dir, 'unsigned.xml'), exportDocuments('cap', fixture('alerts.s3xml'))[0]!.xml);
+    const unsigned = await tidemark(['import', '--db', db, '--format', 'cap', join(dir, 'unsigned.xml')]);
+    assert.equal(unsigned.code, 0, `an unsigned alert needs no --trust: ${unsigned.stderr}`);
   });
 
   it('answers every malformed signature on /inbound with a coded 4xx, never a 500, and never echoes a huge value', async () => {
