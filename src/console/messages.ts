@@ -298,6 +298,8 @@ export const M = {
     remote: (site: string, at: string) => `Peer: ${site}, ${at}`,
     stored: 'Stored now',
     differs: 'differs',
+    empty: '(empty)',
+    deletedField: 'Deleted',
     takeLocal: "Keep this instance's version",
     takeRemote: "Take the peer's version",
     merge: 'Merge the chosen fields',

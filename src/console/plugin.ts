@@ -42,6 +42,15 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   // are in the body before the access hook checks it.
   await app.register(multipart, { attachFieldsToBody: true, limits: { files: 1, fields: 4, fileSize: app.initialConfig.bodyLimit ?? 64 * 1024 * 1024 } });
   const store = app.store;
+  // Pages run only the scripts Tidemark serves, cannot be framed (clickjacking), post only here.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) {
+      reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'same-origin');
+    }
+    return payload;
+  });
 
   const ctxOf = async (req: FastifyRequest): Promise<PageContext> => ({
     user: currentUser(req),

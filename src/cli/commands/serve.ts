@@ -19,6 +19,7 @@ export const serveCommand: Command = {
     ctx.stdout.write(
       [
         `Tidemark instance "${store.instance.name}" (${store.instance.uuid}) on ${store.db.url}`,
+        `  ${server.url}/   the web console (sign in; docs/console.md)`,
         `  ${server.url}/health`,
         `  ${server.url}/openapi.json`,
         `  ${server.url}/s3xml/med_hospital`,

@@ -3,6 +3,7 @@ import { diffConflict, getConflict, listConflicts, Peers, type ConflictEntry, ty
 import { showValue, timeEl, when } from '../format.js';
 import { html, qs, type Html } from '../html.js';
 import { M } from '../messages.js';
+import { fieldLabel } from './records.js';
 
 const csrfField = (csrf: string): Html => html`<input type="hidden" name="_csrf" value="${csrf}">`;
 const day = (v: string | undefined): string | undefined => (v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined);
@@ -68,9 +69,11 @@ export async function conflictPage(store: Store, id: number, opts: { csrf: strin
 <div class="scroll"><table class="diff" id="diff"><thead><tr><th scope="col">${M.conflicts.field}</th><th scope="col">${localHead}</th><th scope="col">${remoteHead}</th><th scope="col">${M.conflicts.stored}</th></tr></thead><tbody>
 ${diff.map((d) => {
   const choose = opts.canResolve && d.differs;
-  return html`<tr data-field="${d.field}"><th scope="row">${d.field}${d.differs ? html` <span class="sr-only">${M.conflicts.differs}</span>` : ''}</th>
-<td${d.differs ? html` class="changed"` : ''}>${choose ? html`<label><input type="radio" name="field_${d.field}" value="local"${JSON.stringify(d.result) === JSON.stringify(d.local) ? html` checked` : ''}> ${showValue(d.local)}</label>` : showValue(d.local)}</td>
-<td${d.differs ? html` class="changed"` : ''}>${choose ? html`<label><input type="radio" name="field_${d.field}" value="remote"${JSON.stringify(d.result) !== JSON.stringify(d.local) ? html` checked` : ''}> ${showValue(d.remote)}</label>` : showValue(d.remote)}</td>
+  const f = store.registry.field(c.resource, d.field);
+  const shown = (v: typeof d.local): Html | string => showValue(v) || html`<span class="muted">${M.conflicts.empty}</span>`;
+  return html`<tr data-field="${d.field}"><th scope="row">${f ? fieldLabel(f) : M.conflicts.deletedField}${d.differs ? html` <span class="sr-only">${M.conflicts.differs}</span>` : ''}</th>
+<td${d.differs ? html` class="changed"` : ''}>${choose ? html`<label><input type="radio" name="field_${d.field}" value="local"${JSON.stringify(d.result) === JSON.stringify(d.local) ? html` checked` : ''}> ${shown(d.local)}</label>` : showValue(d.local)}</td>
+<td${d.differs ? html` class="changed"` : ''}>${choose ? html`<label><input type="radio" name="field_${d.field}" value="remote"${JSON.stringify(d.result) !== JSON.stringify(d.local) ? html` checked` : ''}> ${shown(d.remote)}</label>` : showValue(d.remote)}</td>
 <td>${showValue(d.result)}</td></tr>`;
 })}
 </tbody></table></div>
