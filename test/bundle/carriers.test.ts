@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,9 @@ import { importBundle } from '../../src/transports/bundle/import.js';
 import { bundleToEml, findBundles } from '../../src/transports/bundle/mail.js';
 import { fileRouteAfterFailure, offerFileRoute } from '../../src/transports/bundle/outbox.js';
 import { syncOverHttp } from '../../src/transports/http/index.js';
-import { sendMail } from '../../src/transports/bundle/smtp.js';
+import { sendMail, smtpSettings } from '../../src/transports/bundle/smtp.js';
+import { SMTPServer } from 'smtp-server';
+import { TidemarkError } from '../../src/errors.js';
 import { scanFolder } from '../../src/transports/bundle/watch.js';
 import { DB_KINDS, type DbKind } from '../support/databases.js';
 import { Peers } from '../../src/sync/peers.js';
@@ -73,24 +76,24 @@ for (const kind of DB_KINDS) {
       assert.match(eml, /Content-Disposition: attachment; filename=".*\.tmb"/);
       const dir = tmp();
       writeFileSync(join(dir, 'bundle.eml'), eml);
-      const [fromEml] = findBundles(join(dir, 'bundle.eml'));
+      const [fromEml] = await findBundles(join(dir, 'bundle.eml'));
       assert.ok(fromEml!.bytes.equals(bundle.bytes), 'the attachment decodes to the very bytes');
       // An mbox with an unrelated message before it, and a Maildir holding the message in new/.
       const other = 'From: someone@example.org\r\nSubject: hello\r\n\r\nFrom the field: all well.\r\n';
       writeFileSync(join(dir, 'mbox'), `From someone@example.org Thu Nov 26 10:00:00 2026\n${other.replace(/\r\n/g, '\n').replace(/^From the/m, '>From the')}\nFrom site-a@example.org Thu Nov 26 10:05:00 2026\n${eml.replace(/\r\n/g, '\n')}\n`);
-      const inMbox = findBundles(join(dir, 'mbox'));
+      const inMbox = await findBundles(join(dir, 'mbox'));
       assert.equal(inMbox.length, 1);
       assert.ok(inMbox[0]!.bytes.equals(bundle.bytes));
       for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Maildir', d), { recursive: true });
       writeFileSync(join(dir, 'Maildir', 'new', '1764151500.M1P1.site-b'), eml);
-      const inMaildir = findBundles(join(dir, 'Maildir'));
+      const inMaildir = await findBundles(join(dir, 'Maildir'));
       assert.equal(inMaildir.length, 1);
       const r = await importBundle(b, inMaildir[0]!.bytes);
       assert.equal(r.applied, 4);
       // The acknowledgement goes back by mail too.
       const ackEml = bundleToEml(r.ack!.bytes, r.ack!.header, bundleFileName(r.ack!), { from: 'site-b@example.org', to: ['site-a@example.org'] });
       writeFileSync(join(dir, 'ack.eml'), ackEml);
-      await importBundle(a, findBundles(join(dir, 'ack.eml'))[0]!.bytes);
+      await importBundle(a, (await findBundles(join(dir, 'ack.eml')))[0]!.bytes);
       assert.equal((await exportBundle(a, { peer: b.instance.uuid })).header.body.records, 0);
     });
 
@@ -133,54 +136,89 @@ for (const kind of DB_KINDS) {
   });
 }
 
-describe('SMTP', () => {
-  it('hands the bundle message to a relay (a local test listener on 127.0.0.1), dot-stuffed and intact', async () => {
+describe('SMTP (a real smtp-server with STARTTLS and AUTH) and MIME reading', () => {
+  it('sends the bundle message over STARTTLS after authenticating; the message received carries the very bundle', async () => {
     const [a, b] = await sites('sqlite');
     await enterSomeData(a, 'A', 1);
     const bundle = await exportBundle(a, { peer: b.instance.uuid });
     const eml = bundleToEml(bundle.bytes, bundle.header, bundleFileName(bundle), { from: 'site-a@example.org', to: ['site-b@example.org'] });
-    const transcript: string[] = [];
-    let data = '';
-    const server = createServer((sock: Socket) => {
-      let inData = false;
-      let buf = '';
-      sock.write('220 test relay ESMTP\r\n');
-      sock.on('data', (d) => {
-        buf += d.toString('latin1');
-        for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (inData) {
-            if (line === '.') {
-              inData = false;
-              sock.write('250 queued\r\n');
-            } else data += `${line.startsWith('..') ? line.slice(1) : line}\r\n`;
-            continue;
-          }
-          transcript.push(line);
-          if (/^EHLO/.test(line)) sock.write('250-test relay\r\n250 8BITMIME\r\n');
-          else if (/^(MAIL FROM|RCPT TO):/.test(line)) sock.write('250 ok\r\n');
-          else if (line === 'DATA') {
-            inData = true;
-            sock.write('354 go ahead\r\n');
-          } else if (line === 'QUIT') sock.end('221 bye\r\n');
-          else sock.write('500 what\r\n');
-        }
-      });
+    // The relay's certificate, made for this run; the client trusts exactly it (TIDEMARK_SMTP_CA).
+    const dir = tmp();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'relay.key'), '-out', join(dir, 'relay.pem'), '-days', '2', '-subj', '/CN=relay', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const received: { data: string; tls: boolean; user?: string; envelope: string[] }[] = [];
+    const server = new SMTPServer({
+      key: readFileSync(join(dir, 'relay.key')),
+      cert: readFileSync(join(dir, 'relay.pem')),
+      authMethods: ['PLAIN', 'LOGIN'],
+      // AUTH only once the connection is encrypted (smtp-server refuses it before STARTTLS).
+      allowInsecureAuth: false,
+      onAuth(auth, _session, cb) {
+        if (auth.username === 'site-a' && auth.password === 'p@ss:word') cb(null, { user: auth.username });
+        else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+      },
+      onData(stream, session, cb) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          received.push({ data: Buffer.concat(chunks).toString('latin1'), tls: Boolean(session.secure), user: session.user as string | undefined, envelope: session.envelope.rcptTo.map((r) => r.address) });
+          cb();
+        });
+      },
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as { port: number }).port;
+    const port = (server.server.address() as { port: number }).port;
+    const env = { TIDEMARK_SMTP: `smtp://site-a:${encodeURIComponent('p@ss:word')}@127.0.0.1:${port}?starttls=required`, TIDEMARK_SMTP_CA: join(dir, 'relay.pem') };
     try {
-      await sendMail({ host: '127.0.0.1', port }, { from: 'site-a@example.org', to: ['site-b@example.org'], message: eml });
+      const settings = smtpSettings(env)!;
+      assert.equal(settings.requireTls, true);
+      await sendMail(settings, { from: 'site-a@example.org', to: ['site-b@example.org'], message: eml });
+      assert.equal(received.length, 1);
+      assert.deepEqual({ tls: received[0]!.tls, user: received[0]!.user, to: received[0]!.envelope }, { tls: true, user: 'site-a', to: ['site-b@example.org'] });
+      writeFileSync(join(dir, 'received.eml'), received[0]!.data, 'latin1');
+      const [got] = await findBundles(join(dir, 'received.eml'));
+      assert.ok(got!.bytes.equals(bundle.bytes));
+      assert.equal((await importBundle(b, got!.bytes)).applied, 2);
+      // A wrong password is the server's refusal; a certificate the client does not trust stops it before AUTH.
+      const wrong = await sendMail({ ...settings, password: 'guess' }, { from: 'a@example.org', to: ['b@example.org'], message: eml }).catch((e: unknown) => e);
+      assert.ok(wrong instanceof TidemarkError && wrong.code === 'refused', String(wrong));
+      const untrusted = await sendMail({ ...settings, ca: undefined }, { from: 'a@example.org', to: ['b@example.org'], message: eml }).catch((e: unknown) => e);
+      assert.ok(untrusted instanceof TidemarkError && /cannot send through SMTP server/.test(untrusted.message), String(untrusted));
+      assert.equal(received.length, 1, 'nothing else was delivered');
     } finally {
-      server.close();
+      await new Promise<void>((r) => server.close(() => r()));
     }
-    assert.deepEqual(transcript.slice(1, 4), ['MAIL FROM:<site-a@example.org>', 'RCPT TO:<site-b@example.org>', 'DATA']);
+  });
+
+  it('finds a bundle whose attachment name is written the RFC 2231 way (encoded, split in pieces)', async () => {
+    const [a, b] = await sites('sqlite');
+    await enterSomeData(a, 'A', 1);
+    const bundle = await exportBundle(a, { peer: b.instance.uuid });
+    const b64 = bundle.bytes.toString('base64').replace(/.{1,76}/g, (l) => `${l}\r\n`);
+    const message = [
+      'From: site-a@example.org',
+      'To: site-b@example.org',
+      'Subject: bundle',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="XX"',
+      '',
+      '--XX',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'Attached.',
+      '--XX',
+      // Another mail program: a generic media type, and the name only in RFC 2231 form, in two pieces.
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      "Content-Disposition: attachment;\r\n filename*0*=UTF-8''Kisumu%20h%C3%B4pital-;\r\n filename*1*=to-site-b.tmb",
+      '',
+      `${b64}--XX--`,
+      '',
+    ].join('\r\n');
     const dir = tmp();
-    writeFileSync(join(dir, 'received.eml'), data);
-    const [got] = findBundles(join(dir, 'received.eml'));
-    assert.ok(got!.bytes.equals(bundle.bytes));
-    assert.equal((await importBundle(b, got!.bytes)).applied, 2);
-    await assert.rejects(sendMail({ host: '127.0.0.1', port }, { from: 'a@example.org', to: ['b@example.org'], message: eml }), /cannot send through SMTP server/);
+    writeFileSync(join(dir, 'other-client.eml'), message);
+    const found = await findBundles(join(dir, 'other-client.eml'));
+    assert.equal(found.length, 1);
+    assert.match(found[0]!.source, /\(Kisumu hôpital-to-site-b\.tmb\)$/);
+    assert.ok(found[0]!.bytes.equals(bundle.bytes));
   });
 });

@@ -75,7 +75,7 @@ export const bundleCommand: Command = {
     const [sub, ...args] = ctx.positionals;
     if (sub === 'show') {
       if (args.length !== 1) throw new TidemarkError('invalid', 'usage: tidemark bundle show FILE');
-      for (const f of findBundles(args[0]!)) {
+      for (const f of await findBundles(args[0]!)) {
         const b = readBundle(f.bytes);
         ctx.stdout.write(`${f.source}\n${JSON.stringify({ ...b.header, hello: undefined, authenticated_for: [...b.macs.keys()], signed_by: b.signature?.keyId ?? null }, null, 2)}\n`);
       }
@@ -102,7 +102,7 @@ export const bundleCommand: Command = {
           if (!args.length) throw new TidemarkError('invalid', 'usage: tidemark bundle import FILE|MBOX|MAILDIR...');
           let failed = 0;
           for (const input of args) {
-            const found = findBundles(input);
+            const found = await findBundles(input);
             if (!found.length) {
               ctx.stderr.write(`${input}: no Tidemark bundle found\n`);
               failed++;

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { simpleParser, type ParsedMail } from 'mailparser';
 import { TidemarkError } from '../../errors.js';
 import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE, MAGIC, type BundleHeader } from './format.js';
 
 /**
  * E-mail as a carrier: a bundle travels as the attachment of an ordinary MIME message, so any
  * mail system (a satellite terminal's webmail, a USB-carried .eml, a Maildir on a relay) can
- * move it. Reading accepts one .eml, an mbox, or a Maildir, and finds every bundle inside.
+ * move it. Reading accepts one .eml, an mbox, or a Maildir, and finds every bundle inside; the
+ * MIME parsing is mailparser's (nodemailer's authors), not ours.
  */
 
 export interface MailAddressing {
@@ -81,100 +83,28 @@ export function bundleToEml(bundle: Buffer, header: BundleHeader, fileName: stri
 
 // ---- Reading ------------------------------------------------------------------------------------
 
-interface Part {
-  headers: Map<string, string>;
-  body: Buffer;
-}
-
-function splitHeaders(raw: Buffer): Part {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  let end: number;
-  let skip: number;
-  if (crlf >= 0 && (lf < 0 || crlf < lf)) [end, skip] = [crlf, 4];
-  else if (lf >= 0) [end, skip] = [lf, 2];
-  else [end, skip] = [raw.length, 0];
-  const headers = new Map<string, string>();
-  const text = raw.subarray(0, end).toString('latin1').replace(/\r?\n[ \t]+/g, ' ');
-  for (const line of text.split(/\r?\n/)) {
-    const i = line.indexOf(':');
-    if (i > 0) headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
-  }
-  return { headers, body: raw.subarray(Math.min(raw.length, end + skip)) };
-}
-
-/** `value; key="x"; k2=y` -> { '': value, key: 'x', k2: 'y' } */
-function params(v: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!v) return out;
-  const [first, ...rest] = v.split(/;(?=(?:[^"]*"[^"]*")*[^"]*$)/);
-  out[''] = first!.trim().toLowerCase();
-  for (const p of rest) {
-    const i = p.indexOf('=');
-    if (i < 0) continue;
-    out[p.slice(0, i).trim().toLowerCase()] = p.slice(i + 1).trim().replace(/^"(.*)"$/, '$1');
-  }
-  return out;
-}
-
-function decodeTransfer(body: Buffer, encoding: string | undefined): Buffer {
-  switch ((encoding ?? '7bit').toLowerCase()) {
-    case 'base64':
-      return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
-    case 'quoted-printable': {
-      const s = body.toString('latin1').replace(/=\r?\n/g, '');
-      const bytes: number[] = [];
-      for (let i = 0; i < s.length; i++) {
-        if (s[i] === '=' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
-          bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
-          i += 2;
-        } else bytes.push(s.charCodeAt(i));
-      }
-      return Buffer.from(bytes);
-    }
-    default:
-      return body;
-  }
-}
-
-function* leafParts(raw: Buffer, depth = 0): Generator<Part> {
-  const part = splitHeaders(raw);
-  const ct = params(part.headers.get('content-type'));
-  if (ct['']?.startsWith('multipart/') && ct.boundary && depth < 8) {
-    const delimiter = Buffer.from(`--${ct.boundary}`);
-    let pos = part.body.indexOf(delimiter);
-    while (pos >= 0) {
-      let start = pos + delimiter.length;
-      if (part.body.subarray(start, start + 2).toString() === '--') return; // closing delimiter
-      if (part.body[start] === 0x0d) start++;
-      if (part.body[start] === 0x0a) start++;
-      const next = part.body.indexOf(delimiter, start);
-      if (next < 0) return; // unterminated part: a truncated message
-      let end = next;
-      if (part.body[end - 1] === 0x0a) end--;
-      if (part.body[end - 1] === 0x0d) end--;
-      yield* leafParts(part.body.subarray(start, end), depth + 1);
-      pos = next;
-    }
-    return;
-  }
-  yield { headers: part.headers, body: decodeTransfer(part.body, part.headers.get('content-transfer-encoding')) };
-}
-
 export interface FoundBundle {
   /** Where it was found: "message.eml", "mbox message 3", "Maildir/new/1234". */
   source: string;
   bytes: Buffer;
 }
 
-/** Every bundle attached to one MIME message. */
-export function bundlesInMessage(raw: Buffer, source: string): FoundBundle[] {
+/**
+ * Every bundle attached to one MIME message, parsed by mailparser (nested multiparts, base64 and
+ * quoted-printable, RFC 2047 and RFC 2231 file names as other mail programs write them).
+ */
+export async function bundlesInMessage(raw: Buffer, source: string): Promise<FoundBundle[]> {
+  let parsed: ParsedMail;
+  try {
+    parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
+  } catch (e) {
+    throw new TidemarkError('malformed', `${source} is not a readable e-mail message: ${(e as Error).message}`);
+  }
   const out: FoundBundle[] = [];
-  for (const p of leafParts(raw)) {
-    const ct = params(p.headers.get('content-type'));
-    const name = params(p.headers.get('content-disposition')).filename ?? ct.name ?? '';
-    const looksLike = ct[''] === BUNDLE_MEDIA_TYPE || name.endsWith(BUNDLE_EXTENSION) || p.body.subarray(0, MAGIC.length).toString('latin1') === MAGIC;
-    if (looksLike) out.push({ source: name ? `${source} (${name})` : source, bytes: p.body });
+  for (const a of parsed.attachments) {
+    const name = a.filename ?? '';
+    const looksLike = a.contentType === BUNDLE_MEDIA_TYPE || name.endsWith(BUNDLE_EXTENSION) || a.content.subarray(0, MAGIC.length).toString('latin1') === MAGIC;
+    if (looksLike) out.push({ source: name ? `${source} (${name})` : source, bytes: a.content });
   }
   return out;
 }
@@ -196,7 +126,7 @@ export function mboxMessages(raw: Buffer): Buffer[] {
  * Finds the bundles in a file or folder: a bundle file, a .eml message, an mbox, a Maildir
  * (cur/ and new/), or a folder of any of these.
  */
-export function findBundles(path: string): FoundBundle[] {
+export async function findBundles(path: string): Promise<FoundBundle[]> {
   if (!existsSync(path)) throw new TidemarkError('not_found', `${path} does not exist`);
   if (statSync(path).isDirectory()) {
     const maildir = ['cur', 'new'].filter((d) => existsSync(join(path, d)));
@@ -205,7 +135,7 @@ export function findBundles(path: string): FoundBundle[] {
     for (const d of dirs) {
       for (const f of readdirSync(d).sort()) {
         const p = join(d, f);
-        if (statSync(p).isFile()) out.push(...findBundles(p));
+        if (statSync(p).isFile()) out.push(...(await findBundles(p)));
       }
     }
     return out;
@@ -213,6 +143,10 @@ export function findBundles(path: string): FoundBundle[] {
   const raw = readFileSync(path);
   const head = raw.subarray(0, 64).toString('latin1');
   if (head.startsWith(MAGIC) || path.endsWith(BUNDLE_EXTENSION)) return [{ source: path, bytes: raw }];
-  if (head.startsWith('From ')) return mboxMessages(raw).flatMap((m, i) => bundlesInMessage(m, `${path}, message ${i + 1}`));
+  if (head.startsWith('From ')) {
+    const out: FoundBundle[] = [];
+    for (const [i, m] of mboxMessages(raw).entries()) out.push(...(await bundlesInMessage(m, `${path}, message ${i + 1}`)));
+    return out;
+  }
   return bundlesInMessage(raw, path);
 }

@@ -74,7 +74,7 @@ export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOpti
     const fromInbox = path.startsWith(inbox);
     let found;
     try {
-      found = findBundles(path);
+      found = await findBundles(path);
     } catch (e) {
       if (!(e instanceof TidemarkError)) throw e;
       refuse(path, e.describe());
