@@ -118,7 +118,7 @@ export async function exportFromStore(
  * stylesheet costs several times a later one). The service calls it in the background once
  * listening; an empty store just skips the second part.
  */
-export async function warmFeeds(store: Store, sample = 5): Promise<void> {
+export async function warmFeeds(store: Store, sample = 50): Promise<void> {
   await warmUp();
   for (const f of listFormats()) {
     if (!f.export || f.content || f.perRecord) continue;
