@@ -21,7 +21,7 @@ import type { RecordVersion, Store } from '../src/store/index.js';
 
 // Quiet logs unless asked for; set before the modules that create their loggers are loaded.
 process.env.TIDEMARK_LOG_LEVEL ??= 'warn';
-const { openStore } = await import('../src/store/index.js');
+const { openStore } = await import('../src/open.js');
 const { Peers, syncableResources } = await import('../src/sync/peers.js');
 const { exportBundle } = await import('../src/transports/bundle/export.js');
 const { importBundle } = await import('../src/transports/bundle/import.js');

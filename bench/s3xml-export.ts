@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecords } from '../src/s3xml/index.js';
-import { openStore } from '../src/store/index.js';
+import { openStore } from '../src/open.js';
 import { RUNS, exportedTables, fmt, median, seconds, sqlite3, syntheticDatabase } from './s3xml-support.js';
 
 const N = Number(process.env.BENCH_N ?? 100_000);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportRecords, importRecords } from '../src/s3xml/index.js';
-import { openStore } from '../src/store/index.js';
+import { openStore } from '../src/open.js';
 import { fmt, seconds, syntheticDatabase } from './s3xml-support.js';
 
 const [mode, from, to] = process.argv.slice(2);

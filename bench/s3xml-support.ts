@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { openStore } from '../src/store/index.js';
+import { openStore } from '../src/open.js';
 import { exportResources } from '../src/s3xml/index.js';
 import { registry } from '../src/registry/registry.js';
 import { populate } from '../samples/synthetic.js';

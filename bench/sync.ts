@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveInstance, type Instance } from '../test/sync/processes.js';
-import { openStore, newRecordUuid, type Store } from '../src/store/index.js';
+import { openStore } from '../src/open.js';
+import { newRecordUuid, type Store } from '../src/store/index.js';
 import { createInvite, Peers } from '../src/sync/index.js';
 import { addHttpPeer, syncOverHttp } from '../src/transports/http/index.js';
 

@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CATALOGUE, coded, isErrorCode, TidemarkError } from '../src/errors.js';
-import { openStore } from '../src/store/index.js';
+import { openStore } from '../src/open.js';
 import { startServer } from '../src/server/listen.js';
 import { dropTestDatabases, freshDatabase } from './support/databases.js';
 import { tidemark } from './support/processes.js';

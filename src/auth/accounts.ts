@@ -4,7 +4,6 @@ import { nowIso } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import { hashPassword, newPassword, verifyPassword } from './password.js';
 import { parseRole, type Role } from './roles.js';
-import { ensureAuthTables } from './tables.js';
 
 /** Someone who has proved who they are: a person (password, API token or console session). */
 export interface UserPrincipal {
@@ -48,7 +47,6 @@ export class Accounts {
   constructor(readonly store: Store) {}
 
   private async ready(): Promise<void> {
-    await ensureAuthTables(this.store.knex);
   }
 
   async list(): Promise<User[]> {

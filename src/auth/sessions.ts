@@ -3,7 +3,6 @@ import { nowIso } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import type { UserPrincipal } from './accounts.js';
 import type { Role } from './roles.js';
-import { ensureAuthTables } from './tables.js';
 
 /**
  * Console sessions, kept on the server: the browser holds only a random id (in an HttpOnly
@@ -23,7 +22,6 @@ export interface Session {
 }
 
 export async function createSession(store: Store, user: string, ttlMs = SESSION_TTL_MS): Promise<Session> {
-  await ensureAuthTables(store.knex);
   const id = randomBytes(32).toString('base64url');
   const csrf = randomBytes(32).toString('base64url');
   const expiresAt = Date.now() + ttlMs;
@@ -34,14 +32,12 @@ export async function createSession(store: Store, user: string, ttlMs = SESSION_
 }
 
 export async function destroySession(store: Store, id: string): Promise<void> {
-  await ensureAuthTables(store.knex);
   await store.knex('tm_session').where({ id_hash: sha256(id) }).delete();
 }
 
 /** The live session behind a cookie value, with its user's current role. */
 export async function findSession(store: Store, id: string): Promise<(UserPrincipal & { csrf: string }) | undefined> {
   if (!id || id.length > 128) return undefined;
-  await ensureAuthTables(store.knex);
   const row = (await store.knex('tm_session as s').join('tm_user as u', 'u.name', 's.user').where('s.id_hash', sha256(id)).select('s.csrf', 's.expires_at', 'u.name', 'u.role').first()) as
     | { csrf: string; expires_at: number; name: string; role: Role }
     | undefined;

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { registerMigration } from '../store/index.js';
 
 /** Accounts, API tokens and console sessions. They never sync: each site has its own people. */
 export async function migrateAuthTables(knex: Knex): Promise<void> {
@@ -32,12 +31,4 @@ export async function migrateAuthTables(knex: Knex): Promise<void> {
     });
   }
 }
-registerMigration(migrateAuthTables);
 
-const checked = new WeakSet<Knex>();
-/** For stores opened before this module was loaded. */
-export async function ensureAuthTables(knex: Knex): Promise<void> {
-  if (checked.has(knex)) return;
-  await migrateAuthTables(knex);
-  checked.add(knex);
-}

@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     stdout: process.stdout,
     stderr: process.stderr,
     // The store (knex, the database driver) loads only for commands that open it.
-    openStore: async (opts) => (await import('../store/index.js')).openStore(dbUrl, opts),
+    openStore: async (opts) => (await import('../open.js')).openStore(dbUrl, opts),
     progress: (message) => {
       if (tty) process.stderr.write(`\r\x1b[K${message}`);
     },

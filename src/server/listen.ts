@@ -9,13 +9,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Hooks other stages attach to a running service (the sync daemon, discovery). */
-export type ServiceHook = (ctx: { store: Store; app: FastifyInstance; url: string }) => Promise<(() => Promise<void>) | void>;
-const hooks: ServiceHook[] = [];
-export function onServiceStart(hook: ServiceHook): void {
-  hooks.push(hook);
-}
-
 export async function startServer(store: Store, opts: { host?: string; port?: number; bodyLimit?: number } = {}): Promise<RunningServer> {
   const app = await buildApp({ store, bodyLimit: opts.bodyLimit });
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
@@ -23,17 +16,5 @@ export async function startServer(store: Store, opts: { host?: string; port?: nu
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
   const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const stops: (() => Promise<void>)[] = [];
-  for (const hook of hooks) {
-    const stop = await hook({ store, app, url });
-    if (stop) stops.push(stop);
-  }
-  return {
-    app,
-    url,
-    async close() {
-      for (const stop of stops.reverse()) await stop();
-      await app.close();
-    },
-  };
+  return { app, url, close: () => app.close() };
 }

@@ -77,17 +77,14 @@ async function createResourceTable(knex: Knex, def: ResourceDef): Promise<void> 
 }
 
 /**
- * Extra migrations that later stages register for their own internal tables (the sync stage's
- * peers, cursors, conflict log...). The store runs them on open and knows nothing of their meaning.
+ * Migrations of later stages' internal tables (the sync stage's peers, cursors, conflict log...).
+ * The store runs the ones it is given on open and knows nothing of their meaning; the list is
+ * assembled in one place (`src/open.ts`).
  */
 export type ExtraMigration = (knex: Knex) => Promise<void>;
-const extraMigrations: ExtraMigration[] = [];
-export function registerMigration(m: ExtraMigration): void {
-  if (!extraMigrations.includes(m)) extraMigrations.push(m);
-}
 
 /** Creates what is missing and adds new columns; never drops data. Idempotent. */
-export async function migrateSchema(knex: Knex, registry: Registry): Promise<{ created: string[]; altered: string[] }> {
+export async function migrateSchema(knex: Knex, registry: Registry, extraMigrations: readonly ExtraMigration[] = []): Promise<{ created: string[]; altered: string[] }> {
   const created: string[] = [];
   const altered: string[] = [];
   if (!(await knex.schema.hasTable('tm_settings'))) {

@@ -8,7 +8,7 @@ import { nextHlcs, maxHlc, wallClockMs } from './clock.js';
 import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences, updateRows } from './bulk.js';
-import { ensureInstance, migrateSchema, type Instance } from './schema.js';
+import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
 import type { ChangesPage, ChangesQuery, RecordVersion, StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
 
@@ -274,6 +274,13 @@ export class Writer {
 }
 
 /** The record store: one knex database, the registry's tables, this instance's identity. */
+export interface StoreOpenOptions {
+  registry?: Registry;
+  migrate?: boolean;
+  instanceName?: string;
+  migrations?: readonly ExtraMigration[];
+}
+
 export class Store {
   private constructor(
     readonly db: Database,
@@ -281,11 +288,12 @@ export class Store {
     readonly instance: Instance,
   ) {}
 
-  static async open(url?: string, opts: { registry?: Registry; migrate?: boolean; instanceName?: string } = {}): Promise<Store> {
+  /** Opens (and unless told otherwise migrates) a database; `migrations`: later stages' tables. */
+  static async open(url?: string, opts: StoreOpenOptions = {}): Promise<Store> {
     const db = openDatabase(url);
     const registry = opts.registry ?? defaultRegistry;
     try {
-      if (opts.migrate !== false) await migrateSchema(db.knex, registry);
+      if (opts.migrate !== false) await migrateSchema(db.knex, registry, opts.migrations);
       else if (!(await db.knex.schema.hasTable('tm_settings'))) {
         throw new TidemarkError('not_found', `database ${db.url} is not initialised: run "tidemark init" first`);
       }
@@ -416,4 +424,3 @@ export class Store {
   }
 }
 
-export const openStore = (url?: string, opts?: { registry?: Registry; migrate?: boolean; instanceName?: string }): Promise<Store> => Store.open(url, opts);

@@ -4,7 +4,6 @@ import { nowIso } from '../registry/values.js';
 import { chunks, type RecordVersion, type Store, type Writer } from '../store/index.js';
 import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
 import { readPage, type Page, type PageResult } from './protocol.js';
-import { ensureSyncTables } from './tables.js';
 
 export interface ApplyOptions {
   /** The conflict policy per resource (or one for all). */
@@ -135,7 +134,6 @@ export async function storeCursor(knex: Knex, peer: string, resource: string, he
  * (the sender handshakes again), so a cursor can never skip data.
  */
 export async function applyPage(store: Store, peer: string, raw: unknown, opts: ApplyOptions): Promise<PageResult> {
-  await ensureSyncTables(store.knex);
   const { page, versions } = readPage(store.registry, raw);
   return store.transaction(async (w) => {
     const held = await heldCursor(w.trx, peer, page.resource);

@@ -1,7 +1,6 @@
 import { coded, TidemarkError } from '../errors.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { RecordVersion, Store, StoredRecord } from '../store/index.js';
-import { ensureSyncTables } from './tables.js';
 
 export interface ConflictEntry {
   id: number;
@@ -55,7 +54,6 @@ export interface ConflictQuery {
 }
 
 export async function listConflicts(store: Store, opts: ConflictQuery = {}): Promise<ConflictEntry[]> {
-  await ensureSyncTables(store.knex);
   const q = store.knex('tm_conflict').orderBy('id', 'desc');
   if (opts.limit) q.limit(opts.limit);
   if (opts.offset) q.offset(opts.offset);
@@ -131,7 +129,6 @@ export async function resolveConflict(store: Store, id: number, choice: { take: 
 }
 
 export async function getConflict(store: Store, id: number): Promise<ConflictEntry> {
-  await ensureSyncTables(store.knex);
   const r = await store.knex('tm_conflict').where({ id }).first();
   if (!r) throw new TidemarkError('not_found', `no conflict #${id}`);
   return toEntry(r as Record<string, unknown>);

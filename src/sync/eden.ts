@@ -1,7 +1,6 @@
 import { TidemarkError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { Peers, syncableResources, type Peer } from './peers.js';
-import { ensureSyncTables } from './tables.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -15,7 +14,6 @@ const hash = (s: string): string => createHash('sha256').update(s).digest('hex')
 
 /** Eden's `register.json`: the Basic password must be a pairing code made by `tidemark peer invite`. */
 export async function registerEdenRepository(store: Store, body: unknown, password: string | undefined): Promise<Record<string, unknown>> {
-  await ensureSyncTables(store.knex);
   const b = (body ?? {}) as { uuid?: unknown; name?: unknown; apitype?: unknown };
   const uuid = typeof b.uuid === 'string' ? plainUuid(b.uuid) : '';
   if (!/^[0-9a-f-]{36}$/.test(uuid)) throw new TidemarkError('malformed', 'registration needs the repository uuid');

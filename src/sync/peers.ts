@@ -4,7 +4,6 @@ import type { Registry } from '../registry/registry.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
-import { ensureSyncTables } from './tables.js';
 
 export type Direction = 'pull' | 'push' | 'both';
 
@@ -113,12 +112,10 @@ export class Peers {
   }
 
   async list(): Promise<Peer[]> {
-    await ensureSyncTables(this.knex);
     return (await this.knex('tm_peer').orderBy('name')).map(rowToPeer);
   }
 
   async find(uuidOrName: string): Promise<Peer | undefined> {
-    await ensureSyncTables(this.knex);
     const r = await this.knex('tm_peer').where({ uuid: uuidOrName }).orWhere({ name: uuidOrName }).first();
     return r ? rowToPeer(r as Record<string, unknown>) : undefined;
   }
@@ -131,7 +128,6 @@ export class Peers {
 
   /** Adds or updates a peer (pairing runs this on both sides). */
   async save(p: Pick<Peer, 'uuid' | 'name' | 'token'> & Partial<Omit<Peer, 'uuid' | 'name' | 'token'>>): Promise<Peer> {
-    await ensureSyncTables(this.knex);
     if (p.uuid === this.store.instance.uuid) throw invalid('an instance cannot pair with itself');
     const existing = await this.find(p.uuid);
     const row = {
@@ -190,12 +186,10 @@ export class Peers {
   }
 
   async clusters(): Promise<{ name: string; config: SyncConfig }[]> {
-    await ensureSyncTables(this.knex);
     return (await this.knex('tm_cluster').orderBy('name')).map((r: { name: string; config: string }) => ({ name: r.name, config: JSON.parse(r.config) as SyncConfig }));
   }
 
   async setCluster(name: string, config: SyncConfig): Promise<void> {
-    await ensureSyncTables(this.knex);
     const members = (await this.list()).filter((p) => p.clusters.includes(name));
     const before = await Promise.all(members.map((p) => this.effective(p)));
     await this.knex('tm_cluster').insert({ name, config: JSON.stringify(validateConfig(this.store.registry, config)) }).onConflict('name').merge();

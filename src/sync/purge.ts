@@ -1,6 +1,5 @@
 import type { Store } from '../store/index.js';
 import { syncableResources } from './peers.js';
-import { ensureSyncTables } from './tables.js';
 
 export interface PurgeReport {
   resource: string;
@@ -15,7 +14,6 @@ export interface PurgeReport {
  * optionally only those deleted before `olderThan`. Purging is explicit, never automatic.
  */
 export async function purgeTombstones(store: Store, opts: { olderThan?: string; dryRun?: boolean } = {}): Promise<PurgeReport[]> {
-  await ensureSyncTables(store.knex);
   const knex = store.knex;
   const peers = (await knex('tm_peer').select('uuid')) as { uuid: string }[];
   const acks = (await knex('tm_peer_ack').select('peer', 'resource', 'seq', 'reset')) as { peer: string; resource: string; seq: number; reset: boolean | number }[];

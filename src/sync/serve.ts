@@ -8,7 +8,6 @@ import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.
 import { configuredPolicy, Peers, syncableResources, type Peer } from './peers.js';
 import { DEFAULT_POLICY, type PolicyName } from './policy.js';
 import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
-import { ensureSyncTables } from './tables.js';
 import { writeSyncLog } from './synclog.js';
 
 /**
@@ -22,7 +21,6 @@ export function mySchema(store: Store): { schema_version: number; registry_hash:
 
 /** My hello for `peer` over `resources`: my heads, and how far I hold the peer's feed. */
 export async function buildHello(store: Store, peer: string, resources: readonly string[]): Promise<Hello> {
-  await ensureSyncTables(store.knex);
   const heads = await resourceHeads(store.knex, resources);
   const held = (await store.knex('tm_peer_cursor').where({ peer }).whereIn('resource', resources)) as { resource: string; cursor: string }[];
   const have = new Map(held.map((h) => [h.resource, h.cursor]));
@@ -178,7 +176,6 @@ const hash = (s: string): string => createHash('sha256').update(s).digest('hex')
 
 /** A one-time pairing code the operator hands to the other site (default: valid for one hour). */
 export async function createInvite(store: Store, ttlSeconds = 3600): Promise<{ code: string; expires_at: string }> {
-  await ensureSyncTables(store.knex);
   const code = randomBytes(9).toString('base64url');
   const expires = Date.now() + ttlSeconds * 1000;
   await store.knex('tm_invite').insert({ code_hash: hash(code), expires_at: expires });
@@ -187,7 +184,6 @@ export async function createInvite(store: Store, ttlSeconds = 3600): Promise<{ c
 
 /** Registers a peer that presents a valid invitation code; both sides then share its token. */
 export async function answerPair(store: Store, req: PairRequest): Promise<PairResponse> {
-  await ensureSyncTables(store.knex);
   if (!req || typeof req.instance !== 'string' || !/^[0-9a-f-]{36}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || typeof req.code !== 'string') {
     throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of at least 32 characters');
   }

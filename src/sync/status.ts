@@ -1,7 +1,6 @@
 import type { Store } from '../store/index.js';
 import { acks, countChangesFor, resourceHeads } from './collect.js';
 import { Peers, type Peer } from './peers.js';
-import { ensureSyncTables } from './tables.js';
 
 /** A peer that has not synced for longer than this is flagged stale (a setting overrides it). */
 export const DEFAULT_STALE_AFTER_S = 24 * 3600;
@@ -42,7 +41,6 @@ function retryDelayMs(failures: number): number {
  * that was not written by a finished sync.
  */
 export async function peerStatuses(store: Store, now = Date.now()): Promise<PeerStatus[]> {
-  await ensureSyncTables(store.knex);
   const peers = new Peers(store);
   const staleMs = (await staleAfterSeconds(store)) * 1000;
   const out: PeerStatus[] = [];

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { nowIso } from '../registry/values.js';
-import { ensureSyncTables } from './tables.js';
 
 export type SyncResult = 'success' | 'warning' | 'error' | 'fatal';
 
@@ -56,7 +55,6 @@ export interface SyncLogQuery {
 
 /** Newest first, as Eden shows it. */
 export async function readSyncLog(knex: Knex, opts: SyncLogQuery = {}): Promise<Required<SyncLogEntry>[]> {
-  await ensureSyncTables(knex);
   const q = knex('tm_sync_log').orderBy('id', 'desc').limit(opts.limit ?? 50);
   if (opts.offset) q.offset(opts.offset);
   if (opts.peer) q.where((b) => b.where({ peer: opts.peer }).orWhere({ peer_name: opts.peer }));

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { registerMigration } from '../store/index.js';
 
 /**
  * The sync stage's internal tables. They never sync: they describe this instance's view of its
@@ -112,14 +111,4 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.string('used_by', 36);
     });
   }
-}
-
-registerMigration(migrateSyncTables);
-
-const ready = new WeakSet<Knex>();
-/** For stores opened before this module was loaded: creates the tables once per connection pool. */
-export async function ensureSyncTables(knex: Knex): Promise<void> {
-  if (ready.has(knex)) return;
-  await migrateSyncTables(knex);
-  ready.add(knex);
 }

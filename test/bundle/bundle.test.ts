@@ -11,7 +11,7 @@ import { importBundle } from '../../src/transports/bundle/import.js';
 import { MAGIC, readBundle } from '../../src/transports/bundle/format.js';
 import { generateSigningKey, trustKey } from '../../src/transports/bundle/keys.js';
 import { DB_KINDS, freshDatabase, type DbKind } from '../support/databases.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { enterSomeData, fingerprint, pair, snapshot, OpenedStores } from './support.js';
 
 const opened = new OpenedStores();

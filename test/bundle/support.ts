@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { Peers, syncableResources } from '../../src/sync/peers.js';
 import { dropTestDatabases, freshDatabase, type DbKind } from '../support/databases.js';
 

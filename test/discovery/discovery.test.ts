@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { decodeTxt, encodeTxt } from '../../src/transports/discovery/txt.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { Peers } from '../../src/sync/peers.js';
 import { createInvite } from '../../src/sync/serve.js';
 import { eventually, makeNetPair, run, startProcess, stopProcess, type NetPair } from './netns.js';

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { exportDocuments } from '../../src/interchange/outbound.js';
 import { importDocument, mapDocument, toS3xml, uuidV5 } from '../../src/interchange/inbound.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';

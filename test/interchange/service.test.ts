@@ -13,7 +13,7 @@ import { startService, tidemark, type ServiceProcess } from '../support/processe
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { example, STANDARDS } from './support.js';
 import { userOn } from '../support/auth.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 
 after(dropTestDatabases);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { LinkSimulator } from '../../src/transports/radio/simulator.js';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { tidemark } from '../support/processes.js';

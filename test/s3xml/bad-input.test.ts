@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { importRecords, type ImportOptions } from '../../src/s3xml/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { ADULT_ICU, refused, snapshot } from './support.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { tidemark } from '../support/processes.js';
 import { comparable, schemaProblems, seed, snapshot } from './support.js';

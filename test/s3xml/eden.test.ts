@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { importRecords } from '../../src/s3xml/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { ADULT_ICU, FLOOD, exportText } from './support.js';
 

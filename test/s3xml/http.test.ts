@@ -1,7 +1,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../../src/server/listen.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { comparable, schemaProblems, seed, snapshot } from './support.js';
 import { fetchAs, userOn } from '../support/auth.js';

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { loadSamples } from '../../src/samples/load.js';
 import { resolveRelativeTime } from '../../src/samples/relative-time.js';
 import { exportFromStore, registerInterchangeFormats } from '../../src/interchange/records.js';

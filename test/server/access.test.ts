@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { Accounts } from '../../src/auth/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { ACCESS, unruledRoutes } from '../../src/server/access.js';

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { openStore, encodeCursor, decodeCursor, compareVersions, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { encodeCursor, decodeCursor, compareVersions, type Store } from '../../src/store/index.js';
 import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { TidemarkError } from '../../src/errors.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { runCli } from './processes.js';
 import { loopSync, pairAll } from './support.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { Peers } from '../../src/sync/index.js';
 
 after(dropTestDatabases);

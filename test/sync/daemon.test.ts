@@ -2,7 +2,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dropTestDatabases, freshDatabase, pgServerUrl } from '../support/databases.js';
 import { serveInstance, type Instance } from './processes.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { acquireLease, createInvite, Peers, readSyncLog, releaseLease } from '../../src/sync/index.js';
 import { addHttpPeer } from '../../src/transports/http/index.js';
 

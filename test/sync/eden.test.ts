@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from './processes.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { createInvite } from '../../src/sync/index.js';
 import { publish } from '../../src/auth/index.js';
 import { userOn } from '../support/auth.js';

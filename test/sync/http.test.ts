@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance, runCli, type Instance } from './processes.js';
 import { snapshot } from './support.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { createInvite, listConflicts, Peers, readSyncLog } from '../../src/sync/index.js';
 import { addHttpPeer, syncOverHttp, SYNC_PATH } from '../../src/transports/http/index.js';
 

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from './processes.js';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 import { createInvite, Peers, planSync, syncPeer } from '../../src/sync/index.js';
 import { addHttpPeer, httpCarrierFor } from '../../src/transports/http/index.js';
 

@@ -1,5 +1,6 @@
 import { Peers, answerHello, answerPull, answerPush, syncPeer, newToken, type Page, type PageResult, type SyncCarrier, type SyncReport, type Hello, type PullRequest } from '../../src/sync/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
+import { type Store } from '../../src/store/index.js';
 import { freshDatabase, type DbKind } from '../support/databases.js';
 
 /**

@@ -1,6 +1,6 @@
 import { TidemarkError } from '../../errors.js';
 import { registryHash, SCHEMA_VERSION } from '../../store/index.js';
-import { ensureCandidateTable, listCandidates, saveCandidate, type Candidate } from '../../transports/discovery/candidates.js';
+import { listCandidates, saveCandidate, type Candidate } from '../../transports/discovery/candidates.js';
 import { browseFor } from '../../transports/discovery/discovery.js';
 import { pairCandidate } from '../../transports/discovery/pairing.js';
 import { discoverySettings } from '../../transports/discovery/service.js';
@@ -25,7 +25,6 @@ export const discoverCommand: Command = {
     const [sub, target, ...extra] = ctx.positionals;
     const store = await ctx.openStore();
     try {
-      await ensureCandidateTable(store.knex);
       if (sub === 'pair') {
         if (!target || extra.length) throw new TidemarkError('invalid', 'usage: tidemark discover pair UUID|PREFIX|NAME --code CODE');
         const { candidate, added } = await pairCandidate(store, target, str(ctx.values, 'code'), str(ctx.values, 'my-url'));

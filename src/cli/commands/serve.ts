@@ -1,10 +1,8 @@
 import type { Command } from '../command.js';
 import { str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { startServer } from '../../server/listen.js';
+import { startService } from '../../service.js';
 import { logger } from '../../log.js';
-// Registers ZeroConf discovery with the service (TIDEMARK_DISCOVERY=off turns it off).
-import '../../transports/discovery/service.js';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -15,7 +13,7 @@ export const serveCommand: Command = {
     const port = /^\d+$/.test(given) ? Number(given) : NaN;
     if (!Number.isInteger(port) || port > 65535) throw new TidemarkError('invalid', `--port takes a port number (0-65535), not "${given}"`, { field: 'port' });
     const store = await ctx.openStore();
-    const server = await startServer(store, { host: str(ctx.values, 'host'), port });
+    const server = await startService(store, { host: str(ctx.values, 'host'), port });
     ctx.stdout.write(
       [
         `Tidemark instance "${store.instance.name}" (${store.instance.uuid}) on ${store.db.url}`,

@@ -2,15 +2,8 @@ import type { Command } from '../command.js';
 import { positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { describeReport, Peers } from '../../sync/index.js';
-import { startHttpDaemon, syncOverHttp } from '../../transports/http/index.js';
-import { onServiceStart } from '../../server/listen.js';
+import { syncOverHttp } from '../../transports/http/index.js';
 import { fileRouteAfterFailure } from '../../transports/bundle/outbox.js';
-
-// `tidemark serve` runs the sync daemon beside the HTTP service.
-onServiceStart(async ({ store }) => {
-  const d = startHttpDaemon(store);
-  return d ? () => d.stop() : undefined;
-});
 
 export const syncCommand: Command = {
   name: 'sync',

@@ -9,7 +9,6 @@ import { swapPolicy } from '../../sync/policy.js';
 import { PROTOCOL_VERSION, type Hello, type Page } from '../../sync/protocol.js';
 import { buildHello, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
-import { ensureSyncTables } from '../../sync/tables.js';
 import { encodeBody, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
 import { signingKey } from './keys.js';
 
@@ -88,7 +87,6 @@ async function assemble(
  * lost stick costs nothing but a re-export.
  */
 export async function exportBundle(store: Store, opts: ExportOptions): Promise<WrittenBundle> {
-  await ensureSyncTables(store.knex);
   const { receivers, cluster } = await bundleReceivers(store, opts);
   const peers = new Peers(store);
   // A cluster bundle follows the cluster's settings; a peer bundle the peer's own.

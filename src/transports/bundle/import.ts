@@ -9,11 +9,9 @@ import { DEFAULT_POLICY } from '../../sync/policy.js';
 import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
 import { learnAcks, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
-import { ensureSyncTables } from '../../sync/tables.js';
 import { ackBundle, type WrittenBundle } from './export.js';
 import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
 import { trustedKey } from './keys.js';
-import { ensureBundleTables } from './tables.js';
 
 const log = logger.child({ component: 'bundle' });
 
@@ -113,8 +111,6 @@ export interface BundlePreview {
  * the policy will decide, logged and reversible).
  */
 export async function previewBundle(store: Store, file: Buffer): Promise<BundlePreview> {
-  await ensureSyncTables(store.knex);
-  await ensureBundleTables(store.knex);
   const { header: h, sender, pages } = await openBundle(store, file);
   const repeat = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) !== undefined;
   const cfg = await new Peers(store).effective(sender);
@@ -162,8 +158,6 @@ const seqOf = (cursor: string | null, issuer: string): number => (cursor === nul
  *   position, so nothing is ever skipped.
  */
 export async function importBundle(store: Store, file: Buffer, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
-  await ensureSyncTables(store.knex);
-  await ensureBundleTables(store.knex);
   const { header: h, sender, pages } = await openBundle(store, file);
   const result: ImportResult = { header: h, sender, repeat: false, received: 0, applied: 0, conflicts: 0, advanced: [], acknowledged: [], warnings: [] };
   const previous = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) as { imported_on: string } | undefined;

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { TidemarkError } from '../../errors.js';
 import { nowIso } from '../../registry/values.js';
 import type { Store } from '../../store/index.js';
-import { ensureBundleTables } from './tables.js';
 
 /**
  * Signing keys for bundles (Ed25519). The pairing token already authenticates a bundle between
@@ -54,7 +53,6 @@ export async function generateSigningKey(store: Store, opts: { replace?: boolean
 
 /** From now on, bundles from `peer` must be signed by this key. */
 export async function trustKey(store: Store, peer: string, publicPem: string): Promise<string> {
-  await ensureBundleTables(store.knex);
   let pub: KeyObject;
   try {
     pub = ed25519(createPublicKey(publicPem), 'the key');
@@ -69,7 +67,6 @@ export async function trustKey(store: Store, peer: string, publicPem: string): P
 }
 
 export async function trustedKey(store: Store, peer: string): Promise<SigningKey | undefined> {
-  await ensureBundleTables(store.knex);
   const row = (await store.knex('tm_bundle_key').where({ peer }).first()) as { key_id: string; public_key: string } | undefined;
   return row ? { id: row.key_id, key: createPublicKey(row.public_key) } : undefined;
 }

@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { registerMigration } from '../../store/index.js';
 
 /**
  * The bundle carrier's internal tables (never synced): which bundles were imported (a repeat is
@@ -23,13 +22,4 @@ export async function migrateBundleTables(knex: Knex): Promise<void> {
       t.string('added_on', 24).notNullable();
     });
   }
-}
-
-registerMigration(migrateBundleTables);
-
-const ready = new WeakSet<Knex>();
-export async function ensureBundleTables(knex: Knex): Promise<void> {
-  if (ready.has(knex)) return;
-  await migrateBundleTables(knex);
-  ready.add(knex);
 }

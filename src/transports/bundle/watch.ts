@@ -9,7 +9,6 @@ import { readBundle } from './format.js';
 import { importBundle } from './import.js';
 import { findBundles } from './mail.js';
 import { placeBundle, writeAtomically } from './outbox.js';
-import { ensureBundleTables } from './tables.js';
 
 const log = logger.child({ component: 'bundle-watch' });
 
@@ -41,7 +40,6 @@ export interface ScanReport {
  * a note saying why; one in the outbox that is addressed to this instance is reported and left.
  */
 export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOptions, 'once' | 'signal' | 'interval'> = {}): Promise<ScanReport> {
-  await ensureBundleTables(store.knex);
   const inbox = join(dir, 'inbox');
   const outbox = join(dir, 'outbox');
   const imported = join(dir, 'imported');

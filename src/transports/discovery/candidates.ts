@@ -20,7 +20,8 @@ export interface Candidate extends Advertisement {
 
 const TABLE = 'tm_discovered';
 
-export async function ensureCandidateTable(knex: Knex): Promise<void> {
+/** The discovery stage's table of candidates seen on the LAN (internal, never synced). */
+export async function migrateCandidateTable(knex: Knex): Promise<void> {
   if (await knex.schema.hasTable(TABLE)) return;
   try {
     await knex.schema.createTable(TABLE, (t) => {
@@ -82,13 +83,11 @@ export async function saveCandidate(knex: Knex, ad: Advertisement, address: stri
 }
 
 export async function listCandidates(knex: Knex): Promise<Candidate[]> {
-  await ensureCandidateTable(knex);
   return ((await knex(TABLE).orderBy('last_seen', 'desc')) as Record<string, unknown>[]).map(fromRow);
 }
 
 /** A candidate by uuid, or by a unique prefix of it (people type the first few characters). */
 export async function findCandidate(knex: Knex, idOrPrefix: string): Promise<Candidate> {
-  await ensureCandidateTable(knex);
   const key = idOrPrefix.toLowerCase().replace(/^urn:uuid:/, '');
   const rows = (await knex(TABLE).where('uuid', 'like', `${key}%`)) as Record<string, unknown>[];
   const byName = rows.length ? rows : ((await knex(TABLE).where({ name: idOrPrefix })) as Record<string, unknown>[]);

@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { logger } from '../../log.js';
-import { onServiceStart } from '../../server/listen.js';
 import { registryHash, SCHEMA_VERSION, type Store } from '../../store/index.js';
-import { ensureCandidateTable, saveCandidate } from './candidates.js';
+import { saveCandidate } from './candidates.js';
 import { Discovery } from './discovery.js';
 import type { Advertisement } from './txt.js';
 import { localClusters } from './pairing.js';
@@ -35,7 +34,6 @@ const isLoopback = (a: string): boolean => a.startsWith('127.') || a === '::1' |
  */
 export async function startDiscoveryService(store: Store, listening: AddressInfo): Promise<() => Promise<void>> {
   const settings = discoverySettings();
-  await ensureCandidateTable(store.knex);
   // A service on 127.0.0.1 cannot be reached from the LAN, so it neither advertises nor browses
   // (and a test or a laptop running `serve` on loopback sends nothing on the real network),
   // unless discovery itself is pinned to loopback (several instances on one host).
@@ -56,13 +54,12 @@ export async function startDiscoveryService(store: Store, listening: AddressInfo
   return () => discovery.stop();
 }
 
-/** Hooks discovery into `tidemark serve` (off with TIDEMARK_DISCOVERY=off). */
-onServiceStart(async ({ store, app }) => {
+/** Discovery beside `tidemark serve` (off with TIDEMARK_DISCOVERY=off); undefined when off. */
+export async function startDiscoveryIfEnabled(store: Store, listening: AddressInfo | string | null): Promise<(() => Promise<void>) | undefined> {
   if (!discoverySettings().enabled) {
     log.info('discovery off (TIDEMARK_DISCOVERY)');
-    return;
+    return undefined;
   }
-  const addr = app.server.address();
-  if (!addr || typeof addr === 'string') return;
-  return startDiscoveryService(store, addr);
-});
+  if (!listening || typeof listening === 'string') return undefined;
+  return startDiscoveryService(store, listening);
+}

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
@@ -6,7 +5,6 @@ import { applyRemoteVersions } from '../../sync/apply.js';
 import { acks, collectChanges, recordAck } from '../../sync/collect.js';
 import { Peers, policyFor, type Peer } from '../../sync/peers.js';
 import { writeSyncLog } from '../../sync/synclog.js';
-import { ensureSyncTables } from '../../sync/tables.js';
 import { encodeChanges, prioritise } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
@@ -14,22 +12,7 @@ import { newPeerKnowledge, parsePeerKnowledge, radioSync, serialisePeerKnowledge
 
 const log = logger.child({ component: 'radio' });
 
-/** Per-peer radio link state lives in the instance's own database (internal table, never synced). */
-async function ensureRadioTable(knex: Knex): Promise<void> {
-  if (await knex.schema.hasTable('tm_radio_link')) return;
-  await knex.schema
-    .createTable('tm_radio_link', (t) => {
-      t.string('peer', 64).primary();
-      t.text('knowledge').notNullable();
-      t.string('updated_on', 32).notNullable();
-    })
-    .catch(async (e: unknown) => {
-      if (!(await knex.schema.hasTable('tm_radio_link'))) throw e; // another process made it first
-    });
-}
-
 export async function loadRadioKnowledge(store: Store, peer: string): Promise<RadioPeerKnowledge> {
-  await ensureRadioTable(store.knex);
   const row = (await store.knex('tm_radio_link').where({ peer }).first()) as { knowledge: string } | undefined;
   return row ? parsePeerKnowledge(row.knowledge) : newPeerKnowledge();
 }
@@ -50,7 +33,6 @@ interface Pending {
 
 /** My changes the peer has not acknowledged, every resource it syncs, in my feed order. */
 export async function pendingForPeer(store: Store, peer: Peer): Promise<Pending> {
-  await ensureSyncTables(store.knex);
   const cfg = await new Peers(store).effective(peer);
   const out: Pending = { records: [], reach: new Map() };
   if (cfg.direction === 'pull') return out;
