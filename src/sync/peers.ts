@@ -196,6 +196,17 @@ export class Peers {
     for (const [i, p] of members.entries()) await this.resetChangedFilters(p.uuid, before[i]!, await this.effective(p));
   }
 
+  /** The configs that apply to a peer, least specific first: its clusters in order, then its own. */
+  async configs(peer: Peer): Promise<SyncConfig[]> {
+    const all = await this.clusters();
+    return [...peer.clusters.map((n) => all.find((c) => c.name === n)?.config ?? {}), peer.config];
+  }
+
+  /** How this instance decides conflicts in versions received from `peer` (see receivingPolicy). */
+  async receivingPolicy(peer: Peer): Promise<ReceivingPolicy> {
+    return receivingPolicy(await this.configs(peer));
+  }
+
   /** The settings in force for a peer: defaults, then its clusters in order, then its own. */
   async effective(peer: Peer): Promise<Required<Omit<SyncConfig, 'policies' | 'filters'>> & Pick<SyncConfig, 'policies' | 'filters'>> {
     const all = await this.clusters();
@@ -233,16 +244,34 @@ function mergeConfig(a: SyncConfig, b: SyncConfig): SyncConfig {
 }
 
 /**
- * The receiving side's own policy for a resource, if its configs (a peer's clusters, then the
- * peer itself) set one: the last config that names one wins, so a peer overrides its clusters.
+ * The receiving side's own policy for a resource, if its configs (a peer's clusters in order,
+ * then the peer itself) set one. The one precedence rule, whatever carried the versions: the
+ * more specific setting wins first by resource, then by config. A per-resource policy (of the
+ * peer, else of its last cluster naming one) beats any general policy (of the peer, else of its
+ * last cluster naming one). So a cluster's "hospitals: MASTER" holds for a peer that only set a
+ * general NEWER, and a peer's own "hospitals: THIS" overrides the cluster's.
  */
 export function configuredPolicy(cfgs: readonly SyncConfig[], resource: string): PolicyName | undefined {
-  let p: PolicyName | undefined;
-  for (const c of cfgs) p = c.policies?.[resource] ?? c.policy ?? p;
-  return p;
+  let specific: PolicyName | undefined;
+  let general: PolicyName | undefined;
+  for (const c of cfgs) {
+    specific = c.policies?.[resource] ?? specific;
+    general = c.policy ?? general;
+  }
+  return specific ?? general;
 }
 
-/** The policy for one resource in an effective config. */
+/** The policy for one resource in an effective config (the same rule: mergeConfig keeps per-resource maps apart). */
 export function policyFor(cfg: { policy: PolicyName; policies?: Record<string, PolicyName> }, resource: string): PolicyName {
   return cfg.policies?.[resource] ?? cfg.policy;
+}
+
+/**
+ * The receiving policy: the one function every carrier applies versions with. My configured
+ * policy (configuredPolicy) if I set one, else the sender's hint (a push carries the pusher's
+ * policy turned to my point of view), else the default.
+ */
+export type ReceivingPolicy = (resource: string, hint?: PolicyName) => PolicyName;
+export function receivingPolicy(cfgs: readonly SyncConfig[]): ReceivingPolicy {
+  return (resource, hint) => configuredPolicy(cfgs, resource) ?? hint ?? DEFAULT_POLICY;
 }

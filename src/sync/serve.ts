@@ -5,8 +5,8 @@ import { EventEmitter } from 'node:events';
 import type { FieldValue } from '../registry/values.js';
 import { applyPage, heldCursor } from './apply.js';
 import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
-import { configuredPolicy, Peers, syncableResources, type Peer } from './peers.js';
-import { DEFAULT_POLICY, type PolicyName } from './policy.js';
+import { Peers, syncableResources, type Peer } from './peers.js';
+import type { PolicyName } from './policy.js';
 import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { writeSyncLog } from './synclog.js';
 
@@ -107,9 +107,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
 }
 
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
-  const peers = new Peers(store);
-  const clusters = await peers.clusters();
-  const cfgs = [...peer.clusters.map((n) => clusters.find((c) => c.name === n)?.config ?? {}), peer.config];
+  const policy = await new Peers(store).receivingPolicy(peer);
   const sent = (raw as { policy?: PolicyName } | null)?.policy;
   const page = raw as Partial<Page> | null;
   const key = `${store.instance.uuid}|${peer.uuid}|${String(page?.resource)}`;
@@ -129,7 +127,7 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
       });
     }
   }
-  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => configuredPolicy(cfgs, r) ?? sent ?? DEFAULT_POLICY });
+  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent) });
   applied.emit(key);
   await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? 0 : out.received, out.conflicts, Boolean(page?.more));
   return out;

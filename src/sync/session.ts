@@ -5,7 +5,7 @@ import { applyPage, storeCursor } from './apply.js';
 import { acks, collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
 import { Peers, policyFor, type Peer } from './peers.js';
-import { swapPolicy } from './policy.js';
+import { swapPolicy, type PolicyName } from './policy.js';
 import { checkHello, type Hello, type Page, type PageResult, type PullRequest } from './protocol.js';
 import { buildHello, learnAcks, mySchema } from './serve.js';
 import { writeSyncLog, type SyncLogEntry, type SyncResult } from './synclog.js';
@@ -134,7 +134,9 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
 
 async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: SyncOptions, report: SyncReport, logs: SyncLogEntry[]): Promise<void> {
   const knex = store.knex;
-  const cfg = await new Peers(store).effective(peer);
+  const peers = new Peers(store);
+  const cfg = await peers.effective(peer);
+  const policyOf = await peers.receivingPolicy(peer);
   const order = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
   const mine = await buildHello(store, peer.uuid, order);
   const theirs = checkHello(mySchema(store), await carrier.hello(mine));
@@ -175,7 +177,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
       const r = entry(resource);
       const t0 = performance.now();
       const b0 = carrier.stats().bytes;
-      const policy = policyFor(cfg, resource);
+      const policy = (r: string): PolicyName => policyOf(r);
       const filter = cfg.filters?.[resource];
       let next = carrier.pull({ resource, after: held, limit, filter });
       for (;;) {

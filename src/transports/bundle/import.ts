@@ -4,8 +4,7 @@ import { nowIso } from '../../registry/values.js';
 import { chunks, compareVersions, decodeCursor, type Store, type VersionVector } from '../../store/index.js';
 import { applyPage, applyRemoteVersions, heldCursor } from '../../sync/apply.js';
 import { acks } from '../../sync/collect.js';
-import { configuredPolicy, Peers, type Peer } from '../../sync/peers.js';
-import { DEFAULT_POLICY } from '../../sync/policy.js';
+import { Peers, type Peer } from '../../sync/peers.js';
 import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
 import { learnAcks, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
@@ -167,8 +166,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
   if (h.kind === 'changes' && !result.repeat) {
     const peers = new Peers(store);
     const cfg = await peers.effective(sender);
-    const clusters = await peers.clusters();
-    const cfgs = [...sender.clusters.map((n) => clusters.find((c) => c.name === n)?.config ?? {}), sender.config];
+    const policyOf = await peers.receivingPolicy(sender);
     for (const { raw, versions } of pages) {
       const resource = raw.resource;
       if (cfg.direction === 'push') {
@@ -180,7 +178,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
         continue;
       }
       // As for an online push: my own policy if I set one, else the sender's hint.
-      const policy = configuredPolicy(cfgs, resource) ?? raw.policy ?? DEFAULT_POLICY;
+      const policy = policyOf(resource, raw.policy);
       const held = await heldCursor(store.knex, sender.uuid, resource);
       const heldSeq = seqOf(held, sender.uuid);
       const fromSeq = seqOf(raw.from, sender.uuid);

@@ -3,7 +3,7 @@ import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
 import { applyRemoteVersions } from '../../sync/apply.js';
 import { acks, collectChanges, recordAck } from '../../sync/collect.js';
-import { Peers, policyFor, type Peer } from '../../sync/peers.js';
+import { Peers, type Peer } from '../../sync/peers.js';
 import { writeSyncLog } from '../../sync/synclog.js';
 import { encodeChanges, prioritise } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
@@ -103,6 +103,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   const peers = new Peers(store);
   const peer = await peers.get(peerRef);
   const cfg = await peers.effective(peer);
+  const policyOf = await peers.receivingPolicy(peer);
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
   let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
@@ -132,7 +133,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
           return;
         }
         await store.transaction(async (w) => {
-          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyFor(cfg, res) });
+          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyOf(res) });
           conflicts += r.conflicts;
           for (const range of r.takenRanges) await w.trx('tm_echo').insert({ peer: peer.uuid, resource: range.resource, from_seq: range.from, to_seq: range.to });
         });
