@@ -29,6 +29,8 @@ export function rowToRecord(def: ResourceDef, row: Row): StoredRecord {
     version: JSON.parse(row.tm_version as string) as Record<string, number>,
     hlc: row.tm_hlc as string,
     data,
+    ...(typeof row.tm_fields === 'string' ? { fields: JSON.parse(row.tm_fields) as RecordVersion['fields'] } : {}),
+    ...(typeof row.tm_decisions === 'string' ? { decisions: JSON.parse(row.tm_decisions) as RecordVersion['decisions'] } : {}),
   };
 }
 
@@ -45,6 +47,8 @@ export function versionToRow(def: ResourceDef, v: RecordVersion, seq: number): R
     tm_changed_by: v.changed_by,
     tm_version: JSON.stringify(v.version),
     tm_hlc: v.hlc,
+    tm_fields: v.fields ? JSON.stringify(v.fields) : null,
+    tm_decisions: v.decisions?.length ? JSON.stringify(v.decisions) : null,
   };
   for (const f of def.fields) {
     const value = v.data[f.name];

@@ -7,7 +7,8 @@ import type { FieldDef, ResourceDef } from '../registry/types.js';
 import { ZERO_HLC } from './clock.js';
 
 /** Bumped when the meaning of stored or exchanged data changes; peers compare it in the handshake. */
-export const SCHEMA_VERSION = 1;
+// 2: versions carry per-field versions and conflict decisions.
+export const SCHEMA_VERSION = 2;
 
 /** The creator of reference rows: not an instance, the same everywhere. */
 export const REFERENCE_ORIGIN = '00000000-0000-0000-0000-000000000000';
@@ -25,7 +26,17 @@ export const META_COLUMNS = [
   'tm_changed_by',
   'tm_version',
   'tm_hlc',
+  'tm_fields',
+  'tm_decisions',
+  'tm_from',
 ] as const;
+
+/** Columns added to every resource table after its first release (migrated in place). */
+const LATER_META: [string, (t: Knex.AlterTableBuilder) => void][] = [
+  ['tm_fields', (t) => t.text('tm_fields')],
+  ['tm_decisions', (t) => t.text('tm_decisions')],
+  ['tm_from', (t) => t.string('tm_from', 36)],
+];
 
 function addField(t: Knex.CreateTableBuilder | Knex.AlterTableBuilder, f: FieldDef): void {
   switch (f.type) {
@@ -72,6 +83,11 @@ async function createResourceTable(knex: Knex, def: ResourceDef): Promise<void> 
     t.string('tm_changed_by', 36).notNullable();
     t.text('tm_version').notNullable();
     t.string('tm_hlc', 24).notNullable();
+    // Per-field versions (JSON), decisions travelling with the version (JSON), and the peer this
+    // version was taken from unchanged (never offered back to it).
+    t.text('tm_fields');
+    t.text('tm_decisions');
+    t.string('tm_from', 36);
     for (const f of def.fields) addField(t, f);
   });
 }
@@ -109,9 +125,11 @@ export async function migrateSchema(knex: Knex, registry: Registry, extraMigrati
     }
     const info = await knex(def.name).columnInfo();
     const missing = def.fields.filter((f) => !(f.name in info));
-    if (missing.length) {
+    const meta = LATER_META.filter(([c]) => !(c in info));
+    if (missing.length || meta.length) {
       await knex.schema.alterTable(def.name, (t) => {
         for (const f of missing) addField(t, f);
+        for (const [, add] of meta) add(t);
       });
       altered.push(def.name);
     }

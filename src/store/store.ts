@@ -9,10 +9,13 @@ import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences, updateRows } from './bulk.js';
 import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
-import type { ChangesPage, ChangesQuery, RecordVersion, StoredRecord } from './types.js';
+import { DELETED_FIELD, dotOf, type ChangesPage, type ChangesQuery, type Dot, type MergeDecision, type RecordVersion, type StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
 
 export type RecordData = Record<string, unknown>;
+
+/** How many conflict decisions a version carries at most (the oldest are dropped first). */
+export const MAX_CARRIED_DECISIONS = 16;
 
 export interface ListOptions {
   limit?: number;
@@ -142,6 +145,7 @@ export class Writer {
       version: { [me]: 1 },
       hlc: hlcs[i]!,
       data: it.data,
+      fields: {},
     }));
     // Stay under SQLite's limit of bound variables per statement.
     const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
@@ -150,23 +154,24 @@ export class Writer {
     return versions;
   }
 
-  async update(resource: string, uuid: string, patch: RecordData, opts: { checkReferences?: boolean; modified_on?: string } = {}): Promise<StoredRecord> {
+  /** `decisions`: a change that is itself a conflict decision (a reversal) carries it to every peer. */
+  async update(resource: string, uuid: string, patch: RecordData, opts: { checkReferences?: boolean; modified_on?: string; decisions?: MergeDecision[] } = {}): Promise<StoredRecord> {
     const def = this.writable(resource);
     const current = await this.getRow(resource, uuid);
     if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
     const data = this.checkData(def, patch, current.data, { uuid });
     if (opts.checkReferences !== false) await this.checkReferences(def, data, { uuid });
-    return this.writeLocalChange(def, current, { data, deleted: false, replaced_by: null, modified_on: opts.modified_on });
+    return this.writeLocalChange(def, current, { data, deleted: false, replaced_by: null, modified_on: opts.modified_on, decisions: opts.decisions });
   }
 
   /** Soft delete: the record stays as a tombstone; its live components are deleted with it. */
-  async remove(resource: string, uuid: string, opts: { replacedBy?: string | null; modified_on?: string } = {}): Promise<StoredRecord> {
+  async remove(resource: string, uuid: string, opts: { replacedBy?: string | null; modified_on?: string; decisions?: MergeDecision[] } = {}): Promise<StoredRecord> {
     const def = this.writable(resource);
     const current = await this.getRow(resource, uuid);
     if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
     const replaced_by = opts.replacedBy ?? null;
     if (current.deleted && current.replaced_by === replaced_by) return current;
-    const stored = await this.writeLocalChange(def, current, { data: current.data, deleted: true, replaced_by, modified_on: opts.modified_on });
+    const stored = await this.writeLocalChange(def, current, { data: current.data, deleted: true, replaced_by, modified_on: opts.modified_on, decisions: opts.decisions });
     for (const comp of this.registry.components(resource)) {
       const children = await this.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid');
       for (const c of children) await this.remove(comp.name, c.uuid as string, { modified_on: opts.modified_on });
@@ -200,25 +205,48 @@ export class Writer {
     return count;
   }
 
+  /**
+   * A change made here. Fields whose value changes get this change as their per-field version.
+   * The decisions the previous version carried stay with it (bounded), so a site that has not
+   * yet seen a decision about its own edit still learns of it; a change that is itself a
+   * decision (a reversal) adds it.
+   */
   private async writeLocalChange(
     def: ResourceDef,
     current: StoredRecord,
-    next: { data: Record<string, FieldValue>; deleted: boolean; replaced_by: string | null; modified_on?: string },
+    next: { data: Record<string, FieldValue>; deleted: boolean; replaced_by: string | null; modified_on?: string; decisions?: MergeDecision[] },
   ): Promise<StoredRecord> {
     const { firstSeq, hlcs } = await this.allocate(1);
     const me = this.instance.uuid;
+    const vv = bumpVersion(current.version, me);
+    const dot: Dot = [me, vv[me]!];
+    const fields: Record<string, Dot> = {};
+    for (const f of def.fields) {
+      const changed = JSON.stringify(current.data[f.name] ?? null) !== JSON.stringify(next.data[f.name] ?? null);
+      const was = dotOf(current, f.name);
+      if (changed) fields[f.name] = dot;
+      else if (!(was[0] === current.origin && was[1] === 1)) fields[f.name] = was;
+    }
+    const delChanged = current.deleted !== next.deleted || current.replaced_by !== next.replaced_by;
+    const delWas = dotOf(current, DELETED_FIELD);
+    if (delChanged) fields[DELETED_FIELD] = dot;
+    else if (!(delWas[0] === current.origin && delWas[1] === 1)) fields[DELETED_FIELD] = delWas;
+    const { decisions: carried, ...rest } = current;
+    const decisions = [...(carried ?? []), ...(next.decisions ?? [])].slice(-MAX_CARRIED_DECISIONS);
     const version: StoredRecord = {
-      ...current,
+      ...rest,
       seq: firstSeq,
       modified_on: next.modified_on ?? nowIso(),
       deleted: next.deleted,
       replaced_by: next.replaced_by,
       changed_by: me,
-      version: bumpVersion(current.version, me),
+      version: vv,
       hlc: hlcs[0]!,
       data: next.data,
+      fields,
+      ...(decisions.length ? { decisions } : {}),
     };
-    await this.trx(def.name).where({ id: current.id }).update(versionToRow(def, version, firstSeq));
+    await this.trx(def.name).where({ id: current.id }).update({ ...versionToRow(def, version, firstSeq), tm_from: null });
     await this.touchMasters(def, [version]);
     return version;
   }
@@ -228,7 +256,7 @@ export class Writer {
    * new local sequence so that they flow on to this instance's own peers. Deciding *whether* a
    * version should win is the sync engine's job; this only stores the outcome.
    */
-  async applyVersions(versions: readonly RecordVersion[], opts: { existing?: Map<string, StoredRecord> } = {}): Promise<StoredRecord[]> {
+  async applyVersions(versions: readonly RecordVersion[], opts: { existing?: Map<string, StoredRecord>; takenFrom?: string } = {}): Promise<StoredRecord[]> {
     if (!versions.length) return [];
     const observed = versions.reduce((m, v) => maxHlc(m, v.hlc), versions[0]!.hlc);
     const { firstSeq } = await this.allocate(versions.length, observed);
@@ -246,7 +274,8 @@ export class Writer {
       const fresh: Record<string, unknown>[] = [];
       const changed: Record<string, unknown>[] = [];
       for (const { v, seq } of items) {
-        const row = versionToRow(def, v, seq);
+        // The peer a version came from unchanged already holds it: the feed never offers it back.
+        const row = { ...versionToRow(def, v, seq), tm_from: opts.takenFrom ?? null };
         const prior = have.get(v.uuid);
         if (prior) changed.push({ ...row, id: prior.id });
         else fresh.push(row);

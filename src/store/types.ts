@@ -26,6 +26,42 @@ export interface RecordVersion {
   hlc: string;
   /** Every declared field of the resource (null when unset). */
   data: Record<string, FieldValue>;
+  /**
+   * Per-field versions: for each field (and `$deleted` for deleted/replaced_by) the change that
+   * last set it, as [instance, that instance's counter in `version`]. A field not listed was last
+   * set when the record was created ([origin, 1]). Absent altogether (versions from before
+   * per-field versions, or from S3XML): every field counts as set by the last change.
+   */
+  fields?: Record<string, Dot>;
+  /** Conflict decisions that made this version, travelling with it so every instance logs them. */
+  decisions?: MergeDecision[];
+}
+
+/** One change: the instance that made it and its counter in the record's version vector. */
+export type Dot = [instance: string, counter: number];
+
+/** The pseudo-field that stands for deleted + replaced_by in per-field versions. */
+export const DELETED_FIELD = '$deleted';
+
+/** The change that last set `field` of `v` (see RecordVersion.fields). */
+export function dotOf(v: RecordVersion, field: string): Dot {
+  if (!v.fields) return [v.changed_by, v.version[v.changed_by] ?? 0];
+  return v.fields[field] ?? [v.origin, 1];
+}
+
+/** A conflict decision as it travels: the same on every instance that meets the conflict. */
+export interface MergeDecision {
+  /** Derived from the two versions: the same id wherever the conflict is decided. */
+  id: string;
+  /** policy, resolver, delete-wins, update-after-delete, reversal... */
+  rule: string;
+  /** The instance whose change was kept and the one whose change was overwritten, with their local times. */
+  kept: { site: string; at: string };
+  lost: { site: string; at: string };
+  /** Per field in conflict: [kept value, lost value]. */
+  fields: Record<string, [FieldValue, FieldValue]>;
+  /** A reversal names the decision it reverses. */
+  reverses?: string;
 }
 
 /** A record as this instance holds it: the version plus its place in the local change feed. */

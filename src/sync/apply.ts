@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { coded, TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
-import { chunks, type RecordVersion, type Store, type Writer } from '../store/index.js';
+import { chunks, type MergeDecision, type RecordVersion, type Store, type Writer } from '../store/index.js';
 import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
 import { readPage, type Page, type PageResult } from './protocol.js';
 
@@ -22,8 +22,6 @@ export interface ApplyResult {
   skipped: number;
   /** References re-pointed because a received merge replaced a record. */
   repointed: number;
-  /** Per resource, the local change-sequence range holding versions taken unchanged. */
-  takenRanges: { resource: string; from: number; to: number }[];
 }
 
 const sameMerge = (a: RecordVersion | undefined, b: RecordVersion): boolean => !!a && a.deleted && a.replaced_by === b.replaced_by;
@@ -35,7 +33,7 @@ const sameMerge = (a: RecordVersion | undefined, b: RecordVersion): boolean => !
  * tm_conflict. Versions should come in dependency order (referenced resources first).
  */
 export async function applyRemoteVersions(w: Writer, peer: string, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<ApplyResult> {
-  const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, conflicts: 0, skipped: 0, repointed: 0, takenRanges: [] };
+  const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, conflicts: 0, skipped: 0, repointed: 0 };
   const groups = new Map<string, RecordVersion[]>();
   for (const v of versions) {
     const def = w.registry.get(v.resource);
@@ -69,32 +67,45 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
       outcome.set(remote.uuid, { kind: d.kind === 'take' && (!prev || prev.kind === 'take') ? 'take' : 'resolve', v: stored });
       if (d.kind === 'resolve') {
         result.resolved++;
-        if (d.conflict) {
-          result.conflicts++;
-          conflictRows.push({
-            resource,
-            uuid: remote.uuid,
-            peer,
-            policy: resolver ? 'RESOLVER' : policy,
-            rule: d.rule,
-            winner: d.winner,
-            local: JSON.stringify(local),
-            remote: JSON.stringify(remote),
-            result: JSON.stringify(stored),
-            decided_on: decidedOn,
-          });
-        }
+        if (d.conflict) result.conflicts++;
+      }
+      // Decisions made here and decisions that travelled with the version: each logged once.
+      for (const dec of [...(d.kind === 'resolve' && d.decision ? [d.decision] : []), ...(remote.decisions ?? [])]) {
+        if (conflictRows.some((r) => r.decision === dec.id)) continue;
+        const mine = d.kind === 'resolve' && d.decision?.id === dec.id;
+        conflictRows.push({
+          resource,
+          uuid: remote.uuid,
+          peer,
+          policy: mine ? (resolver ? 'RESOLVER' : policy) : 'CARRIED',
+          rule: dec.rule,
+          winner: mine ? d.winner : dec.kept.site === w.instance.uuid ? 'local' : 'remote',
+          local: JSON.stringify(local ?? remote),
+          remote: JSON.stringify(remote),
+          result: JSON.stringify(stored),
+          decided_on: decidedOn,
+          decision: dec.id,
+          detail: JSON.stringify(dec),
+        });
       }
     }
     const takes = [...outcome.values()].filter((o) => o.kind === 'take').map((o) => o.v);
     const resolved = [...outcome.values()].filter((o) => o.kind === 'resolve').map((o) => o.v);
     if (takes.length) {
-      const stored = await w.applyVersions(takes, { existing: before });
+      // Taken unchanged from `peer`: it holds them, so they are never offered back to it.
+      await w.applyVersions(takes, { existing: before, takenFrom: peer });
       result.taken += takes.length;
-      result.takenRanges.push({ resource, from: stored[0]!.seq, to: stored[stored.length - 1]!.seq });
     }
     if (resolved.length) await w.applyVersions(resolved, { existing: before });
-    for (const part of chunks(conflictRows, 100)) await w.trx('tm_conflict').insert(part);
+    const known = new Set<string>();
+    for (const part of chunks(conflictRows.map((r) => r.decision as string), 500)) {
+      for (const r of (await w.trx('tm_conflict').whereIn('decision', part).select('decision')) as { decision: string }[]) known.add(r.decision);
+    }
+    const fresh = conflictRows.filter((r) => !known.has(r.decision as string));
+    for (const part of chunks(fresh, 100)) await w.trx('tm_conflict').insert(part);
+    // A reversal made elsewhere marks the decision it reverses here too.
+    const reversed = fresh.map((r) => (JSON.parse(r.detail as string) as MergeDecision).reverses).filter((x): x is string => typeof x === 'string');
+    if (reversed.length) await w.trx('tm_conflict').whereIn('decision', reversed).whereNull('reversed_on').update({ reversed_on: decidedOn });
     // Merges re-point references here too: records this instance holds that the merging
     // instance never saw still point at the replaced record.
     for (const v of [...takes, ...resolved]) {
@@ -110,12 +121,6 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
 export async function heldCursor(knex: Knex, peer: string, resource: string): Promise<string | null> {
   const row = (await knex('tm_peer_cursor').where({ peer, resource }).first()) as { cursor: string } | undefined;
   return row?.cursor ?? null;
-}
-
-/** Records a range of my feed that holds `peer`'s versions unchanged, extending the last one. */
-export async function addEcho(knex: Knex, peer: string, range: { resource: string; from: number; to: number }): Promise<void> {
-  const n = await knex('tm_echo').where({ peer, resource: range.resource, to_seq: range.from - 1 }).update({ to_seq: range.to });
-  if (!Number(n)) await knex('tm_echo').insert({ peer, resource: range.resource, from_seq: range.from, to_seq: range.to });
 }
 
 /** Moves my position in `peer`'s feed from `held` to `cursor` (only if it still is `held`). */
@@ -144,7 +149,6 @@ export async function applyPage(store: Store, peer: string, raw: unknown, opts: 
     }
     const r = await applyRemoteVersions(w, peer, versions, opts);
     await storeCursor(w.trx, peer, page.resource, held, page.cursor);
-    for (const range of r.takenRanges) await addEcho(w.trx, peer, range);
     return { cursor: page.cursor, received: r.received, applied: r.taken + r.resolved, conflicts: r.conflicts, duplicate: false };
   });
 }

@@ -55,12 +55,17 @@ export async function collectChanges(store: Store, peer: string, resource: strin
   return { records, last, more };
 }
 
-/** My feed of a resource in (after, head], less the ranges that came unchanged from `peer`. */
+/**
+ * My feed of a resource in (after, head], less the versions taken unchanged from `peer` (it holds
+ * them). Provenance is per row (`tm_from`), so a version stays unoffered to its sender whatever
+ * re-sequenced it since (a master moved forward by a received component change, say).
+ */
 // (Returns a holder: a knex builder is thenable and would run if returned from an async function.)
 async function feedQuery(knex: Knex, peer: string, resource: string, after: number, head: number): Promise<{ q: Knex.QueryBuilder }> {
-  const echoes = (await knex('tm_echo').where({ peer, resource }).andWhere('to_seq', '>', after).orderBy('from_seq').limit(200)) as { from_seq: number; to_seq: number }[];
-  const q = knex(resource).where('tm_seq', '>', after).andWhere('tm_seq', '<=', head);
-  for (const e of echoes) q.andWhere((b) => b.where('tm_seq', '<', Number(e.from_seq)).orWhere('tm_seq', '>', Number(e.to_seq)));
+  const q = knex(resource)
+    .where('tm_seq', '>', after)
+    .andWhere('tm_seq', '<=', head)
+    .andWhere((b) => b.whereNull('tm_from').orWhereNot('tm_from', peer));
   return { q };
 }
 
@@ -98,8 +103,6 @@ export async function recordAck(knex: Knex, peer: string, resource: string, seq:
   const reset = Boolean(row.reset) && !opts.clearReset;
   if (seq === Number(row.seq) && reset === Boolean(row.reset)) return;
   await knex('tm_peer_ack').where({ peer, resource }).update({ seq, reset, updated_on: nowIso() });
-  // Echo ranges the peer has passed are no longer needed.
-  await knex('tm_echo').where({ peer, resource }).andWhere('to_seq', '<=', seq).delete();
 }
 
 export async function acks(knex: Knex, peer: string): Promise<Map<string, { seq: number; reset: boolean }>> {

@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { coded, TidemarkError } from '../errors.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
-import type { RecordVersion, Store, StoredRecord } from '../store/index.js';
+import { DELETED_FIELD, type MergeDecision, type RecordVersion, type Store, type StoredRecord } from '../store/index.js';
+
+/**
+ * The conflict log as people read it: every decision this instance made or received with a
+ * version (decisions travel, so every instance involved lists the same conflict), field by field,
+ * decided by hand, reversed. Plain functions: the CLI, the HTTP API and the console are thin
+ * faces over them.
+ */
 
 export interface ConflictEntry {
   id: number;
@@ -15,9 +23,15 @@ export interface ConflictEntry {
   result: RecordVersion;
   decided_on: string;
   reversed_on: string | null;
+  /** The decision as it travels (reconstructed for entries logged before decisions travelled). */
+  decision: MergeDecision;
 }
 
 function toEntry(r: Record<string, unknown>): ConflictEntry {
+  const local = JSON.parse(r.local as string) as RecordVersion;
+  const remote = JSON.parse(r.remote as string) as RecordVersion;
+  const result = JSON.parse(r.result as string) as RecordVersion;
+  const winner = r.winner as ConflictEntry['winner'];
   return {
     id: Number(r.id),
     resource: r.resource as string,
@@ -25,14 +39,28 @@ function toEntry(r: Record<string, unknown>): ConflictEntry {
     peer: r.peer as string,
     policy: r.policy as string,
     rule: r.rule as string,
-    winner: r.winner as ConflictEntry['winner'],
-    local: JSON.parse(r.local as string) as RecordVersion,
-    remote: JSON.parse(r.remote as string) as RecordVersion,
-    result: JSON.parse(r.result as string) as RecordVersion,
+    winner,
+    local,
+    remote,
+    result,
     decided_on: r.decided_on as string,
     reversed_on: (r.reversed_on as string | null) ?? null,
+    decision: typeof r.detail === 'string' ? (JSON.parse(r.detail) as MergeDecision) : legacyDecision(String(r.id), local, remote, result, winner, r.rule as string),
   };
 }
+
+/** An entry from before decisions travelled: what the stored result overwrote of the losing side. */
+function legacyDecision(id: string, local: RecordVersion, remote: RecordVersion, result: RecordVersion, winner: string, rule: string): MergeDecision {
+  const lost = winner === 'local' ? remote : local;
+  const fields: MergeDecision['fields'] = {};
+  for (const f of Object.keys(result.data)) {
+    if (JSON.stringify(result.data[f] ?? null) !== JSON.stringify(lost.data[f] ?? null)) fields[f] = [result.data[f] ?? null, lost.data[f] ?? null];
+  }
+  if (result.deleted !== lost.deleted || result.replaced_by !== lost.replaced_by) fields[DELETED_FIELD] = [deletion(result), deletion(lost)];
+  return { id: `legacy-${id}`, rule, kept: { site: result.changed_by, at: result.modified_on }, lost: { site: lost.changed_by, at: lost.modified_on }, fields };
+}
+
+const deletion = (v: RecordVersion): FieldValue => ({ deleted: v.deleted, replaced_by: v.replaced_by }) as unknown as FieldValue;
 
 /** The version that lost a decision (for a field-by-field merge: both sides gave something up). */
 export function loserOf(c: ConflictEntry): RecordVersion[] {
@@ -134,21 +162,108 @@ export async function getConflict(store: Store, id: number): Promise<ConflictEnt
   return toEntry(r as Record<string, unknown>);
 }
 
+export interface DecisionField {
+  field: string;
+  kept: FieldValue;
+  lost: FieldValue;
+}
+
+export interface ConflictView {
+  id: number;
+  resource: string;
+  uuid: string;
+  rule: string;
+  reversed_on: string | null;
+  /** Site names (this instance, paired peers; else the instance uuid) and the local times of both changes. */
+  kept: { site: string; at: string };
+  lost: { site: string; at: string };
+  fields: DecisionField[];
+}
+
+/** Local wall-clock time of an instant, as people at the site read it. */
+export function localTime(iso: string, timeZone?: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZoneName: 'short' }).formatToParts(d);
+  const p = (t: string): string => parts.find((x) => x.type === t)?.value ?? '';
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${p('timeZoneName')}`;
+}
+
+/** A decision field by field, with site names and local times (what `conflicts show` prints). */
+export async function describeConflict(store: Store, id: number, opts: { timeZone?: string } = {}): Promise<ConflictView> {
+  const c = await getConflict(store, id);
+  const rows = (await store.knex('tm_peer').select('uuid', 'name')) as { uuid: string; name: string }[];
+  const names = new Map(rows.map((r) => [r.uuid, r.name]));
+  names.set(store.instance.uuid, `${store.instance.name} (this instance)`);
+  const site = (u: string): string => names.get(u) ?? u;
+  const d = c.decision;
+  return {
+    id: c.id,
+    resource: c.resource,
+    uuid: c.uuid,
+    rule: d.rule,
+    reversed_on: c.reversed_on,
+    kept: { site: site(d.kept.site), at: localTime(d.kept.at, opts.timeZone) },
+    lost: { site: site(d.lost.site), at: localTime(d.lost.at, opts.timeZone) },
+    fields: Object.entries(d.fields).map(([field, [kept, lost]]) => ({ field, kept, lost })),
+  };
+}
+
 /**
- * Reverses a decision: the losing version's content becomes the record again, as a new local
- * change that dominates every version seen, so it travels to every peer on the next syncs.
+ * Reverses a decision: the lost values of the fields in conflict (or, with `take`, that side's
+ * values of them) become the record's again, as a new local change that dominates every version
+ * seen. The reversal is itself a decision (kept and lost swapped) that travels with the change,
+ * so every instance logs it, and it can be reversed in turn.
  */
-export async function reverseConflict(store: Store, id: number, take?: 'local' | 'remote'): Promise<StoredRecord> {
+export async function reverseConflict(store: Store, id: number, take?: Side): Promise<StoredRecord> {
   const c = await getConflict(store, id);
   if (c.reversed_on) throw coded('already_reversed', { id, on: c.reversed_on });
-  const side = take ?? (c.winner === 'local' ? 'remote' : c.winner === 'remote' ? 'local' : undefined);
-  if (!side) throw new TidemarkError('invalid', `conflict #${id} was merged field by field: say which side to take (--take local|remote)`);
-  const loser = side === 'local' ? c.local : c.remote;
+  const d = c.decision;
+  const now = nowIso();
+  const restored = (f: string, lost: FieldValue): FieldValue => {
+    if (!take) return lost;
+    const v = take === 'local' ? c.local : c.remote;
+    return f === DELETED_FIELD ? deletion(v) : (v.data[f] ?? null);
+  };
+  const fields: MergeDecision['fields'] = Object.fromEntries(Object.entries(d.fields).map(([f, [kept, lost]]) => [f, [restored(f, lost), kept]]));
+  const reversal: MergeDecision = {
+    id: randomUUID().replace(/-/g, ''),
+    rule: 'reversal',
+    kept: { site: store.instance.uuid, at: now },
+    lost: { site: d.kept.site, at: d.kept.at },
+    fields,
+    reverses: d.id,
+  };
   return store.transaction(async (w) => {
+    const current = await w.getRow(c.resource, c.uuid);
+    if (!current) throw new TidemarkError('not_found', 'the record is gone', { resource: c.resource, uuid: c.uuid });
+    const patch: Record<string, FieldValue> = {};
+    for (const [f, [value]] of Object.entries(fields)) if (f !== DELETED_FIELD) patch[f] = value;
+    const del = fields[DELETED_FIELD]?.[0] as unknown as { deleted: boolean; replaced_by: string | null } | undefined;
     let out: StoredRecord;
-    if (loser.deleted) out = await w.remove(c.resource, c.uuid, { replacedBy: loser.replaced_by });
-    else out = await w.update(c.resource, c.uuid, loser.data, { checkReferences: false });
-    await w.trx('tm_conflict').where({ id }).update({ reversed_on: nowIso() });
+    if (del?.deleted) {
+      if (Object.keys(patch).length) await w.update(c.resource, c.uuid, patch, { checkReferences: false });
+      out = await w.remove(c.resource, c.uuid, { replacedBy: del.replaced_by, decisions: [reversal] });
+    } else {
+      out = await w.update(c.resource, c.uuid, patch, { checkReferences: false, decisions: [reversal] });
+    }
+    const { id: _id, seq: _seq, ...version } = out;
+    await w.trx('tm_conflict').where({ id }).update({ reversed_on: now });
+    await w.trx('tm_conflict').insert({
+      resource: c.resource,
+      uuid: c.uuid,
+      peer: store.instance.uuid,
+      policy: 'REVERSAL',
+      rule: 'reversal',
+      winner: 'local',
+      local: JSON.stringify(current),
+      remote: JSON.stringify(c.result),
+      result: JSON.stringify(version),
+      decided_on: now,
+      decision: reversal.id,
+      detail: JSON.stringify(reversal),
+      reverses: c.id,
+    });
     return out;
   });
 }

@@ -148,7 +148,7 @@ export class Peers {
   async remove(uuidOrName: string): Promise<Peer> {
     const p = await this.get(uuidOrName);
     await this.knex.transaction(async (trx) => {
-      for (const t of ['tm_peer_cursor', 'tm_peer_ack', 'tm_echo']) await trx(t).where({ peer: p.uuid }).delete();
+      for (const t of ['tm_peer_cursor', 'tm_peer_ack']) await trx(t).where({ peer: p.uuid }).delete();
       await trx('tm_sync_lease').where({ peer: p.uuid }).delete();
       await trx('tm_peer').where({ uuid: p.uuid }).delete();
     });
@@ -177,7 +177,6 @@ export class Peers {
     if (!changed.length) return [];
     await this.knex.transaction(async (trx) => {
       await trx('tm_peer_cursor').where({ peer }).whereIn('resource', changed).delete();
-      await trx('tm_echo').where({ peer }).whereIn('resource', changed).delete();
       for (const resource of changed) {
         await trx('tm_peer_ack').insert({ peer, resource, seq: 0, reset: true, updated_on: nowIso() }).onConflict(['peer', 'resource']).merge();
       }

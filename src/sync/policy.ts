@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FieldValue } from '../registry/values.js';
 import type { RecordVersion } from '../store/index.js';
-import { compareVersions, mergeVersions } from '../store/index.js';
+import { compareVersions, DELETED_FIELD, mergeVersions, type MergeDecision } from '../store/index.js';
+import { assemble, fieldSides, makeDecision, unionDecisions } from './merge.js';
 
 /** Sahana Eden's conflict policies, decided from the receiving side's point of view. */
 export const POLICIES = ['THIS', 'OTHER', 'NEWER', 'MASTER'] as const;
@@ -47,9 +48,11 @@ export type Decision =
   | { kind: 'skip' }
   /**
    * Concurrent (or equal vectors with different content): store `result`, whose vector is the
-   * merge of both. `conflict` is false when both sides made the same content.
+   * merge of both. `conflict` is false when the two sides changed different fields (or made the
+   * same content); then `decision` is absent. When true, `decision` says which values were kept
+   * and lost; it travels with the result so every instance logs it.
    */
-  | { kind: 'resolve'; result: RecordVersion; winner: 'local' | 'remote' | 'merged'; rule: string; conflict: boolean };
+  | { kind: 'resolve'; result: RecordVersion; winner: 'local' | 'remote' | 'merged'; rule: string; conflict: boolean; decision?: MergeDecision };
 
 function content(v: RecordVersion): string {
   const keys = Object.keys(v.data).sort();
@@ -68,10 +71,34 @@ export interface DecideContext {
   resolver?: Resolver;
 }
 
+/** Which side the policy keeps for fields both sides changed. */
+function policySide(local: RecordVersion, remote: RecordVersion, policy: PolicyName, later: 'local' | 'remote'): { side: 'local' | 'remote'; rule: string } {
+  switch (policy) {
+    case 'THIS':
+      return { side: 'local', rule: 'policy' };
+    case 'OTHER':
+      return { side: 'remote', rule: 'policy' };
+    case 'MASTER': {
+      // The change made by the record's originating instance wins; if neither side is the
+      // originator, the later change does.
+      const lm = local.changed_by === local.origin;
+      const rm = remote.changed_by === remote.origin;
+      if (lm !== rm) return { side: lm ? 'local' : 'remote', rule: 'policy' };
+      return { side: later, rule: 'policy-fallback-newer' };
+    }
+    case 'NEWER':
+    default:
+      return { side: later, rule: 'policy' };
+  }
+}
+
 /**
  * The heart of sync: what to do with a remote version given the local one. Pure and symmetric
  * for NEWER, MASTER and deterministic resolvers, so two instances deciding the same conflict
  * independently store the same record.
+ *
+ * Concurrent versions merge field by field (src/sync/merge.ts): a field only one side changed
+ * is that side's; only fields both changed go to the resolver, the deletion rule or the policy.
  */
 export function decide(local: RecordVersion | undefined, remote: RecordVersion, ctx: DecideContext): Decision {
   if (!local) return { kind: 'take' };
@@ -81,55 +108,66 @@ export function decide(local: RecordVersion | undefined, remote: RecordVersion, 
   const same = content(local) === content(remote);
   if (order === 'equal' && same) return { kind: 'skip' };
   const version = mergeVersions(local.version, remote.version);
-  const pick = (w: 'local' | 'remote', rule: string, conflict = true): Decision => ({
-    kind: 'resolve',
-    result: { ...(w === 'local' ? local : remote), version },
-    winner: w,
-    rule,
-    conflict,
-  });
   const later = laterOf(local, remote) === 'a' ? 'local' : 'remote';
-  if (same) return pick(later, 'same-content', false);
+  const laterV = later === 'local' ? local : remote;
+  const stamp = (rec: RecordVersion, extra?: MergeDecision): RecordVersion => {
+    const decisions = unionDecisions(local.decisions, remote.decisions, extra ? [extra] : undefined);
+    const { decisions: _d, ...base } = rec;
+    return {
+      ...base,
+      version,
+      hlc: laterV.hlc,
+      changed_by: laterV.changed_by,
+      modified_on: local.modified_on > remote.modified_on ? local.modified_on : remote.modified_on,
+      ...(decisions ? { decisions } : {}),
+    };
+  };
   if (order === 'equal') {
     // Equal vectors, different content: only reachable when two sides resolved one conflict
     // differently (asymmetric policies). A symmetric rule makes them converge.
-    return pick(later, 'equal-version');
+    const d = makeDecision(local, remote, differing(local, remote), () => later, 'equal-version');
+    return { kind: 'resolve', result: stamp(later === 'local' ? local : remote, d), winner: later, rule: 'equal-version', conflict: true, decision: d };
+  }
+  const sides = fieldSides(local, remote);
+  const conflicted = [...sides].filter(([, s]) => s === 'both').map(([f]) => f);
+  const dead = local.deleted !== remote.deleted ? (local.deleted ? 'local' : 'remote') : undefined;
+  const live = dead === 'local' ? 'remote' : 'local';
+  // A delete against concurrent changes on the live side (or both changed deletion): the deletion rule.
+  const liveChanges = dead ? [...sides].filter(([f, s]) => s === live && f !== DELETED_FIELD).map(([f]) => f) : [];
+  if (dead && (liveChanges.length || conflicted.includes(DELETED_FIELD))) {
+    const liveV = live === 'local' ? local : remote;
+    const deadV = dead === 'local' ? local : remote;
+    const winner = liveV.hlc > deadV.hlc ? live : dead;
+    const rule = winner === live ? 'update-after-delete' : 'delete-wins';
+    sides.set(DELETED_FIELD, 'both');
+    const pick = (): 'local' | 'remote' => winner;
+    const fields = [...new Set([DELETED_FIELD, ...conflicted])];
+    const d = makeDecision(local, remote, fields, pick, rule);
+    return { kind: 'resolve', result: stamp(assemble(local, remote, sides, pick), d), winner, rule, conflict: true, decision: d };
+  }
+  if (!conflicted.length) {
+    return { kind: 'resolve', result: stamp(assemble(local, remote, sides, () => later)), winner: 'merged', rule: same ? 'same-content' : 'field-merge', conflict: false };
   }
   if (ctx.resolver) {
     const out = ctx.resolver(local, remote);
-    if (out === 'local' || out === 'remote') return pick(out, 'resolver');
-    const base = later === 'local' ? local : remote;
-    return {
-      kind: 'resolve',
-      result: { ...base, data: { ...base.data, ...out.data }, deleted: out.deleted ?? base.deleted, replaced_by: out.replaced_by ?? base.replaced_by, version },
-      winner: 'merged',
-      rule: 'resolver',
-      conflict: true,
-    };
-  }
-  if (local.deleted !== remote.deleted) {
-    // The deletion rule: a delete wins unless the other side's update was made after it.
-    const live = local.deleted ? remote : local;
-    const dead = local.deleted ? local : remote;
-    const liveWins = live.hlc > dead.hlc;
-    const w = liveWins === (live === local) ? 'local' : 'remote';
-    return pick(w, liveWins ? 'update-after-delete' : 'delete-wins');
-  }
-  switch (ctx.policy) {
-    case 'THIS':
-      return pick('local', 'policy');
-    case 'OTHER':
-      return pick('remote', 'policy');
-    case 'MASTER': {
-      // The change made by the record's originating instance wins; if neither side is the
-      // originator, the later change does.
-      const lm = local.changed_by === local.origin;
-      const rm = remote.changed_by === remote.origin;
-      if (lm !== rm) return pick(lm ? 'local' : 'remote', 'policy');
-      return pick(later, 'policy-fallback-newer');
+    if (out === 'local' || out === 'remote') {
+      const d = makeDecision(local, remote, conflicted, () => out, 'resolver');
+      return { kind: 'resolve', result: stamp(assemble(local, remote, sides, () => out), d), winner: out, rule: 'resolver', conflict: true, decision: d };
     }
-    case 'NEWER':
-    default:
-      return pick(later, 'policy');
+    const merged = assemble(local, remote, sides, () => later);
+    const result = { ...merged, data: { ...merged.data, ...out.data }, deleted: out.deleted ?? merged.deleted, replaced_by: out.replaced_by ?? merged.replaced_by };
+    const d = makeDecision(local, remote, conflicted, () => later, 'resolver');
+    for (const f of conflicted) if (f !== DELETED_FIELD) d.fields[f] = [result.data[f] ?? null, d.fields[f]![1]];
+    return { kind: 'resolve', result: stamp(result, d), winner: 'merged', rule: 'resolver', conflict: true, decision: d };
   }
+  const { side, rule } = policySide(local, remote, ctx.policy, later);
+  const d = makeDecision(local, remote, conflicted, () => side, rule);
+  return { kind: 'resolve', result: stamp(assemble(local, remote, sides, () => side), d), winner: side, rule, conflict: true, decision: d };
+}
+
+/** The fields (and `$deleted`) whose values differ. */
+function differing(a: RecordVersion, b: RecordVersion): string[] {
+  const out = Object.keys({ ...a.data, ...b.data }).filter((f) => JSON.stringify(a.data[f] ?? null) !== JSON.stringify(b.data[f] ?? null));
+  if (a.deleted !== b.deleted || a.replaced_by !== b.replaced_by) out.push(DELETED_FIELD);
+  return out;
 }

@@ -2,7 +2,7 @@ import { TidemarkError } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { FieldDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
-import type { RecordVersion } from '../store/index.js';
+import { DELETED_FIELD, type Dot, type MergeDecision, type RecordVersion } from '../store/index.js';
 import { isPolicy, type PolicyName } from './policy.js';
 
 /**
@@ -28,6 +28,9 @@ export interface WireRecord {
   version: number[];
   hlc: string;
   data: Record<string, FieldValue>;
+  /** Per-field versions: field -> [instance index, counter] (see RecordVersion.fields). */
+  fields?: Record<string, [number, number]>;
+  decisions?: MergeDecision[];
 }
 
 export interface ResourceSummary {
@@ -126,6 +129,12 @@ export function toWire(versions: readonly RecordVersion[]): { instances: string[
     const w: WireRecord = { uuid: v.uuid, created_on: v.created_on, modified_on: v.modified_on, origin: idx(v.origin), changed_by: idx(v.changed_by), version, hlc: v.hlc, data };
     if (v.deleted) w.deleted = true;
     if (v.replaced_by) w.replaced_by = v.replaced_by;
+    if (v.fields) {
+      const f: Record<string, [number, number]> = {};
+      for (const k in v.fields) f[k] = [idx(v.fields[k]![0]), v.fields[k]![1]];
+      w.fields = f;
+    }
+    if (v.decisions?.length) w.decisions = v.decisions;
     return w;
   });
   return { instances, records };
@@ -203,12 +212,41 @@ export function readPage(registry: Registry, page: unknown): { page: Page; versi
     if (!deleted) {
       for (const f of def.fields) if (f.required && (out[f.name] === null || out[f.name] === '')) return bad('value required', f.name);
     }
-    versions.push({ resource, uuid, created_on, modified_on, deleted, replaced_by, origin, changed_by, version, hlc, data: out });
+    const rec: RecordVersion = { resource, uuid, created_on, modified_on, deleted, replaced_by, origin, changed_by, version, hlc, data: out };
+    if (raw.fields !== undefined) {
+      if (!isObj(raw.fields)) return bad('fields must map field names to [instance index, counter]', 'fields');
+      const fields: Record<string, Dot> = {};
+      for (const [k, d] of Object.entries(raw.fields)) {
+        const pair = Array.isArray(d) ? (d as unknown[]) : [];
+        const u = inst(pair[0]);
+        const n = pair[1];
+        if ((k !== DELETED_FIELD && !check.has(k)) || !u || !Number.isSafeInteger(n) || (n as number) <= 0) return bad(`per-field version of "${k}" malformed`, 'fields');
+        fields[k] = [u, n as number];
+      }
+      rec.fields = fields;
+    }
+    if (raw.decisions !== undefined) {
+      const ds = readDecisions(raw.decisions);
+      if (!ds) return bad('decisions malformed', 'decisions');
+      rec.decisions = ds;
+    }
+    versions.push(rec);
   });
   if (problems.length) {
     throw new TidemarkError('invalid', `page refused, nothing applied: ${problems[0]!.describe()}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`, { resource }, problems);
   }
   return { page: page as unknown as Page, versions };
+}
+
+/** Decisions travelling with a version: checked for shape (they are only ever logged and shown). */
+export function readDecisions(raw: unknown): MergeDecision[] | undefined {
+  if (!Array.isArray(raw) || raw.length > 64) return undefined;
+  const side = (s: unknown): boolean => isObj(s) && typeof s.site === 'string' && s.site.length <= 64 && typeof s.at === 'string' && s.at.length <= 32;
+  for (const d of raw) {
+    if (!isObj(d) || typeof d.id !== 'string' || d.id.length > 64 || typeof d.rule !== 'string' || d.rule.length > 64 || !side(d.kept) || !side(d.lost) || !isObj(d.fields)) return undefined;
+    if (!Object.values(d.fields).every((p) => Array.isArray(p) && p.length === 2)) return undefined;
+  }
+  return raw as MergeDecision[];
 }
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -52,17 +52,6 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.primary(['peer', 'resource']);
     });
   }
-  if (!(await has('tm_echo'))) {
-    // Ranges of my feed that hold versions taken unchanged from a peer: never sent back to it.
-    await knex.schema.createTable('tm_echo', (t) => {
-      t.increments('id');
-      t.string('peer', 36).notNullable();
-      t.string('resource', 64).notNullable();
-      t.bigInteger('from_seq').notNullable();
-      t.bigInteger('to_seq').notNullable();
-      t.index(['peer', 'resource', 'to_seq']);
-    });
-  }
   if (!(await has('tm_conflict'))) {
     await knex.schema.createTable('tm_conflict', (t) => {
       t.increments('id');
@@ -77,6 +66,14 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.text('result').notNullable(); // RecordVersion JSON stored
       t.string('decided_on', 24).notNullable();
       t.string('reversed_on', 24);
+    });
+  }
+  if (!(await knex.schema.hasColumn('tm_conflict', 'decision'))) {
+    // The decision's id (the same on every instance that logs it) and the decision as it travels.
+    await knex.schema.alterTable('tm_conflict', (t) => {
+      t.string('decision', 64).index();
+      t.text('detail');
+      t.integer('reverses');
     });
   }
   if (!(await has('tm_sync_log'))) {

@@ -43,7 +43,8 @@ test('the sync commands: peer, conflicts, log, purge', async () => {
     const conflicts = await cli(['conflicts', '--db', dbA]);
     const id = /^#(\d+)\t.*org_organisation.*winner=remote/m.exec(conflicts.stdout)?.[1];
     assert.ok(id, conflicts.stdout);
-    assert.match((await cli(['conflicts', 'show', id, '--db', dbA])).stdout, /local: .*\n.*alpha says[\s\S]*remote: .*\n.*bravo says/);
+    // Field by field, with the site names and local times of both changes.
+    assert.match((await cli(['conflicts', 'show', id, '--db', dbA])).stdout, /kept: the change by bravo at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d .*\nlost: the change by alpha \(this instance\) at .*\n\s+name\s+kept "bravo says", lost "alpha says"/);
     const rev = await cli(['conflicts', 'reverse', id, '--db', dbA]);
     assert.equal(rev.code, 0, rev.stderr);
     assert.match((await cli(['conflicts', 'reverse', id, '--db', dbA])).stderr, /was reversed/);

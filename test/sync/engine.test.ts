@@ -85,13 +85,16 @@ for (const kind of DB_KINDS) {
           const [c] = await listConflicts(a!);
           assert.ok(c);
           assert.equal(c.policy, policy);
-          const loser = c.winner === 'local' ? c.remote : c.local;
-          assert.equal(loser.data.name, expect === 'a' ? 'edit at b' : 'edit at a');
+          const lost = c.decision.fields.name![1];
+          assert.equal(lost, expect === 'a' ? 'edit at b' : 'edit at a');
+          // Both sides list the conflict, with the same decision.
+          const onB = await listConflicts(b!);
+          assert.deepEqual(onB.map((x) => x.decision.id), [c.decision.id]);
           // Reversing the decision brings the loser back everywhere.
           await reverseConflict(a!, c.id);
           await loopSync(a!, b!);
           await same([a!, b!]);
-          assert.equal((await b!.get('org_organisation', org.uuid))!.data.name, loser.data.name);
+          assert.equal((await b!.get('org_organisation', org.uuid))!.data.name, lost);
         } finally {
           await closeAll([a!, b!]);
         }
@@ -231,7 +234,7 @@ for (const kind of DB_KINDS) {
         await loopSync(a!, b!);
         await same([a!, b!]);
         assert.equal((await a!.get('org_organisation', org.uuid))!.data.name, 'b again');
-        const lost = (await listConflicts(b!)).map((c) => (c.winner === 'local' ? c.remote : c.local).data.name);
+        const lost = (await listConflicts(b!)).map((c) => c.decision.fields.name?.[1]);
         assert.deepEqual(lost, ['from slow b']);
       } finally {
         delete process.env.TIDEMARK_CLOCK_OFFSET_MS;

@@ -105,7 +105,7 @@ for (const kind of DB_KINDS) {
         }
         // Nothing that lost is gone: both losing names are in some conflict log.
         const losers = new Set<unknown>();
-        for (const s of [a, b, c]) for (const x of await listConflicts(s)) losers.add((x.winner === 'local' ? x.remote : x.local).data.name);
+        for (const s of [a, b, c]) for (const x of await listConflicts(s)) losers.add(x.decision.fields.name?.[1]);
         assert.ok(losers.has('edited at A') && losers.has('edited at B'), [...losers].join(', '));
         // A sync with nothing to exchange: one round trip.
         const noop = await syncOverHttp(a, B.store.instance.uuid);

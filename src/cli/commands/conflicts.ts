@@ -1,10 +1,15 @@
 import type { Command } from '../command.js';
 import { positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
-import { getConflict, listConflicts, resolveConflict, reverseConflict, type Side } from '../../sync/index.js';
-import type { RecordVersion } from '../../store/index.js';
+import { describeConflict, listConflicts, resolveConflict, reverseConflict, type Side } from '../../sync/conflicts.js';
 
-const brief = (v: RecordVersion): string => `${v.deleted ? (v.replaced_by ? `merged into ${v.replaced_by}` : 'deleted') : 'live'} by ${v.changed_by.slice(0, 8)} at ${v.hlc}`;
+const shown = (v: unknown): string => {
+  if (v && typeof v === 'object' && 'deleted' in v) {
+    const d = v as { deleted: boolean; replaced_by: string | null };
+    return d.deleted ? (d.replaced_by ? `merged into ${d.replaced_by}` : 'deleted') : 'live';
+  }
+  return v === null ? '(empty)' : JSON.stringify(v);
+};
 
 export const conflictsCommand: Command = {
   name: 'conflicts',
@@ -20,17 +25,18 @@ export const conflictsCommand: Command = {
         const rows = await listConflicts(store, { resource: str(ctx.values, 'resource'), all: Boolean(ctx.values.all), limit: positiveNumber(ctx.values, 'limit', 100, { allowZero: true }) });
         if (!rows.length) out('no conflicts');
         for (const c of rows) {
-          out(`#${c.id}\t${c.decided_on}\t${c.resource}\t${c.uuid}\t${c.policy}/${c.rule}\twinner=${c.winner}${c.reversed_on ? `\treversed ${c.reversed_on}` : ''}`);
+          out(`#${c.id}\t${c.decided_on}\t${c.resource}\t${c.uuid}\t${c.policy}/${c.rule}\twinner=${c.winner}\t${Object.keys(c.decision.fields).join(',')}${c.reversed_on ? `\treversed ${c.reversed_on}` : ''}`);
         }
         return 0;
       }
       if (!id || !/^\d+$/.test(id)) throw new TidemarkError('invalid', `conflicts ${sub} needs a conflict number`);
       if (sub === 'show') {
-        const c = await getConflict(store, Number(id));
-        out(`conflict #${c.id} on ${c.resource} ${c.uuid}, decided ${c.decided_on} by ${c.policy} (${c.rule}): ${c.winner} won${c.reversed_on ? `, reversed ${c.reversed_on}` : ''}`);
-        out(`local:  ${brief(c.local)}\n  ${JSON.stringify(c.local.data)}`);
-        out(`remote: ${brief(c.remote)} (from peer ${c.peer})\n  ${JSON.stringify(c.remote.data)}`);
-        out(`stored: ${brief(c.result)}\n  ${JSON.stringify(c.result.data)}`);
+        const v = await describeConflict(store, Number(id));
+        out(`conflict #${v.id} on ${v.resource} ${v.uuid} (${v.rule})${v.reversed_on ? `, reversed ${v.reversed_on}` : ''}`);
+        out(`kept: the change by ${v.kept.site} at ${v.kept.at}`);
+        out(`lost: the change by ${v.lost.site} at ${v.lost.at}`);
+        const width = Math.max(6, ...v.fields.map((f) => f.field.length));
+        for (const f of v.fields) out(`  ${(f.field === '$deleted' ? 'status' : f.field).padEnd(width)}  kept ${shown(f.kept)}, lost ${shown(f.lost)}`);
         return 0;
       }
       if (sub === 'resolve') {
@@ -45,7 +51,7 @@ export const conflictsCommand: Command = {
       if (sub === 'reverse') {
         const take = str(ctx.values, 'take') as 'local' | 'remote' | undefined;
         const r = await reverseConflict(store, Number(id), take);
-        out(`conflict #${id} reversed: ${r.resource} ${r.uuid} is now ${r.deleted ? 'deleted' : 'live'} with the other side's content; it travels on the next sync`);
+        out(`conflict #${id} reversed: ${r.resource} ${r.uuid} has the lost values again (${r.deleted ? 'deleted' : 'live'}); the reversal travels on the next sync and can itself be reversed`);
         return 0;
       }
       ctx.stderr.write(`tidemark conflicts: unknown subcommand "${sub}"\n`);

@@ -135,7 +135,6 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
         await store.transaction(async (w) => {
           const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyOf(res) });
           conflicts += r.conflicts;
-          for (const range of r.takenRanges) await w.trx('tm_echo').insert({ peer: peer.uuid, resource: range.resource, from_seq: range.from, to_seq: range.to });
         });
       },
       sent: async (batch) => {
