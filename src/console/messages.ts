@@ -72,6 +72,7 @@ export const M = {
     conflicts: 'Open conflicts',
     stale: (hours: number) => `not synced for over ${hours} h`,
     callsUs: 'it calls this instance',
+    noSchedule: 'no schedule here (sync daemon off)',
     carriers: 'Carriers',
     outbox: 'Bundles waiting in the outbox',
     discovery: 'Instances found on the network',

@@ -116,6 +116,9 @@ export function diffConflict(store: Store, c: ConflictEntry): FieldDiff[] {
 
 export type Side = 'local' | 'remote';
 
+/** The rule of a decision a person took (an open conflict is one only a policy decided). */
+export const HAND_RULE = 'decided by hand';
+
 /**
  * Decides a conflict by hand: one side whole, or field by field (fields not named keep the
  * stored value). The choice is written as a new local change that dominates both versions, so it
@@ -151,7 +154,7 @@ export async function resolveConflict(store: Store, id: number, choice: { take: 
     if (deleted.deleted) out = current.deleted ? current : await w.remove(c.resource, c.uuid, { replacedBy: deleted.replaced_by });
     else out = await w.update(c.resource, c.uuid, data, { checkReferences: false });
     const { id: _id, seq: _seq, ...version } = out;
-    await w.trx('tm_conflict').where({ id }).update({ winner, rule: 'decided by hand', result: JSON.stringify(version), decided_on: nowIso(), reversed_on: null });
+    await w.trx('tm_conflict').where({ id }).update({ winner, rule: HAND_RULE, result: JSON.stringify(version), decided_on: nowIso(), reversed_on: null });
     return out;
   });
 }

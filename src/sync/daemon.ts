@@ -28,7 +28,12 @@ interface PeerState {
  * change (debounced), exponential backoff on failure, never two syncs with one peer at once
  * (in this process by a flag, across processes by the lease in the database).
  */
+/** Stores whose sync loop runs in this process (the overview shows no schedule without one). */
+const looping = new WeakSet<Store>();
+export const daemonRunning = (store: Store): boolean => looping.has(store);
+
 export function startDaemon(store: Store, opts: DaemonOptions): { stop(): Promise<void>; kick(): void } {
+  looping.add(store);
   const tickMs = opts.tickMs ?? 1000;
   const debounceMs = opts.debounceMs ?? 2000;
   const minBackoff = opts.minBackoffMs ?? 5000;
@@ -94,6 +99,7 @@ export function startDaemon(store: Store, opts: DaemonOptions): { stop(): Promis
     },
     async stop() {
       stopped = true;
+      looping.delete(store);
       clearInterval(timer);
       await Promise.allSettled([...running]);
     },

@@ -1,6 +1,8 @@
 import type { Store } from '../store/index.js';
 import { acks, countChangesFor, resourceHeads } from './collect.js';
 import { Peers, type Peer } from './peers.js';
+import { HAND_RULE } from './conflicts.js';
+import { daemonRunning } from './daemon.js';
 
 /** A peer that has not synced for longer than this is flagged stale (a setting overrides it). */
 export const DEFAULT_STALE_AFTER_S = 24 * 3600;
@@ -21,11 +23,11 @@ export interface PeerStatus {
   /** The last sync this instance ran with the peer that succeeded (from the sync log). */
   lastSuccess: string | null;
   lastAttempt: { at: string; result: string; message: string | null } | null;
-  /** When the daemon will next try, from the schedule and the failures so far (null: it calls us). */
+  /** When the daemon will next try, from the schedule and the failures so far (null: it calls us, or no sync loop runs here). */
   nextRun: string | null;
   /** Records of my feed the peer does not hold yet (for the resources that sync with it). */
   waitingOut: number;
-  /** Conflicts with this peer whose decision stands (not reversed). */
+  /** Conflicts with this peer that only a policy decided (not reversed, nobody decided by hand). */
   openConflicts: number;
   stale: boolean;
   interval: number;
@@ -58,9 +60,9 @@ export async function peerStatuses(store: Store, now = Date.now()): Promise<Peer
         waitingOut += await countChangesFor(store, peer.uuid, r, a && !a.reset ? a.seq : 0, heads.get(r) ?? 0, cfg.filters?.[r]);
       }
     }
-    const [c] = (await store.knex('tm_conflict').where({ peer: peer.uuid }).whereNull('reversed_on').count({ n: '*' })) as { n: number | string }[];
+    const [c] = (await store.knex('tm_conflict').where({ peer: peer.uuid }).whereNull('reversed_on').whereNot({ rule: HAND_RULE }).count({ n: '*' })) as { n: number | string }[];
     let nextRun: string | null = null;
-    if (peer.url) {
+    if (peer.url && daemonRunning(store)) {
       const base = last ? Date.parse(last.at) : now;
       const delay = peer.failures ? retryDelayMs(peer.failures) : cfg.interval * 1000;
       nextRun = new Date(Math.max(now, last ? base + delay : now)).toISOString();

@@ -290,6 +290,16 @@ test('the run history lists the syncs and downloads as CSV', async () => {
   const lines = text.trim().split('\r\n');
   assert.equal(lines[0], 'at,peer,peer_name,direction,resource,result,sent,received,conflicts,bytes,duration_ms,message');
   assert.equal(lines.length - 1, await rows.count());
+
+  // The overview now shows the peer as the sync log has it.
+  await pageA.goto(`${A.url}/`);
+  const peerRow = pageA.locator('#peers tbody tr', { hasText: 'site-b' });
+  assert.match(await peerRow.locator('td').nth(0).innerText(), /UTC/);
+  // The daemon is off in these services: no schedule is promised.
+  assert.match(await peerRow.locator('td').nth(2).innerText(), /no schedule/);
+  // Every conflict was looked at (two decided by hand, one reversed): none left open.
+  assert.equal(await peerRow.locator('td').nth(5).innerText(), '0');
+  await shot(pageA, '16-overview-after-syncs');
 });
 
 test('administration: add a user with a role, open a feed to anyone', async () => {
