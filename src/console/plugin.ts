@@ -270,13 +270,15 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   app.post('/console/conflicts/:id/resolve', async (req, reply) => {
     const id = conflictId(req);
     const b = (req.body ?? {}) as Record<string, string>;
-    if (b.take === 'local' || b.take === 'remote') await resolveConflict(store, id, { take: b.take });
+    let entry: number;
+    if (b.take === 'local' || b.take === 'remote') ({ entry } = await resolveConflict(store, id, { take: b.take }));
     else {
       const fields: Record<string, Side> = {};
       for (const [k, v] of Object.entries(b)) if (k.startsWith('field_')) fields[k.slice(6)] = v as Side;
-      await resolveConflict(store, id, { fields });
+      ({ entry } = await resolveConflict(store, id, { fields }));
     }
-    return redirectWith(reply, `/console/conflicts/${id}`, 'saved');
+    // The decision by hand is an entry of its own (the automatic one no longer stands).
+    return redirectWith(reply, `/console/conflicts/${entry}`, 'saved');
   });
   app.post('/console/conflicts/:id/reverse', async (req, reply) => {
     const id = conflictId(req);

@@ -121,41 +121,73 @@ export const HAND_RULE = 'decided by hand';
 
 /**
  * Decides a conflict by hand: one side whole, or field by field (fields not named keep the
- * stored value). The choice is written as a new local change that dominates both versions, so it
- * travels to every peer; the entry records it and stays reversible.
+ * stored value). Like a reversal, the choice is a decision of its own that travels with a new
+ * local change dominating both versions: every instance logs it, the automatic decision it
+ * replaces no longer stands there, and it can be reversed in turn. Returns the new entry.
  */
-export async function resolveConflict(store: Store, id: number, choice: { take: Side } | { fields: Record<string, Side> }): Promise<StoredRecord> {
+export async function resolveConflict(store: Store, id: number, choice: { take: Side } | { fields: Record<string, Side> }): Promise<{ record: StoredRecord; entry: number }> {
   const c = await getConflict(store, id);
+  if (c.reversed_on) throw coded('already_reversed', { id, on: c.reversed_on });
   const def = store.registry.get(c.resource);
   const data: Record<string, FieldValue> = { ...c.result.data };
-  let deleted: RecordVersion;
+  const side = (s: Side): RecordVersion => (s === 'local' ? c.local : c.remote);
+  const chosen: Record<string, Side> = {};
+  let deleted: RecordVersion = c.result;
   if ('take' in choice) {
     if (choice.take !== 'local' && choice.take !== 'remote') throw new TidemarkError('invalid', 'take local or remote', { field: 'take' });
-    Object.assign(data, (choice.take === 'local' ? c.local : c.remote).data);
-    deleted = choice.take === 'local' ? c.local : c.remote;
+    Object.assign(data, side(choice.take).data);
+    deleted = side(choice.take);
+    for (const d of diffConflict(store, c)) if (d.differs) chosen[d.field] = choice.take;
   } else {
-    deleted = c.result;
-    for (const [field, side] of Object.entries(choice.fields)) {
-      if (side !== 'local' && side !== 'remote') throw new TidemarkError('invalid', `field ${field}: take local or remote`, { resource: c.resource, field });
-      if (field === 'deleted') {
-        deleted = side === 'local' ? c.local : c.remote;
-        continue;
-      }
-      if (!def.fields.some((f) => f.name === field)) throw new TidemarkError('invalid', `unknown field "${field}"`, { resource: c.resource, field });
-      data[field] = (side === 'local' ? c.local : c.remote).data[field] ?? null;
+    for (const [field, s] of Object.entries(choice.fields)) {
+      if (s !== 'local' && s !== 'remote') throw new TidemarkError('invalid', `field ${field}: take local or remote`, { resource: c.resource, field });
+      chosen[field] = s;
+      if (field === 'deleted') deleted = side(s);
+      else if (!def.fields.some((f) => f.name === field)) throw new TidemarkError('invalid', `unknown field "${field}"`, { resource: c.resource, field });
+      else data[field] = side(s).data[field] ?? null;
     }
   }
-  const sides = 'take' in choice ? [choice.take] : [...new Set(Object.values(choice.fields))];
-  const winner = sides.length === 1 && ('take' in choice || diffConflict(store, c).every((d) => !d.differs || choice.fields[d.field] === sides[0])) ? sides[0]! : 'merged';
+  const sides = [...new Set(Object.values(chosen))];
+  const winner = sides.length === 1 && diffConflict(store, c).every((d) => !d.differs || chosen[d.field] === sides[0]) ? sides[0]! : 'merged';
+  const now = nowIso();
+  const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local');
+  const fields: MergeDecision['fields'] = {};
+  for (const [f, s] of Object.entries(chosen)) {
+    fields[f === 'deleted' ? DELETED_FIELD : f] = f === 'deleted' ? [deletion(side(s)), deletion(side(other(s)))] : [side(s).data[f] ?? null, side(other(s)).data[f] ?? null];
+  }
+  const decision: MergeDecision = {
+    id: randomUUID().replace(/-/g, ''),
+    rule: HAND_RULE,
+    kept: { site: store.instance.uuid, at: now },
+    lost: { site: c.decision.kept.site, at: c.decision.kept.at },
+    fields,
+    reverses: c.decision.id,
+  };
   return store.transaction(async (w) => {
     const current = await w.getRow(c.resource, c.uuid);
     if (!current) throw new TidemarkError('not_found', 'no such record', { resource: c.resource, uuid: c.uuid });
-    let out: StoredRecord;
-    if (deleted.deleted) out = current.deleted ? current : await w.remove(c.resource, c.uuid, { replacedBy: deleted.replaced_by });
-    else out = await w.update(c.resource, c.uuid, data, { checkReferences: false });
-    const { id: _id, seq: _seq, ...version } = out;
-    await w.trx('tm_conflict').where({ id }).update({ winner, rule: HAND_RULE, result: JSON.stringify(version), decided_on: nowIso(), reversed_on: null });
-    return out;
+    let record: StoredRecord;
+    if (deleted.deleted) record = await w.remove(c.resource, c.uuid, { replacedBy: deleted.replaced_by, decisions: [decision] });
+    else record = await w.update(c.resource, c.uuid, data, { checkReferences: false, decisions: [decision] });
+    const { id: _id, seq: _seq, ...version } = record;
+    await w.trx('tm_conflict').where({ id }).update({ reversed_on: now });
+    await w.trx('tm_conflict').insert({
+      resource: c.resource,
+      uuid: c.uuid,
+      peer: store.instance.uuid,
+      policy: 'HAND',
+      rule: HAND_RULE,
+      winner,
+      local: JSON.stringify(c.local),
+      remote: JSON.stringify(c.remote),
+      result: JSON.stringify(version),
+      decided_on: now,
+      decision: decision.id,
+      detail: JSON.stringify(decision),
+      reverses: c.id,
+    });
+    const row = (await w.trx('tm_conflict').where({ decision: decision.id }).first('id')) as { id: number };
+    return { record, entry: Number(row.id) };
   });
 }
 

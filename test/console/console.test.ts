@@ -278,6 +278,9 @@ test('conflicts: one decided by taking a side, one merged field by field, one re
     assert.match(await factsOn(page, base, paths[1]!), /Phone emergency\s+B-1/);
     assert.match(await factsOn(page, base, paths[2]!), new RegExp(`Phone emergency\\s+${after}`));
   }
+  // The decisions by hand travelled as decisions: the peer's conflict log has them too.
+  await pageB.goto(`${B.url}/console/conflicts?resource=med_hospital`);
+  assert.equal(await pageB.locator('#conflicts tbody tr', { hasText: 'decided by hand' }).count(), 2);
 });
 
 test('the run history lists the syncs and downloads as CSV', async () => {

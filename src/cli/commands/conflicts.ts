@@ -44,8 +44,8 @@ export const conflictsCommand: Command = {
         const fields = str(ctx.values, 'field');
         if (!take === !fields) throw new TidemarkError('invalid', 'conflicts resolve needs --take local|remote or --field F=local|remote,..');
         const choice = take ? { take: take as Side } : { fields: Object.fromEntries(fields!.split(',').map((p) => p.split('=') as [string, Side])) };
-        const r = await resolveConflict(store, Number(id), choice);
-        out(`conflict #${id} decided by hand: ${r.resource} ${r.uuid} stored as a new change; it travels on the next sync`);
+        const { record: r, entry } = await resolveConflict(store, Number(id), choice);
+        out(`conflict #${id} decided by hand as #${entry}: ${r.resource} ${r.uuid} stored as a new change; the decision travels on the next sync`);
         return 0;
       }
       if (sub === 'reverse') {
