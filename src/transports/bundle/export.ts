@@ -6,10 +6,10 @@ import { encodeCursor, type Store } from '../../store/index.js';
 import { acks, collectPage } from '../../sync/collect.js';
 import { Peers, policyFor, type Peer } from '../../sync/peers.js';
 import { swapPolicy } from '../../sync/policy.js';
-import { PROTOCOL_VERSION, type Hello, type Page } from '../../sync/protocol.js';
+import { PROTOCOL_VERSION, type Hello } from '../../sync/protocol.js';
 import { buildHello, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
-import { encodeBody, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
+import { encodeBody, encodePage, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
 import { signingKey } from './keys.js';
 
 const log = logger.child({ component: 'bundle' });
@@ -52,7 +52,7 @@ async function assemble(
   receivers: Peer[],
   cluster: string | null,
   resources: string[],
-  pages: Page[],
+  body: { bytes: Buffer; records: number },
   ranges: Record<string, BundleRange>,
   extra: Partial<BundleHeader> = {},
 ): Promise<WrittenBundle> {
@@ -71,8 +71,7 @@ async function assemble(
     hello: await helloFor(store, receivers, resources),
     ...extra,
   };
-  const records = pages.reduce((n, p) => n + p.records.length, 0);
-  const written = writeBundle(header, encodeBody(pages), records, {
+  const written = writeBundle(header, body.bytes, body.records, {
     tokens: Object.fromEntries(receivers.map((r) => [r.uuid, r.token])),
     signingKey: await signingKey(store),
   });
@@ -92,14 +91,15 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
   // A cluster bundle follows the cluster's settings; a peer bundle the peer's own.
   const cfg = await peers.effective(cluster ? { ...receivers[0]!, clusters: [cluster], config: {} } : receivers[0]!);
   const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
-  const pages: Page[] = [];
+  // Each page is compressed as soon as it is collected; only the compressed body is kept.
+  const body: Buffer[] = [];
   const ranges: Record<string, BundleRange> = {};
   const limit = opts.limit ?? 1000;
+  let total = 0;
   if (cfg.direction !== 'pull') {
     const ackByPeer = await Promise.all(receivers.map((r) => acks(store.knex, r.uuid)));
     // Versions that came from the receiver are left out only when there is one receiver.
     const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
-    let total = 0;
     const zero = encodeCursor(store.instance.uuid, 0);
     for (const resource of resources) {
       // Start where the receiver that is furthest behind stands.
@@ -112,7 +112,7 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
       for (;;) {
         const page = await collectPage(store, echoPeer, resource, cursor, { limit, filter });
         if (page.cursor === (cursor ?? zero)) break; // nothing after the position
-        pages.push({ ...page, policy });
+        body.push(encodePage({ ...page, policy }));
         records += page.records.length;
         total += page.records.length;
         opts.onProgress?.(total);
@@ -122,7 +122,7 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
       if (cursor !== from) ranges[resource] = { from, to: cursor!, records };
     }
   }
-  const written = await assemble(store, 'changes', receivers, cluster, resources, pages, ranges);
+  const written = await assemble(store, 'changes', receivers, cluster, resources, { bytes: body.length ? Buffer.concat(body) : encodeBody([]), records: total }, ranges);
   await writeSyncLog(
     store.knex,
     receivers.map((r) => ({ peer: r.uuid, peer_name: r.name, direction: 'push' as const, result: 'success' as const, sent: written.header.body.records, bytes: written.bytes.length, message: `bundle ${written.header.id} written` })),
@@ -135,7 +135,7 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
 export async function ackBundle(store: Store, to: Peer, acknowledges: string[]): Promise<WrittenBundle> {
   const cfg = await new Peers(store).effective(to);
   const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
-  return assemble(store, 'ack', [to], null, resources, [], {}, { acknowledges });
+  return assemble(store, 'ack', [to], null, resources, { bytes: encodeBody([]), records: 0 }, {}, { acknowledges });
 }
 
 /** A file name that says what the bundle is: sender, receiver, time, kind. */

@@ -79,9 +79,18 @@ export function macOf(token: string, signed: Buffer): string {
   return createHmac('sha256', token).update(signed).digest('hex');
 }
 
-/** Encodes pages (any JSON values) as the compressed body. */
+/**
+ * One page (any JSON value) as a gzip member of the body. Members one after the other are one gzip
+ * stream (RFC 1952), so a body is built page by page as the pages are collected: no string ever
+ * holds the whole body (above about a million records one did not fit in a JavaScript string).
+ */
+export function encodePage(page: unknown): Buffer {
+  return gzipSync(`${JSON.stringify(page)}\n`, { level: 6 });
+}
+
+/** Encodes pages as the compressed body (an empty body is still a gzip stream). */
 export function encodeBody(lines: readonly unknown[]): Buffer {
-  return gzipSync(Buffer.from(lines.map((l) => `${JSON.stringify(l)}\n`).join('')), { level: 6 });
+  return lines.length ? Buffer.concat(lines.map(encodePage)) : gzipSync('');
 }
 
 export function writeBundle(header: Omit<BundleHeader, 'body'>, body: Buffer, records: number, auth: BundleAuth = {}): { bytes: Buffer; header: BundleHeader } {
@@ -166,22 +175,29 @@ export function verifyAuth(b: ParsedBundle, receiver: string, token: string | un
   }
 }
 
-/** The pages inside the body, in order. */
-export function readBody(b: ParsedBundle): unknown[] {
-  let text: string;
+/**
+ * The pages inside the body, in order. The decompressed body is split into lines as bytes and each
+ * line decoded on its own: the whole body is never one string.
+ */
+export function* readBody(b: ParsedBundle): Generator<unknown> {
+  let data: Buffer;
   try {
-    text = gunzipSync(b.body).toString('utf8');
+    data = gunzipSync(b.body);
   } catch {
     throw bad('bundle is corrupted: its records cannot be decompressed');
   }
-  const out: unknown[] = [];
-  for (const [i, line] of text.split('\n').entries()) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      throw bad(`bundle is corrupted: record line ${i + 1} is not JSON`);
+  for (let start = 0, line = 1; start < data.length; line++) {
+    const nl = data.indexOf(0x0a, start);
+    const end = nl < 0 ? data.length : nl;
+    if (end > start) {
+      let page: unknown;
+      try {
+        page = JSON.parse(data.toString('utf8', start, end));
+      } catch {
+        throw bad(`bundle is corrupted: record line ${line} is not JSON`);
+      }
+      yield page;
     }
+    start = end + 1;
   }
-  return out;
 }
