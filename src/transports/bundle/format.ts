@@ -1,5 +1,5 @@
 import { createHash, createHmac, sign as edSign, verify as edVerify, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 import { TidemarkError } from '../../errors.js';
 import type { Hello } from '../../sync/protocol.js';
 
@@ -176,28 +176,36 @@ export function verifyAuth(b: ParsedBundle, receiver: string, token: string | un
 }
 
 /**
- * The pages inside the body, in order. The decompressed body is split into lines as bytes and each
- * line decoded on its own: the whole body is never one string.
+ * The pages inside the body, in order, decompressed as a stream: one page's line is held at a time,
+ * never the whole body (as bytes or as a string).
  */
-export function* readBody(b: ParsedBundle): Generator<unknown> {
-  let data: Buffer;
+export async function* readBody(b: ParsedBundle): AsyncGenerator<unknown> {
+  const gunzip = createGunzip();
+  gunzip.end(b.body);
+  let parts: Buffer[] = [];
+  let line = 1;
+  const parse = (bytes: Buffer): unknown => {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw bad(`bundle is corrupted: record line ${line} is not JSON`);
+    }
+  };
   try {
-    data = gunzipSync(b.body);
-  } catch {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, start)) {
+        const bytes = parts.length ? Buffer.concat([...parts, chunk.subarray(start, nl)]) : chunk.subarray(start, nl);
+        parts = [];
+        if (bytes.length) yield parse(bytes);
+        line++;
+        start = nl + 1;
+      }
+      if (start < chunk.length) parts.push(chunk.subarray(start));
+    }
+  } catch (e) {
+    if (e instanceof TidemarkError) throw e;
     throw bad('bundle is corrupted: its records cannot be decompressed');
   }
-  for (let start = 0, line = 1; start < data.length; line++) {
-    const nl = data.indexOf(0x0a, start);
-    const end = nl < 0 ? data.length : nl;
-    if (end > start) {
-      let page: unknown;
-      try {
-        page = JSON.parse(data.toString('utf8', start, end));
-      } catch {
-        throw bad(`bundle is corrupted: record line ${line} is not JSON`);
-      }
-      yield page;
-    }
-    start = end + 1;
-  }
+  if (parts.length) yield parse(Buffer.concat(parts));
 }

@@ -35,7 +35,9 @@ export interface ImportResult {
  * Checks everything that can be checked without the database and with it, before a single
  * record is applied: digest, addressee, sender, schema, authentication, every page.
  */
-async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleHeader; sender: Peer; pages: { raw: Page; versions: ReturnType<typeof readPage>['versions'] }[] }> {
+type BundlePage = { raw: Page; versions: ReturnType<typeof readPage>['versions'] };
+
+async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleHeader; sender: Peer; pages: () => AsyncGenerator<BundlePage> }> {
   const parsed = readBundle(file);
   const h = parsed.header;
   const me = store.instance.uuid;
@@ -58,20 +60,26 @@ async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleH
   }
   verifyAuth(parsed, me, sender.token, await trustedKey(store, sender.uuid));
   if (h.kind !== 'changes' && h.kind !== 'ack') throw new TidemarkError('malformed', `unknown bundle kind "${String(h.kind)}"`, { element: 'bundle' });
-  const pages: { raw: Page; versions: ReturnType<typeof readPage>['versions'] }[] = [];
+  // Every page is checked before anything is applied, one at a time (the body is read again to apply
+  // it: twice the decoding, instead of every record of a large bundle in memory at once).
   const problems: TidemarkError[] = [];
-  for (const raw of readBody(parsed)) {
+  let count = 0;
+  for await (const raw of readBody(parsed)) {
     try {
-      const { page, versions } = readPage(store.registry, raw);
-      pages.push({ raw: page, versions });
+      count += readPage(store.registry, raw).versions.length;
     } catch (e) {
       if (!(e instanceof TidemarkError)) throw e;
       problems.push(e, ...e.problems);
     }
   }
   if (problems.length) throw new TidemarkError('invalid', `bundle ${h.id} refused: ${problems.length} problem(s) in its records, nothing applied`, { element: 'bundle' }, problems);
-  const count = pages.reduce((n, p) => n + p.versions.length, 0);
   if (count !== h.body.records) throw new TidemarkError('malformed', `bundle header announces ${h.body.records} records, the body holds ${count}`, { element: 'bundle' });
+  const pages = async function* (): AsyncGenerator<BundlePage> {
+    for await (const raw of readBody(parsed)) {
+      const { page, versions } = readPage(store.registry, raw);
+      yield { raw: page, versions };
+    }
+  };
   return { header: h, sender, pages };
 }
 
@@ -114,7 +122,7 @@ export async function previewBundle(store: Store, file: Buffer): Promise<BundleP
   const repeat = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) !== undefined;
   const cfg = await new Peers(store).effective(sender);
   const out = new Map<string, BundlePreview['resources'][number]>();
-  for (const { raw, versions } of pages) {
+  for await (const { raw, versions } of pages()) {
     const resource = raw.resource;
     let r = out.get(resource);
     if (!r) out.set(resource, (r = { resource, records: 0, create: 0, update: 0, unchanged: 0, conflicts: 0, skipped: null }));
@@ -167,7 +175,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
     const peers = new Peers(store);
     const cfg = await peers.effective(sender);
     const policyOf = await peers.receivingPolicy(sender);
-    for (const { raw, versions } of pages) {
+    for await (const { raw, versions } of pages()) {
       const resource = raw.resource;
       if (cfg.direction === 'push') {
         result.warnings.push(`${resource}: not applied, this instance only sends to ${sender.name}`);
