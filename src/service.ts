@@ -1,5 +1,5 @@
 import type { Store } from './store/index.js';
-import { startServer, type RunningServer } from './server/listen.js';
+import { startServer, type ListenOptions, type RunningServer } from './server/listen.js';
 import { startHttpDaemon } from './transports/http/index.js';
 import { startDiscoveryIfEnabled } from './transports/discovery/service.js';
 
@@ -9,7 +9,7 @@ import { startDiscoveryIfEnabled } from './transports/discovery/service.js';
  * them in reverse order. The server itself knows nothing of the daemon or discovery, so neither
  * server/ nor transports/ imports the other's start-up.
  */
-export async function startService(store: Store, opts: { host?: string; port?: number; bodyLimit?: number } = {}): Promise<RunningServer> {
+export async function startService(store: Store, opts: ListenOptions = {}): Promise<RunningServer> {
   const server = await startServer(store, opts);
   const stops: (() => Promise<void>)[] = [];
   try {

@@ -1,7 +1,7 @@
 import { invalid, TidemarkError, type ErrorLocation } from '../errors.js';
 import type { FieldDef, ResourceDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
-import { bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer } from '../store/index.js';
+import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer } from '../store/index.js';
 import { readS3json } from './json-reader.js';
 import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS } from './model.js';
 import { readS3xml } from './reader.js';
@@ -44,6 +44,12 @@ export interface ImportOptions {
   resources?: string[];
   /** This instance's domain: Eden's `domain/uid` identities with it are read as plain `uid`. */
   domain?: string;
+  /**
+   * Keep the tm_version / tm_hlc a document carries (default: no). Only a paired peer's sync
+   * session may carry versions and clock stamps; a document a user imports gets fresh local
+   * versions, whatever attributes it has, so nobody can forge a version that wins everywhere.
+   */
+  trustVersions?: boolean;
   onProgress?: (p: ImportProgress) => void;
 }
 
@@ -183,7 +189,7 @@ export class Importer {
     const domain = this.opts.domain;
     // Eden prefixes non-URN uids with the sender's domain; its own domain is stripped again.
     if (domain && !uuid.startsWith('urn:') && uuid.startsWith(`${domain}/`)) uuid = uuid.slice(domain.length + 1);
-    if (!uuid || uuid.length > 64 || /\s/.test(uuid)) throw invalid(`"${raw}" is not a usable uuid (at most 64 characters, no spaces)`, { ...where, field: 'uuid' });
+    if (!isRecordUuid(uuid)) throw invalid(`"${raw.slice(0, 80)}" is not a record uuid (${RECORD_UUID_RULE})`, { ...where, field: 'uuid' });
     return uuid;
   }
 
@@ -638,7 +644,7 @@ export class Importer {
       if (prior) return { kind: 'skip' as const, rec };
       throw new TidemarkError('forbidden', `${def.name} is reference data shipped with Tidemark; it cannot be imported`, where);
     }
-    if (item.meta) {
+    if (item.meta && this.opts.trustVersions) {
       // A version from another Tidemark instance: kept exactly, so the two stay comparable.
       const order = prior ? compareVersions(item.meta.version, prior.version) : 'newer';
       if (order === 'equal' || order === 'older') return { kind: 'skip' as const, rec };

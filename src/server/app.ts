@@ -18,6 +18,21 @@ export interface ServerOptions {
   bodyLimit?: number;
   /** Partners who push documents (default: the file TIDEMARK_PARTNERS names). */
   partners?: Partner[];
+  /** Seconds a whole request (headers and body) may take (default TIDEMARK_REQUEST_TIMEOUT_S or 300). */
+  requestTimeoutS?: number;
+  /** TLS: PEM key and certificate (serve --tls-key, --tls-cert). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+}
+
+/**
+ * Time limits, so that a slow or silent client holds a socket for a bounded time and nothing
+ * else: headers within 30 s, no silence longer than 60 s, the whole request within
+ * `requestTimeoutS` (large pushes on slow links need minutes: raise it there).
+ */
+function timeouts(opts: ServerOptions): { requestTimeout: number; connectionTimeout: number } {
+  const env = Number(process.env.TIDEMARK_REQUEST_TIMEOUT_S);
+  const s = opts.requestTimeoutS ?? (Number.isFinite(env) && env > 0 ? env : 300);
+  return { requestTimeout: s * 1000, connectionTimeout: Math.min(60_000, s * 1000) };
 }
 
 declare module 'fastify' {
@@ -32,7 +47,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     // Per-request lines only when asked for: a busy sync peer would drown the log otherwise.
     loggerInstance: logger.child({ component: 'http' }, { level: process.env.TIDEMARK_LOG_REQUESTS === '1' ? 'info' : 'warn' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
+    ...timeouts(opts),
+    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
   });
+  app.server.headersTimeout = Math.min(30_000, timeouts(opts).requestTimeout);
   app.decorate('store', opts.store);
   app.decorate('partners', opts.partners ?? (process.env.TIDEMARK_PARTNERS ? loadPartners(process.env.TIDEMARK_PARTNERS) : []));
   enforceAccess(app);

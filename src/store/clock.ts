@@ -39,3 +39,21 @@ export function nextHlcs(last: string, n: number, nowMs: number = wallClockMs(),
   for (let i = 0; i < n; i++) out.push(formatHlc(ms, ++counter));
   return out;
 }
+
+/**
+ * How far ahead of this instance's clock a remote stamp may be (TIDEMARK_MAX_CLOCK_AHEAD_S,
+ * default 300 s). Adopting a stamp from far in the future would put every later local write
+ * there too, and its author would win every NEWER decision from then on.
+ */
+export function maxClockAheadMs(): number {
+  const s = Number(process.env.TIDEMARK_MAX_CLOCK_AHEAD_S);
+  return (Number.isFinite(s) && s > 0 ? s : 300) * 1000;
+}
+
+/** Why a remote stamp cannot be adopted (malformed, or too far ahead), or undefined. */
+export function hlcProblem(hlc: unknown, nowMs: number = wallClockMs()): string | undefined {
+  if (typeof hlc !== 'string' || !/^\d{13}\.\d{6}$/.test(hlc)) return `clock stamp ${JSON.stringify(hlc)} is not <13 digits>.<6 digits>`;
+  const ahead = parseHlc(hlc).ms - nowMs;
+  if (ahead > maxClockAheadMs()) return `clock stamp ${hlc} is ${Math.round(ahead / 1000)} s ahead of this instance's clock (at most ${maxClockAheadMs() / 1000} s, TIDEMARK_MAX_CLOCK_AHEAD_S)`;
+  return undefined;
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { TidemarkError } from '../errors.js';
@@ -27,12 +27,23 @@ function preparePg(): void {
 
 export const DEFAULT_DB_URL = 'sqlite:./tidemark.db';
 
+/** How long a write waits for the database's lock before it is `busy` (TIDEMARK_DB_BUSY_MS, default 10 s). */
+function busyMs(): number {
+  const n = Number(process.env.TIDEMARK_DB_BUSY_MS);
+  return Number.isInteger(n) && n > 0 ? n : 10000;
+}
+
 /** Opens `sqlite:PATH` (embedded default) or `postgres://...` with the same knex API. */
 export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB_URL): Database {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new TidemarkError('invalid', `--db ${url}: no file path after "sqlite:"`);
-    if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(resolve(path)), { recursive: true });
+      // Created readable by its owner only (SQLite gives its -wal and -shm files the same mode):
+      // it holds peer tokens and password hashes.
+      if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+    }
     const knex = loadKnex()({
       client: 'better-sqlite3',
       connection: { filename: path },
@@ -45,7 +56,7 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
           // second process (a CLI import while the daemon serves).
           conn.pragma('journal_mode = WAL');
           conn.pragma('synchronous = NORMAL');
-          conn.pragma('busy_timeout = 10000');
+          conn.pragma(`busy_timeout = ${busyMs()}`);
           // 8 MB of page cache instead of better-sqlite3's 16 MB: a 1,000,000-record import then
           // peaks under 200 MB RSS, and was no slower (docs/formats.md, "Memory").
           conn.pragma(`cache_size = -${Number(process.env.TIDEMARK_SQLITE_CACHE_KB ?? 8000)}`);
@@ -57,7 +68,18 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     preparePg();
-    const knex = loadKnex()({ client: 'pg', connection: url, pool: { min: 0, max: 8 } });
+    const knex = loadKnex()({
+      client: 'pg',
+      connection: url,
+      pool: {
+        min: 0,
+        max: 8,
+        // As SQLite's busy timeout: a write that waits longer for a lock fails as busy (503).
+        afterCreate(conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
+          conn.query(`SET lock_timeout = ${busyMs()}`, (err) => done(err, conn));
+        },
+      },
+    });
     return { knex, dialect: 'postgres', url };
   }
   throw new TidemarkError('invalid', `--db ${url}: expected sqlite:PATH or postgres://...`);

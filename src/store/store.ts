@@ -4,7 +4,7 @@ import { coded, invalid, TidemarkError } from '../errors.js';
 import { registry as defaultRegistry, type Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
-import { nextHlcs, maxHlc, wallClockMs } from './clock.js';
+import { hlcProblem, nextHlcs, maxHlc, wallClockMs } from './clock.js';
 import { openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences, updateRows } from './bulk.js';
@@ -258,6 +258,12 @@ export class Writer {
    */
   async applyVersions(versions: readonly RecordVersion[], opts: { existing?: Map<string, StoredRecord>; takenFrom?: string } = {}): Promise<StoredRecord[]> {
     if (!versions.length) return [];
+    // A stamp from the future is refused (and logged by the caller), never adopted.
+    const now = wallClockMs();
+    for (const v of versions) {
+      const problem = hlcProblem(v.hlc, now);
+      if (problem) throw new TidemarkError('invalid', problem, { resource: v.resource, uuid: v.uuid, field: 'tm_hlc' });
+    }
     const observed = versions.reduce((m, v) => maxHlc(m, v.hlc), versions[0]!.hlc);
     const { firstSeq } = await this.allocate(versions.length, observed);
     const out: StoredRecord[] = [];

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { coded, TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
-import { chunks, type MergeDecision, type RecordVersion, type Store, type Writer } from '../store/index.js';
+import { chunks, decodeCursor, type MergeDecision, type RecordVersion, type Store, type Writer } from '../store/index.js';
 import { decide, resolverFor, type PolicyName, type Resolver } from './policy.js';
 import { readPage, type Page, type PageResult } from './protocol.js';
 
@@ -140,6 +140,10 @@ export async function storeCursor(knex: Knex, peer: string, resource: string, he
  */
 export async function applyPage(store: Store, peer: string, raw: unknown, opts: ApplyOptions): Promise<PageResult> {
   const { page, versions } = readPage(store.registry, raw);
+  // The peer's feed only moves forward: a page that ends before it starts is refused.
+  if (page.from !== null && decodeCursor(page.cursor, peer) < decodeCursor(page.from, peer)) {
+    throw new TidemarkError('invalid', `the page's cursor goes backwards (from ${page.from} to ${page.cursor})`, { resource: page.resource, field: 'cursor' });
+  }
   return store.transaction(async (w) => {
     const held = await heldCursor(w.trx, peer, page.resource);
     const noop = { cursor: page.cursor, received: versions.length, applied: 0, conflicts: 0, duplicate: true };

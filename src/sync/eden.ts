@@ -1,6 +1,7 @@
 import { TidemarkError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { Peers, syncableResources, type Peer } from './peers.js';
+import { spendInvite } from './serve.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 /**
@@ -18,13 +19,10 @@ export async function registerEdenRepository(store: Store, body: unknown, passwo
   const uuid = typeof b.uuid === 'string' ? plainUuid(b.uuid) : '';
   if (!/^[0-9a-f-]{36}$/.test(uuid)) throw new TidemarkError('malformed', 'registration needs the repository uuid');
   if (!password) throw new TidemarkError('forbidden', 'registration required: send a pairing code from "tidemark peer invite" as the password');
-  const invite = (await store.knex('tm_invite').where({ code_hash: hash(password) }).first()) as { expires_at: number; used_by: string | null } | undefined;
   const known = await new Peers(store).find(uuid);
+  // A registered repository renews with its own secret; a new one spends a code, once.
   const renewal = known && safeEqual(known.token, password);
-  if (!renewal && (!invite || Number(invite.expires_at) < Date.now() || (invite.used_by && invite.used_by !== uuid))) {
-    throw new TidemarkError('forbidden', 'registration required: the pairing code is unknown, used or expired');
-  }
-  if (invite) await store.knex('tm_invite').where({ code_hash: hash(password) }).update({ used_by: uuid });
+  if (!renewal) await spendInvite(store, password, uuid);
   // The code becomes the shared secret Eden keeps sending as its Basic password.
   await new Peers(store).save({ uuid, name: typeof b.name === 'string' && b.name ? b.name.slice(0, 128) : `eden-${uuid.slice(0, 8)}`, token: password });
   return { status: 'success', statuscode: '200', message: 'Registration successful', sender: store.instance.uuid };

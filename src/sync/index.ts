@@ -23,3 +23,4 @@ export * from './daemon.js';
 export * from './status.js';
 export * from './plan.js';
 export * from './jobs.js';
+export * from './grant.js';

@@ -3,6 +3,7 @@ import type { Registry } from '../registry/registry.js';
 import type { FieldDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
 import { DELETED_FIELD, type Dot, type MergeDecision, type RecordVersion } from '../store/index.js';
+import { isRecordUuid, RECORD_UUID_RULE } from '../store/uuid.js';
 import { isPolicy, type PolicyName } from './policy.js';
 
 /**
@@ -174,7 +175,7 @@ export function readPage(registry: Registry, page: unknown): { page: Page; versi
     };
     if (!isObj(raw)) return bad('not an object');
     const { uuid, version: flat, hlc, deleted = false, replaced_by = null, data } = raw;
-    if (typeof uuid !== 'string' || !uuid || uuid.length > 64) return bad('uuid missing or too long', 'uuid');
+    if (!isRecordUuid(uuid)) return bad(`uuid is not a record uuid (${RECORD_UUID_RULE})`, 'uuid');
     const version: Record<string, number> = {};
     if (!Array.isArray(flat) || !flat.length || flat.length % 2) return bad('version must be pairs of instance index and counter', 'version');
     for (let k = 0; k < flat.length; k += 2) {

@@ -8,7 +8,11 @@ import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.
 import { Peers, syncableResources, type Peer } from './peers.js';
 import type { PolicyName } from './policy.js';
 import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
+import { grantedPull, grantedPush, grantFor } from './grant.js';
 import { writeSyncLog } from './synclog.js';
+import { logger } from '../log.js';
+
+const log = logger.child({ component: 'sync-serve' });
 
 /**
  * The passive side of the protocol: answers to a peer's hello, pulls and pushes. Carrier-neutral;
@@ -44,7 +48,9 @@ export async function learnAcks(store: Store, peer: string, hello: Hello): Promi
 export async function answerHello(store: Store, peer: Peer, raw: unknown): Promise<Hello> {
   const hello = checkHello(mySchema(store), raw);
   if (hello.instance !== peer.uuid) throw new TidemarkError('forbidden', 'the hello names another instance than the credentials');
-  const offered = new Set(syncableResources(store.registry));
+  // Only what the peer is granted is summarised (and so pulled or pushed).
+  const grant = await grantFor(store, peer);
+  const offered = new Set(syncableResources(store.registry).filter((r) => grant.resources.includes(r)));
   const resources = Object.keys(hello.resources).filter((r) => offered.has(r));
   await learnAcks(store, peer.uuid, hello);
   const answer = await buildHello(store, peer.uuid, resources);
@@ -98,18 +104,30 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   if (!req || typeof req.resource !== 'string' || !syncableResources(store.registry).includes(req.resource)) {
     throw new TidemarkError('invalid', `unknown resource "${String(req?.resource)}"`, { resource: String(req?.resource) });
   }
-  if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null');
+  if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null', { field: 'after' });
+  if (req.limit !== undefined && !(Number.isInteger(req.limit) && req.limit >= 1 && req.limit <= MAX_PAGE)) {
+    throw new TidemarkError('invalid', `limit must be a whole number from 1 to ${MAX_PAGE}, not ${JSON.stringify(req.limit)}`, { field: 'limit' });
+  }
   checkFilter(store, req.resource, req.filter);
-  const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, filter: req.filter });
-  if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, decodeCursor(req.after, store.instance.uuid));
+  const filter = grantedPull(await grantFor(store, peer), req.resource, req.filter);
+  const after = req.after === null ? 0 : decodeCursor(req.after, store.instance.uuid);
+  const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, ...(filter ? { filter } : {}) });
+  if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, after);
   await tally(store, peer, 'send', req.resource, page.records.length, 0, page.more);
   return page;
 }
+
+/** The most records one pull may ask for. */
+export const MAX_PAGE = 10000;
 
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
   const policy = await new Peers(store).receivingPolicy(peer);
   const sent = (raw as { policy?: PolicyName } | null)?.policy;
   const page = raw as Partial<Page> | null;
+  if (page && typeof page.resource === 'string') {
+    if (!syncableResources(store.registry).includes(page.resource)) throw new TidemarkError('invalid', `unknown resource "${page.resource}"`, { resource: page.resource });
+    grantedPush(await grantFor(store, peer), page.resource, Array.isArray(page.records) ? page.records : []);
+  }
   const key = `${store.instance.uuid}|${peer.uuid}|${String(page?.resource)}`;
   // A pusher may send the next page before this one is answered (pipelining): wait a moment
   // for the page it follows to be applied rather than refuse it.
@@ -127,7 +145,10 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
       });
     }
   }
-  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent) });
+  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent) }).catch((e: unknown) => {
+    if (e instanceof TidemarkError && e.where.field === 'tm_hlc') log.warn({ peer: peer.name, resource: e.where.resource, uuid: e.where.uuid, problem: e.message }, 'push refused: clock stamp');
+    throw e;
+  });
   applied.emit(key);
   await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? 0 : out.received, out.conflicts, Boolean(page?.more));
   return out;
@@ -172,25 +193,47 @@ applied.setMaxListeners(0);
 
 const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** A one-time pairing code the operator hands to the other site (default: valid for one hour). */
-export async function createInvite(store: Store, ttlSeconds = 3600): Promise<{ code: string; expires_at: string }> {
-  const code = randomBytes(9).toString('base64url');
+/**
+ * A one-time pairing code the operator hands to the other site (default: valid for one hour).
+ * It pairs a NEW instance, once; `forPeer` (an admin's `peer invite --repair PEER`) instead lets
+ * that known peer pair again with a new token and URL. Codes never begin with "-", so they
+ * cannot be taken for an option on a command line.
+ */
+export async function createInvite(store: Store, ttlSeconds = 3600, opts: { forPeer?: string } = {}): Promise<{ code: string; expires_at: string }> {
+  let code = randomBytes(9).toString('base64url');
+  while (code.startsWith('-')) code = randomBytes(9).toString('base64url');
   const expires = Date.now() + ttlSeconds * 1000;
-  await store.knex('tm_invite').insert({ code_hash: hash(code), expires_at: expires });
+  const forPeer = opts.forPeer ? (await new Peers(store).get(opts.forPeer)).uuid : null;
+  await store.knex('tm_invite').insert({ code_hash: hash(code), expires_at: expires, for_peer: forPeer });
   return { code, expires_at: new Date(expires).toISOString() };
+}
+
+/**
+ * Spends a pairing code for `instance`: refused (403) if unknown, expired or used, or if the
+ * instance is paired already and the code was not made to re-pair it. Spent atomically, so
+ * two requests with one code cannot both succeed.
+ */
+export async function spendInvite(store: Store, code: string, instance: string): Promise<void> {
+  const refuse = (why: string): TidemarkError => new TidemarkError('forbidden', `registration required: ${why}`);
+  const invite = (await store.knex('tm_invite').where({ code_hash: hash(code) }).first()) as { expires_at: number; used_by: string | null; for_peer: string | null } | undefined;
+  if (!invite || Number(invite.expires_at) < Date.now() || invite.used_by) throw refuse('the pairing code is unknown, used or expired (run "tidemark peer invite" on this instance)');
+  const known = await new Peers(store).find(instance);
+  if (known && known.uuid === instance && invite.for_peer !== instance) {
+    throw refuse(`${known.name} is paired already; re-pairing it needs a code from "tidemark peer invite --repair ${known.name}" (admin)`);
+  }
+  if (invite.for_peer && invite.for_peer !== instance) throw refuse('this pairing code was made to re-pair another instance');
+  const n = await store.knex('tm_invite').where({ code_hash: hash(code) }).whereNull('used_by').update({ used_by: instance });
+  if (!Number(n)) throw refuse('the pairing code is used');
 }
 
 /** Registers a peer that presents a valid invitation code; both sides then share its token. */
 export async function answerPair(store: Store, req: PairRequest): Promise<PairResponse> {
-  if (!req || typeof req.instance !== 'string' || !/^[0-9a-f-]{36}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || typeof req.code !== 'string') {
-    throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of at least 32 characters');
+  if (!req || typeof req.instance !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || req.token.length > 128 || typeof req.code !== 'string') {
+    throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of 32 to 128 characters');
   }
-  const invite = (await store.knex('tm_invite').where({ code_hash: hash(req.code) }).first()) as { expires_at: number; used_by: string | null } | undefined;
-  if (!invite || Number(invite.expires_at) < Date.now() || (invite.used_by && invite.used_by !== req.instance)) {
-    throw new TidemarkError('forbidden', 'registration required: the pairing code is unknown, used or expired (run "tidemark peer invite" on this instance)');
-  }
-  await store.knex('tm_invite').where({ code_hash: hash(req.code) }).update({ used_by: req.instance });
-  await new Peers(store).save({ uuid: req.instance, name: String(req.name || req.instance.slice(0, 8)), url: req.url ?? null, token: req.token });
+  if (req.url != null && (typeof req.url !== 'string' || !/^https?:\/\/[^\s]{1,500}$/.test(req.url))) throw new TidemarkError('malformed', 'url must be an http(s) URL', { field: 'url' });
+  await spendInvite(store, req.code, req.instance.toLowerCase());
+  await new Peers(store).save({ uuid: req.instance.toLowerCase(), name: String(req.name || req.instance.slice(0, 8)).slice(0, 128), url: req.url ?? null, token: req.token });
   return { instance: store.instance.uuid, name: store.instance.name, ...mySchema(store) };
 }
 

@@ -106,6 +106,9 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.string('code_hash', 64).primary();
       t.bigInteger('expires_at').notNullable();
       t.string('used_by', 36);
+      t.string('for_peer', 36); // set: re-pairs that known peer (an admin's decision); else new peers only
     });
+  } else if (!(await knex.schema.hasColumn('tm_invite', 'for_peer'))) {
+    await knex.schema.alterTable('tm_invite', (t) => t.string('for_peer', 36));
   }
 }

@@ -59,7 +59,7 @@ export function startService(args: string[], opts: { env?: NodeJS.ProcessEnv; po
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)\/health/.exec(out);
+      const m = /(https?:\/\/127\.0\.0\.1:\d+)\/health/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({

@@ -12,10 +12,13 @@ export const importCommand: Command = {
   usage: `tidemark import [--db URL] [--format ${recordFormats()
     .filter((f) => f.import)
     .map((f) => f.name)
-    .join('|')}] [--ignore-errors] [--max-bytes N] [--trust CERT.pem|DIR] FILE|-`,
+    .join('|')}] [--ignore-errors] [--keep-versions] [--max-bytes N] [--trust CERT.pem|DIR] FILE|-`,
   options: {
     format: { type: 'string' },
     'ignore-errors': { type: 'boolean' },
+    // Moving or restoring this site's own data: keep the tm_version / tm_hlc the file carries.
+    // Without it (and always over HTTP) imported records get fresh local versions.
+    'keep-versions': { type: 'boolean' },
     'max-bytes': { type: 'string' },
     // A signed CAP alert or EDXL-DE envelope is verified against these and imported as verified.
     trust: { type: 'string' },
@@ -35,6 +38,7 @@ export const importCommand: Command = {
     try {
       const summary = await format.import!(store, input, {
         ignoreErrors: ctx.values['ignore-errors'] === true,
+        trustVersions: ctx.values['keep-versions'] === true,
         maxBytes,
         ...(str(ctx.values, 'trust') ? { trust: str(ctx.values, 'trust') } : {}),
         onProgress: (p) => ctx.progress(`imported ${p.records} records${size ? ` (${Math.min(100, Math.round((100 * p.chars) / size))}%)` : ''}`),

@@ -5,7 +5,7 @@ import { createInvite, parseFilters, peerCursors, Peers, type Direction, type Po
 import { addHttpPeer } from '../../transports/http/index.js';
 
 const USAGE = [
-  'tidemark peer invite [--ttl SECONDS]                 one-time pairing code for another site',
+  'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
   '       tidemark peer add URL --code CODE [--name N] [--cluster C,..] [--my-url URL]',
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
@@ -44,6 +44,7 @@ export const peerCommand: Command = {
     owner: { type: 'string' },
     contact: { type: 'string' },
     ttl: { type: 'string' },
+    repair: { type: 'string' },
     policy: { type: 'string' },
     policies: { type: 'string' },
     direction: { type: 'string' },
@@ -59,7 +60,8 @@ export const peerCommand: Command = {
     try {
       switch (sub) {
         case 'invite': {
-          const inv = await createInvite(store, positiveNumber(ctx.values, 'ttl', 3600, { allowZero: true }));
+          const repair = str(ctx.values, 'repair');
+          const inv = await createInvite(store, positiveNumber(ctx.values, 'ttl', 3600, { allowZero: true }), repair ? { forPeer: repair } : {});
           out(inv.code);
           ctx.stderr.write(`pairing code for "${store.instance.name}", valid until ${inv.expires_at}, usable once:\n  tidemark peer add <this instance's URL> --code ${inv.code}\n`);
           return 0;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { TidemarkError } from '../../errors.js';
+import { mediaTypes, XML_TYPES } from '../body.js';
 import { getFormat } from '../../interchange/formats.js';
 import { importDocument } from '../../interchange/inbound.js';
 
@@ -67,7 +68,7 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
             resource: { type: 'string', description: 'Resources to include (comma-separated), e.g. cap_alert for an EDXL-DE of alerts' },
             area: { type: 'string', description: 'Bounding box minLat,minLon,maxLat,maxLon' },
             uuid: { type: 'string', description: 'CAP: the one alert to serve' },
-            limit: { type: 'integer', minimum: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: 100000 },
           },
           additionalProperties: false,
         },
@@ -101,6 +102,7 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
   app.post(
     '/inbound/:format',
     {
+      onRequest: mediaTypes(XML_TYPES, 'an XML document (application/xml or the format\'s +xml type)'),
       schema: {
         tags: ['interchange'],
         summary: "A partner's standard document (EDXL-HAVE, CAP, EDXL-DE) into the store",

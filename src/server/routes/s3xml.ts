@@ -3,6 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { TidemarkError } from '../../errors.js';
 import { exportRecords, importRecords, type ImportSummary, type NativeFormat } from '../../s3xml/index.js';
 import { decodeCursor } from '../../store/index.js';
+import { JSON_TYPES, mediaTypes, receiveBody, XML_TYPES } from '../body.js';
 
 /**
  * The S3XML feed and import, as Eden serves them (`/<c>/<f>.xml`, `.json`): GET streams records
@@ -28,7 +29,7 @@ const feedQuery = {
     since: { type: 'string', description: 'Only records modified at or after this ISO 8601 instant' },
     until: { type: 'string', description: 'Only records modified before this ISO 8601 instant' },
     cursor: { type: 'string', description: 'Continue after this cursor (from a previous answer)' },
-    limit: { type: 'integer', minimum: 0, description: 'At most this many top-level records' },
+    limit: { type: 'integer', minimum: 0, maximum: 1000000, description: 'At most this many top-level records' },
     include_deleted: { type: 'boolean', description: 'Include tombstones (deleted and merged records)' },
   },
   additionalProperties: false,
@@ -142,7 +143,9 @@ async function upload(app: FastifyInstance, req: FastifyRequest, reply: FastifyR
   if (!body) throw new TidemarkError('malformed', 'no document in the request body');
   try {
     if (resources) for (const r of resources) store.registry.get(r);
-    const summary = await importRecords(store, body, {
+    // The body first, the write lock after (a slow upload must not freeze the instance).
+    const text = await receiveBody(body, app.initialConfig.bodyLimit ?? 64 * 1024 * 1024);
+    const summary = await importRecords(store, text, {
       format,
       resources,
       ignoreErrors: (req.query as ImportQuery).ignore_errors ?? false,
@@ -190,11 +193,14 @@ export async function s3xmlRoutes(app: FastifyInstance): Promise<void> {
   app.get('/s3xml/:resource', { schema: feedSchema('Records of one resource (comma-separate several)', resourceParam) }, (req, reply) =>
     feed(app, req, reply, (req.params as { resource: string }).resource),
   );
+  // S3XML or S3JSON; text/plain too (what a bare `curl --data` or fetch of a string sends).
+  const onRequest = mediaTypes([...XML_TYPES, ...JSON_TYPES, /^text\/plain$/], 'S3XML or S3JSON (application/xml, application/json)');
   for (const method of ['PUT', 'POST'] as const) {
-    app.route({ method, url: '/s3xml', schema: importSchema('Import a document of any resources'), handler: (req, reply) => upload(app, req, reply) });
+    app.route({ method, url: '/s3xml', onRequest, schema: importSchema('Import a document of any resources'), handler: (req, reply) => upload(app, req, reply) });
     app.route({
       method,
       url: '/s3xml/:resource',
+      onRequest,
       schema: importSchema('Import records of one resource', resourceParam),
       handler: (req, reply) => upload(app, req, reply, (req.params as { resource: string }).resource),
     });

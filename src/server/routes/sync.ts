@@ -1,8 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { COMPRESS_HEADER, COMPRESS_MIN, SYNC_PATH } from '../../transports/http/client.js';
-import { createGunzip, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { answerHello, answerPair, answerPull, answerPush } from '../../sync/serve.js';
 import type { Peer } from '../../sync/peers.js';
+import { grantedWhole, grantFor } from '../../sync/grant.js';
+import { boundedGunzip, intParam, receiveBody } from '../body.js';
+
+/** The most a gzip sync page may inflate to (a page of 1,000 records is a few MB). */
+const MAX_INFLATED = 32 * 1024 * 1024;
 import type { PairRequest, PullRequest } from '../../sync/protocol.js';
 import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
 import { TidemarkError } from '../../errors.js';
@@ -15,13 +20,13 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
   // Gzip pages for clients that ask (links that are not loopback): request bodies are inflated
   // before parsing, large answers deflated.
   app.addHook('preParsing', async (req, _reply, payload) => {
-    if (!req.url.startsWith(SYNC_PATH) || req.headers['content-encoding'] !== 'gzip') return payload;
-    const inflate = createGunzip();
-    const counted = inflate as typeof inflate & { receivedEncodedLength: number };
-    counted.receivedEncodedLength = 0;
-    payload.on('data', (d: Buffer) => (counted.receivedEncodedLength += d.length));
-    payload.pipe(inflate);
-    return inflate;
+    if (!req.url.startsWith(SYNC_PATH) || req.headers['content-encoding'] === undefined) return payload;
+    // Only a paired peer (authenticated by the access hook before this) may send gzip; a
+    // pairing request is small and travels plain.
+    if (req.headers['content-encoding'] !== 'gzip' || req.principal?.kind !== 'peer') {
+      throw new TidemarkError('unsupported', 'only a paired peer may send a gzip body', { field: 'content-encoding' });
+    }
+    return boundedGunzip(payload, Math.min(app.initialConfig.bodyLimit ?? MAX_INFLATED, MAX_INFLATED));
   });
   app.addHook('onSend', async (req, reply, payload) => {
     if (!req.url.startsWith(SYNC_PATH) || req.headers[COMPRESS_HEADER] !== 'gzip' || typeof payload !== 'string' || payload.length < COMPRESS_MIN) return payload;
@@ -71,10 +76,12 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
   app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)' } }, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const resource = edenResource(app.store, q.resource);
+    if (req.principal.kind === 'peer') grantedWhole(await grantFor(app.store, req.principal.peer), resource, 'send');
     const out = new PassThrough();
     let started!: () => void;
     const ready = new Promise<void>((resolve) => (started = resolve));
-    const start = q.start ? Number(q.start) : 0;
+    const start = intParam(q, 'start', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+    const limit = intParam(q, 'limit', 1, 1000000);
     const run = exportRecords(
       app.store,
       {
@@ -82,7 +89,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
         resources: [resource],
         since: edenSince(q.msince),
         includeDeleted: /^true$/i.test(q.include_deleted ?? ''),
-        limit: q.limit && !start ? Number(q.limit) : undefined,
+        limit: limit && !start ? limit : undefined,
         rootAttributes: { domain: app.store.instance.name },
         onStart: () => started(),
       },
@@ -104,11 +111,21 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
         const q = req.query as Record<string, string | undefined>;
         const body = req.body as Readable | undefined;
         try {
-          await edenRepository(app.store, q.repository, basicPassword(req));
+          const repository = await edenRepository(app.store, q.repository, basicPassword(req));
           const resource = edenResource(app.store, q.resource);
+          grantedWhole(await grantFor(app.store, repository), resource, 'receive');
           if (!body || typeof (body as Readable).on !== 'function') throw new TidemarkError('malformed', 'no S3XML document in the request body');
           // Eden imports what it can and reports the rest (ignore_errors on receive).
-          const s = await importRecords(app.store, body, { format: 's3xml', resources: [resource], ignoreErrors: true, maxBytes: app.initialConfig.bodyLimit });
+          // The body first, the write lock after (a slow upload must not freeze the instance).
+          const text = await receiveBody(body, app.initialConfig.bodyLimit ?? 64 * 1024 * 1024);
+          const s = await importRecords(app.store, text, {
+            format: 's3xml',
+            resources: [resource],
+            ignoreErrors: true,
+            maxBytes: app.initialConfig.bodyLimit,
+            // A registered repository is a paired peer: its versions are kept (clock stamps still bounded).
+            trustVersions: true,
+          });
           return reply.send({
             status: 'success',
             statuscode: '200',

@@ -8,6 +8,7 @@ import { Peers, type Peer } from '../../sync/peers.js';
 import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
 import { learnAcks, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
+import { grantedPush, grantFor } from '../../sync/grant.js';
 import { ackBundle, type WrittenBundle } from './export.js';
 import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
 import { trustedKey } from './keys.js';
@@ -173,16 +174,16 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
 
   if (h.kind === 'changes' && !result.repeat) {
     const peers = new Peers(store);
-    const cfg = await peers.effective(sender);
+    const grant = await grantFor(store, sender);
     const policyOf = await peers.receivingPolicy(sender);
     for await (const { raw, versions } of pages()) {
       const resource = raw.resource;
-      if (cfg.direction === 'push') {
-        result.warnings.push(`${resource}: not applied, this instance only sends to ${sender.name}`);
-        continue;
-      }
-      if (!cfg.resources.includes(resource)) {
-        result.warnings.push(`${resource}: not applied, it does not sync with ${sender.name}`);
+      // The same grant as an online push: direction, resources and filters (src/sync/grant.ts).
+      try {
+        grantedPush(grant, resource, raw.records);
+      } catch (e) {
+        if (!(e instanceof TidemarkError)) throw e;
+        result.warnings.push(`${resource}: not applied, ${e.describe()}`);
         continue;
       }
       // As for an online push: my own policy if I set one, else the sender's hint.

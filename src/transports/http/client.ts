@@ -65,14 +65,46 @@ export class HttpCarrier implements SyncCarrier {
 /** For answers without a Tidemark error body (a proxy in between, say): the status's nearest code. */
 const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict', 413: 'too_large', 415: 'unsupported', 422: 'invalid', 503: 'busy', 504: 'timeout' };
 
+/** The most of a peer's answer this side reads (a page of 10,000 records is well under it). */
+export const MAX_ANSWER = 64 * 1024 * 1024;
+
+/** A response body as text, cut off (and refused) past `max` bytes: a hostile peer cannot flood us. */
+async function boundedText(res: Response, max: number, url: string): Promise<string> {
+  if (!res.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.length;
+    if (size > max) throw new TidemarkError('too_large', `${url}: the answer is over ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * A busy peer (503, nothing written there) is asked again after the Retry-After it gives (at
+ * most 10 s, three tries) before the sync reports it.
+ */
 async function postJson(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postOnce(url, text, headers, timeoutMs);
+    } catch (e) {
+      if (!(e instanceof TidemarkError) || e.code !== 'busy' || attempt >= 3) throw e;
+      const wait = Math.min(10, Math.max(1, Number((e as TidemarkError & { retryAfter?: number }).retryAfter) || 1));
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000));
+    }
+  }
+}
+
+async function postOnce(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof text === 'string' ? text : new Uint8Array(text),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const body = await res.text();
+  const body = await boundedText(res, MAX_ANSWER, url);
   // fetch inflates a gzip answer itself; the wire size is the header's.
   const wire = Number(res.headers.get('content-length') ?? NaN);
   let json: unknown;
@@ -85,7 +117,9 @@ async function postJson(url: string, text: string | Buffer, headers: Record<stri
     const e = json as { error?: string; message?: string } | null;
     const code = isErrorCode(e?.error) ? e!.error : CODES[res.status];
     const msg = `peer answered ${res.status}: ${e?.message ?? body.slice(0, 200)}`;
-    throw new TidemarkError(code ?? 'refused', msg);
+    const err = new TidemarkError(code ?? 'refused', msg);
+    if (code === 'busy') Object.assign(err, { retryAfter: Number(res.headers.get('retry-after')) });
+    throw err;
   }
   return { json, bytes: Number.isFinite(wire) ? wire : Buffer.byteLength(body) };
 }
