@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { decodeTxt, encodeTxt } from '../../src/transports/discovery/txt.js';
 import { openStore } from '../../src/open.js';
+import { SCHEMA_VERSION } from '../../src/store/index.js';
 import { Peers } from '../../src/sync/peers.js';
 import { createInvite } from '../../src/sync/serve.js';
 import { eventually, makeNetPair, run, startProcess, stopProcess, type NetPair } from './netns.js';
@@ -93,7 +94,7 @@ describe('discovery between two network namespaces', () => {
       });
       assert.equal(found.name, `site-${'ab'[other]}`);
       assert.equal(found.pairedOn, null);
-      assert.equal(found.schemaVersion, 1);
+      assert.equal(found.schemaVersion, SCHEMA_VERSION, 'the schema version this build speaks');
       if (net) assert.equal(found.url, `http://${net.addresses[other]}:8080`);
       else assert.match(found.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     }
