@@ -5,7 +5,7 @@ import { HAVE } from '../../src/registry/resources.js';
 import type { FieldDef } from '../../src/registry/types.js';
 import type { FieldValue } from '../../src/registry/values.js';
 import type { RecordVersion } from '../../src/store/types.js';
-import { seededRandom } from '../../src/transports/radio/simulator.js';
+import { seededRandom } from './simulator.js';
 
 /** Instance ids as the store writes them (plain uuids), plus one odd one the codec must carry as text. */
 export const INSTANCES = ['6f1c0e3a-2b7d-4c59-9a3e-1d2f4b5c6a70', '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d', 'c3d2e1f0-a9b8-4c7d-8e6f-5a4b3c2d1e0f', 'site-A'];

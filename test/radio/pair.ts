@@ -1,4 +1,4 @@
-import { LinkSimulator, type LinkOptions } from '../../src/transports/radio/simulator.js';
+import { LinkSimulator, type LinkOptions } from './simulator.js';
 import { RadioSession, type RadioSessionOptions } from '../../src/transports/radio/session.js';
 import { KissTnc } from '../../src/transports/radio/tnc.js';
 

@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { KISS_DATA, KissDecoder, kissEncode } from './kiss.js';
+import { KISS_DATA, KissDecoder, kissEncode } from '../../src/transports/radio/kiss.js';
 
 /**
  * A simulated radio channel between two TNCs, each offering KISS over TCP on 127.0.0.1 like Dire
