@@ -2,7 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,3 +292,39 @@ for (const kind of DB_KINDS) {
     }
   });
 }
+
+describe('9: serve over TLS', () => {
+  it('serves HTTPS with --tls-cert and --tls-key, and a session cookie is Secure there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const db = await freshDatabase('sqlite');
+    const store = await openStore(db);
+    const auth = await userOn(store, 'reader');
+    await store.close();
+    const svc = await startService(['serve', '--db', db, '--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')]);
+    try {
+      assert.match(svc.url, /^https:/);
+      const ca = readFileSync(join(dir, 'cert.pem'));
+      const get = (path: string, method = 'GET', body?: string, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; headers: Record<string, string | string[] | undefined> }>((resolve, reject) => {
+          const u = new URL(`${svc.url}${path}`);
+          const req = httpsRequest({ host: u.hostname, port: u.port, path: u.pathname, method, ca, headers }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+          });
+          req.on('error', reject);
+          req.end(body);
+        });
+      assert.equal((await get('/health')).status, 200);
+      assert.equal((await get('/s3xml/org_office')).status, 401);
+      assert.equal((await get('/s3xml/org_office', 'GET', undefined, { authorization: auth })).status, 200);
+      const login = await get('/auth/login', 'POST', JSON.stringify({ user: 'reader', password: 'reader-test-password' }), { 'content-type': 'application/json' });
+      assert.equal(login.status, 200);
+      assert.match(String(login.headers['set-cookie']), /; Secure/);
+      // Plain HTTP to the TLS port gets no answer from the service.
+      await assert.rejects(fetch(`${svc.url.replace('https:', 'http:')}/health`, { signal: AbortSignal.timeout(5000) }));
+    } finally {
+      await svc.stop();
+    }
+  });
+});
