@@ -4,6 +4,7 @@ import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
 import { LoopbackCarrier, loopSync, openStores, pairAll, snapshot } from './support.js';
 import { applyPage, collectPage, listConflicts, Peers, purgeTombstones, reverseConflict, readSyncLog, syncableResources, type PolicyName } from '../../src/sync/index.js';
 import type { Store } from '../../src/store/index.js';
+import { TidemarkError } from '../../src/errors.js';
 
 after(dropTestDatabases);
 
@@ -53,7 +54,15 @@ for (const kind of DB_KINDS) {
         const again = await applyPage(b!, a!.instance.uuid, JSON.parse(JSON.stringify(page)), { policy: 'NEWER' });
         assert.equal(again.duplicate, true);
         assert.ok(first.duplicate === false || first.applied === 0);
-        await assert.rejects(applyPage(b!, a!.instance.uuid, { ...page, from: 'bm90LWEtY3Vyc29y', cursor: 'eHh4' }, { policy: 'NEWER' }), /handshake again/);
+        const refused = (code: string) => (e: unknown) => e instanceof TidemarkError && e.code === code;
+        // A cursor this peer never issued is malformed; a real one past where b stands needs a new handshake.
+        await assert.rejects(applyPage(b!, a!.instance.uuid, { ...page, from: 'bm90LWEtY3Vyc29y', cursor: 'eHh4' }, { policy: 'NEWER' }), refused('malformed'));
+        await a!.create('gis_location', { name: 'Bhaktapur' });
+        const skipped = await collectPage(a!, b!.instance.uuid, 'gis_location', page.cursor);
+        await a!.create('gis_location', { name: 'Lalitpur' });
+        const ahead = await collectPage(a!, b!.instance.uuid, 'gis_location', skipped.cursor);
+        await assert.rejects(applyPage(b!, a!.instance.uuid, ahead, { policy: 'NEWER' }), refused('handshake_needed'));
+        await loopSync(a!, b!);
         await same([a!, b!]);
       } finally {
         await closeAll([a!, b!]);
@@ -223,6 +232,9 @@ for (const kind of DB_KINDS) {
         await pairAll([a!, b!]);
         const org = await a!.create('org_organisation', { name: 'v0' });
         await loopSync(a!, b!);
+        // Stamps more than TIDEMARK_MAX_CLOCK_AHEAD_S ahead are refused (a forged clock must not win
+        // every later decision); a network whose clocks are known to be hours off raises the bound.
+        process.env.TIDEMARK_MAX_CLOCK_AHEAD_S = String(12 * 3600);
         process.env.TIDEMARK_CLOCK_OFFSET_MS = String(5 * 3600_000); // a is five hours fast
         await a!.update('org_organisation', org.uuid, { name: 'from fast a' });
         process.env.TIDEMARK_CLOCK_OFFSET_MS = String(-3 * 3600_000); // b three hours slow
@@ -238,6 +250,7 @@ for (const kind of DB_KINDS) {
         assert.deepEqual(lost, ['from slow b']);
       } finally {
         delete process.env.TIDEMARK_CLOCK_OFFSET_MS;
+        delete process.env.TIDEMARK_MAX_CLOCK_AHEAD_S;
         await closeAll([a!, b!]);
       }
     });
