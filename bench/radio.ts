@@ -84,7 +84,7 @@ async function sizes(): Promise<void> {
     const batch = await measuredSync(pair, a0, b0);
     const ref1 = reference(upd);
 
-    const one = { ...upd[7]!, data: { ...upd[7]!.data, ems_status: 'Closed' }, version: { ...upd[7]!.version, [A]: upd[7]!.version[A]! + 1 }, hlc: `${Number(upd[7]!.hlc.slice(0, 13)) + 60_000}.000000` };
+    const one = { ...upd[7]!, data: { ...upd[7]!.data, ems_status: 3 }, version: { ...upd[7]!.version, [A]: upd[7]!.version[A]! + 1 }, hlc: `${Number(upd[7]!.hlc.slice(0, 13)) + 60_000}.000000` };
     one.modified_on = new Date(Number(one.hlc.slice(0, 13))).toISOString();
     const singlePayload = encodeChanges(registry, [one], a0.knowledge.outgoing, { from: A, to: B, final: true }).bytes.length;
     a0.change([one]);

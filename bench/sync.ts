@@ -34,7 +34,7 @@ function hospital(i: number): Record<string, unknown> {
   return {
     name: `Hospital ${i}`,
     code: `H-${String(i).padStart(6, '0')}`,
-    facility_type: 'Hospital',
+    facility_type: 1,
     total_beds: 100 + (i % 50),
     available_beds: i % 37,
     phone_exchange: `+977-1-${String(4000000 + i)}`,

@@ -1,5 +1,7 @@
 import type { Element } from 'libxmljs2';
 import { parseXml } from '../src/interchange/xml.js';
+import { codeOfLabel } from '../src/registry/eden-codes.js';
+import { registry } from '../src/registry/registry.js';
 
 /**
  * Field-by-field comparison of S3XML records before and after a trip through a standard format:
@@ -14,16 +16,23 @@ export interface FieldLoss {
   after: string | undefined;
 }
 
-function value(d: Element): string {
+function value(d: Element, resource: string): string {
   const v = d.attr('value')?.value();
-  const raw = v !== undefined ? v.replace(/^"|"$/g, '') : d.text();
+  // A coded field given by its label only (as the inbound stylesheets write them) means its code.
+  const codes = registry.has(resource) ? registry.field(resource, d.attr('field')!.value())?.codes : undefined;
+  const coded = v === undefined && codes ? codeOfLabel(codes, d.text().trim()) : undefined;
+  const raw = coded !== undefined ? String(coded) : v !== undefined ? v.replace(/^"|"$/g, '') : d.text();
   const t = /^\d{4}-\d\d-\d\dT/.test(raw) ? Date.parse(raw) : NaN;
   return Number.isNaN(t) ? raw.trim() : new Date(t).toISOString();
 }
 
 function fields(r: Element): Map<string, string> {
   const m = new Map<string, string>();
-  for (const d of r.find('data') as Element[]) m.set(d.attr('field')!.value(), value(d));
+  const resource = r.attr('name')!.value();
+  for (const d of r.find('data') as Element[]) m.set(d.attr('field')!.value(), value(d, resource));
+  // Eden's gov_uuid site tag is the hospital's gov_uuid field.
+  const tag = r.get('resource[@name="org_site_tag"][data[@field="tag"]="gov_uuid"]/data[@field="value"]') as Element | null;
+  if (tag) m.set('gov_uuid', tag.text().trim());
   for (const ref of r.find('reference') as Element[]) m.set(ref.attr('field')!.value(), ref.attr('uuid')?.value() ?? '');
   return m;
 }

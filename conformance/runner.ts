@@ -91,8 +91,8 @@ export async function runRoundtripHave(c: Cases['roundtripHave']): Promise<Resul
   const checks: [string, (r: Element) => string, string[]][] = [
     ['med_hospital', byName, c.unmapped.med_hospital ?? []],
     ['med_hospital_status', master, []],
-    ['med_hospital_service', master, []],
-    ['med_bed_capacity', (r) => `${master(r)}/${(r.get('reference[@field="bed_type_id"]') as Element).attr('uuid')!.value()}/${(r.get('data[@field="unit_name"]') as Element | null)?.text() ?? ''}`, []],
+    ['med_hospital_services', master, []],
+    ['med_bed_capacity', (r) => `${master(r)}/${((e: Element) => e.attr('value')?.value() ?? e.text())(r.get('data[@field="bed_type"]') as Element)}/${(r.get('data[@field="unit_name"]') as Element | null)?.text() ?? ''}`, []],
   ];
   for (const [resource, key, unmapped] of checks) {
     const losses = compareRecords(before, after!, resource, key, unmapped);

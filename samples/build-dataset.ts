@@ -25,7 +25,7 @@ const rand = (): number => {
 };
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
 const add = (resource: string, key: string, data: Record<string, unknown>): string => {
-  const uuid = uuidFor(`${resource}:${key}`);
+  const uuid = uuidFor(`${resource === 'med_hospital_services' ? 'med_hospital_service' : resource}:${key}`);
   out.push({ resource, uuid, data });
   return uuid;
 };
@@ -82,21 +82,24 @@ for (const [key, , acronym] of orgs) {
 }
 
 const kinds = ['County Referral Hospital', 'Sub-County Hospital', 'Mission Hospital', 'Health Centre', 'Field Hospital'];
-const bedTypes = ['AdultICU', 'PediatricICU', 'EmergencyDepartment', 'MedicalSurgical', 'Pediatrics', 'Burn', 'NegativeFlowIsolation'];
-const ems = ['Normal', 'Normal', 'Normal', 'Advisory', 'Closed'];
-const fac = ['Normal', 'Normal', 'Normal', 'Compromised', 'Evacuating'];
+// Sahana Eden's codes (src/registry/eden-codes.ts): bed types, EMS traffic, facility status.
+const bedTypes: [string, number][] = [['AdultICU', 1], ['PediatricICU', 2], ['EmergencyDepartment', 4], ['MedicalSurgical', 6], ['Pediatrics', 9], ['Burn', 8], ['NegativeFlowIsolation', 12]];
+const ems = [1, 1, 1, 2, 3];
+const fac = [1, 1, 1, 2, 3];
 for (let i = 0; i < 50; i++) {
   const [town, , lat, lon] = towns[i % towns.length]!;
   const kind = kinds[Math.floor(i / towns.length) % kinds.length]!;
   const name = kind === 'Mission Hospital' ? `St. ${pick(['Mary', 'Joseph', 'Luke', 'Monica', 'Francis'])}'s Mission Hospital ${town}` : `${town} ${kind}`;
+  // The government id; uuids are made from it. Eden's hospital codes are at most 10 characters.
   const code = `KE-MFL-${(10000 + i * 37).toString()}`;
   const loc = add('gis_location', `hospital:${code}`, { name, level: null, parent: townLoc.get(town), lat: +(lat + (rand() - 0.5) * 0.08).toFixed(5), lon: +(lon + (rand() - 0.5) * 0.08).toFixed(5), addr_street: `${pick(['Hospital', 'Kenyatta', 'Moi', 'Oginga Odinga', 'Uhuru'])} Road` });
   const total = kind === 'Health Centre' ? 20 + Math.floor(rand() * 30) : 80 + Math.floor(rand() * 400);
   const h = add('med_hospital', code, {
     name,
-    code,
+    code: code.slice(3),
     gov_uuid: code,
-    facility_type: kind === 'Field Hospital' ? 'FieldHospital' : kind === 'Health Centre' ? 'HealthCentre' : 'Hospital',
+    facility_type: kind === 'Field Hospital' ? 2 : kind === 'Health Centre' ? 11 : 1,
+    town,
     organisation_id: kind === 'Field Hospital' ? org.get('msf') : org.get('moh'),
     location_id: loc,
     contact_name: pick(['Dr. Achieng Otieno', 'Dr. James Mwangi', 'Sr. Fatuma Hassan', 'Dr. Peter Kiprop', 'Dr. Grace Wanjiru']),
@@ -110,12 +113,12 @@ for (let i = 0; i < 50; i++) {
     non_medical_staff: 5 + Math.floor(rand() * 80),
     obsolete: false,
   });
-  for (const bt of bedTypes.slice(0, 2 + (i % 5))) {
+  for (const [bt, btCode] of bedTypes.slice(0, 2 + (i % 5))) {
     const baseline = 4 + Math.floor(rand() * 60);
     const available = Math.floor(baseline * rand() * 0.6);
     add('med_bed_capacity', `${code}:${bt}`, {
       hospital_id: h,
-      bed_type_id: ref('med_bed_type', bt),
+      bed_type: btCode,
       unit_name: `${bt} ward`,
       capacity_status: available > 0 ? 'VacantAvailable' : 'NotAvailable',
       beds_baseline: baseline,
@@ -130,16 +133,19 @@ for (let i = 0; i < 50; i++) {
     ems_status: pick(ems),
     er_status: pick(fac),
     facility_status: pick(fac),
-    clinical_status: pick(['Normal', 'Normal', 'Compromised']),
-    morgue_status: pick(['Open', 'Open', 'Full']),
+    clinical_status: pick([1, 1, 2]),
+    morgue_status: pick([1, 1, 2]),
     morgue_units: Math.floor(rand() * 20),
-    security_status: pick(['Normal', 'Normal', 'Elevated']),
-    facility_operations: pick(['Normal', 'Inadequate']),
-    clinical_operations: pick(['Normal', 'Inadequate']),
-    staffing_status: pick(['Normal', 'Inadequate']),
-    power_supply_type: pick(['Grid', 'Generator', 'Solar']),
+    security_status: pick([1, 1, 2]),
+    facility_operations: pick([1, 2]),
+    clinical_operations: pick([1, 2]),
+    staffing: pick([1, 2]),
+    power_supply_type: pick([1, 2, 98]),
+    or_status: 1,
+    access_status: i % 7 === 3 ? 'Access road flooded' : 'Roads open',
   });
-  add('med_hospital_service', code, { hospital_id: h, burn: rand() > 0.7, card: rand() > 0.5, neur: rand() > 0.7, pedi: true, surg: rand() > 0.3, labs: true, tran: rand() > 0.5, tair: rand() > 0.9, psya: rand() > 0.8, obgy: true, dial: rand() > 0.7, infd: rand() > 0.5, neon: rand() > 0.5, trauma: rand() > 0.5 });
+  // Keyed by the table's former name (med_hospital_service), so the sample uuids stay as they were.
+  add('med_hospital_services', code, { hospital_id: h, burn: rand() > 0.7, card: rand() > 0.5, neur: rand() > 0.7, pedi: true, surg: rand() > 0.3, labs: true, tran: rand() > 0.5, tair: rand() > 0.9, psya: rand() > 0.8, obgy: true, dial: rand() > 0.7, infd: rand() > 0.5, neon: rand() > 0.5, trauma: rand() > 0.5 });
   // The key only seeds the uuid (fixed forever); the date itself is relative to loading.
   add('med_hospital_activity', `${code}:2026-11-25`, { hospital_id: h, date: { $today: '-1d' }, patients: Math.floor(total * 0.7), admissions24: Math.floor(rand() * 40), discharges24: Math.floor(rand() * 35), deaths24: Math.floor(rand() * 3) });
 }
@@ -187,7 +193,7 @@ alerts.forEach((a, i) => {
   });
   const info = add('cap_info', a.id, {
     alert_id: alert,
-    language: 'en-KE',
+    language: 'en',
     category: [a.type === 'Cholera' ? 'Health' : 'Met'],
     event: a.event,
     event_type_id: ref('event_event_type', a.type),

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { EDEN } from '../src/registry/eden-codes.js';
 import { REFERENCE_DATA } from '../src/registry/reference-data.js';
 import type { FieldValue } from '../src/registry/values.js';
 import type { Store } from '../src/store/index.js';
@@ -52,9 +53,10 @@ class Random {
 }
 
 const TOWNS = ['Abuja', 'Bamako', 'Chittagong', 'Dhaka', 'Goma', 'Jacmel', 'Kathmandu', 'Kisumu', 'Leyte', 'Mopti', 'Nyala', 'Pokhara', 'Sylhet', 'Tacloban'];
-const STATUS = ['Normal', 'Advisory', 'Closed'] as const;
-const FACILITY = ['Normal', 'Compromised', 'Evacuating'] as const;
-const BED_TYPES = REFERENCE_DATA.med_bed_type!.map((r) => r.uuid);
+// Sahana Eden's codes (src/registry/eden-codes.ts): EMS traffic, facility status, bed types.
+const STATUS = [1, 2, 3] as const;
+const FACILITY = [1, 2, 3] as const;
+const BED_TYPES = Object.keys(EDEN.bedType).map(Number);
 const ORG_TYPES = REFERENCE_DATA.org_organisation_type!.map((r) => r.uuid);
 
 /** `count` records in dependency order (referenced records come first). */
@@ -100,7 +102,7 @@ export function* syntheticRecords(count: number, seed = 1): Generator<SyntheticR
         name: `${town} General Hospital ${site}`,
         code: `H-${String(site).padStart(7, '0')}`,
         gov_uuid: `GOV-${site}`,
-        facility_type: 'Hospital',
+        facility_type: 1,
         organisation_id: org,
         location_id: location,
         contact_name: 'Duty manager',
@@ -124,13 +126,13 @@ export function* syntheticRecords(count: number, seed = 1): Generator<SyntheticR
       yield* emit({
         resource: 'med_bed_capacity',
         uuid: rnd.uuid(),
-        data: { hospital_id: hospital, bed_type_id: BED_TYPES[(site + b) % BED_TYPES.length]!, unit_name: `Ward ${b + 1}`, capacity_status: 'VacantAvailable', beds_baseline: baseline, beds_available: rnd.int(baseline), beds_add24: rnd.int(10), date: new Date(day + site * 1000).toISOString(), comments: null },
+        data: { hospital_id: hospital, bed_type: BED_TYPES[(site + b) % BED_TYPES.length]!, unit_name: `Ward ${b + 1}`, capacity_status: 'VacantAvailable', beds_baseline: baseline, beds_available: rnd.int(baseline), beds_add24: rnd.int(10), date: new Date(day + site * 1000).toISOString(), comments: null },
       });
     }
     yield* emit({
       resource: 'med_hospital_status',
       uuid: rnd.uuid(),
-      data: { hospital_id: hospital, ems_status: rnd.pick(STATUS), ems_reason: null, er_status: rnd.pick(FACILITY), er_reason: null, facility_status: rnd.pick(FACILITY), clinical_status: 'Normal', morgue_status: 'Open', morgue_units: rnd.int(20), security_status: 'Normal', facility_operations: 'Normal', clinical_operations: 'Normal', staffing_status: 'Normal', staffing_comments: null, power_supply_type: 'Grid', comments: null },
+      data: { hospital_id: hospital, ems_status: rnd.pick(STATUS), ems_reason: null, er_status: rnd.pick(FACILITY), er_reason: null, facility_status: rnd.pick(FACILITY), clinical_status: 1, morgue_status: 1, morgue_units: rnd.int(20), security_status: 1, facility_operations: 1, clinical_operations: 1, staffing: 1, staffing_comments: null, power_supply_type: 1, comments: null },
     });
   }
 }

@@ -19,6 +19,7 @@
 <xsl:stylesheet version="3.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:xs="http://www.w3.org/2001/XMLSchema"
+    xmlns:map="http://www.w3.org/2005/xpath-functions/map"
     xmlns:tm="urn:tidemark:xslt"
     xmlns:have="urn:oasis:names:tc:emergency:EDXL:HAVE:1.0"
     xmlns:xnl="urn:oasis:names:tc:ciq:xnl:3"
@@ -30,21 +31,22 @@
   <xsl:output method="xml" indent="no" encoding="UTF-8"/>
   <xsl:strip-space elements="*"/>
 
+  <!-- HAVE's BedType words to Sahana Eden's bed_type codes (med_bed_type_opts). -->
   <xsl:variable name="BED-TYPES" as="map(xs:string, xs:string)" select="map {
-    'AdultICU': 'urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8',
-    'PediatricICU': 'urn:uuid:aeb6f2d3-8d44-5972-a102-17165935c2ca',
-    'NeonatalICU': 'urn:uuid:b7c15560-a465-5207-a310-c2a69cc42b08',
-    'EmergencyDepartment': 'urn:uuid:d812a221-4d1e-5b18-902b-2cc6264aebc2',
-    'NurseryBeds': 'urn:uuid:696ec1c9-9c0a-52fd-bb8b-3f47f67da871',
-    'MedicalSurgical': 'urn:uuid:a2fb0866-dfa2-5300-b377-309b65378ee0',
-    'RehabLongTermCare': 'urn:uuid:1e6c5c9a-881b-5a1e-a0b3-acdce2ea0f12',
-    'Burn': 'urn:uuid:ef1cd00e-28d2-54fa-ab35-1e970c9dc688',
-    'Pediatrics': 'urn:uuid:1261a937-4ff8-5103-8d7b-01dca6e90f31',
-    'AdultPsychiatric': 'urn:uuid:2f83a1c1-a840-5330-8432-198d191ab88a',
-    'PediatricPsychiatric': 'urn:uuid:f228be35-1a30-5803-b00d-1545ee6d84df',
-    'NegativeFlowIsolation': 'urn:uuid:5e24eed6-00be-5c39-8452-c4113ca1ba7b',
-    'OtherIsolation': 'urn:uuid:6fc66bee-66aa-58b3-9be6-5588a6b36f43',
-    'OperatingRooms': 'urn:uuid:535b9de4-058b-5f0d-8e96-9a628fcdcaa1'
+    'AdultICU': '1',
+    'PediatricICU': '2',
+    'NeonatalICU': '3',
+    'EmergencyDepartment': '4',
+    'NurseryBeds': '5',
+    'MedicalSurgical': '6',
+    'RehabLongTermCare': '7',
+    'Burn': '8',
+    'Pediatrics': '9',
+    'AdultPsychiatric': '10',
+    'PediatricPsychiatric': '11',
+    'NegativeFlowIsolation': '12',
+    'OtherIsolation': '13',
+    'OperatingRooms': '14'
   }"/>
 
   <!-- "Key: value" comment lines: the value for `key`, if present. -->
@@ -113,6 +115,7 @@
       <xsl:call-template name="data"><xsl:with-param name="field" select="'gov_uuid'"/><xsl:with-param name="value" select="if ($own) then () else $id"/></xsl:call-template>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'code'"/><xsl:with-param name="value" select="tm:kv($ocomments, 'Code')"/></xsl:call-template>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'facility_type'"/><xsl:with-param name="value" select="tm:kv($ocomments, 'FacilityType')"/></xsl:call-template>
+      <xsl:call-template name="data"><xsl:with-param name="field" select="'town'"/><xsl:with-param name="value" select="tm:kv($ocomments, 'Town')"/></xsl:call-template>
       <xsl:call-template name="data"><xsl:with-param name="field" select="'contact_name'"/><xsl:with-param name="value" select="tm:kv($ocomments, 'Contact')"/></xsl:call-template>
       <xsl:variable name="numbers" select="$info/xpil:ContactNumbers/xpil:ContactNumber"/>
       <xsl:variable name="phone" select="function($n) { normalize-space(string-join($n/xpil:ContactNumberElement, ' ')) }"/>
@@ -144,7 +147,12 @@
         <resource name="med_bed_capacity" alias="bed_capacity"
                   uuid="{'urn:tidemark:key:' || $key || ':bed:' || $type || ':' || normalize-space(have:SubCategoryBedType[1]) || ':' || count(preceding-sibling::have:BedCapacity[string(have:BedType[1]) = $type and normalize-space(have:SubCategoryBedType[1]) = normalize-space(current()/have:SubCategoryBedType[1])])}"
                   modified_on="{$when}">
-          <xsl:if test="$type != ''"><reference field="bed_type_id" resource="med_bed_type" uuid="{$BED-TYPES($type)}"/></xsl:if>
+          <xsl:choose>
+            <xsl:when test="$type != '' and map:contains($BED-TYPES, $type)"><data field="bed_type" value="{$BED-TYPES($type)}"/></xsl:when>
+            <!-- Coded types HAVE has no word for come back from their comment, by label; else Eden's "Other". -->
+            <xsl:otherwise><data field="bed_type"><xsl:value-of select="(tm:kv($comments, 'BedType'), 'Other')[1]"/></data></xsl:otherwise>
+          </xsl:choose>
+          <xsl:call-template name="data"><xsl:with-param name="field" select="'unit_id'"/><xsl:with-param name="value" select="tm:kv($comments, 'UnitID')"/></xsl:call-template>
           <xsl:call-template name="data"><xsl:with-param name="field" select="'unit_name'"/><xsl:with-param name="value" select="normalize-space(have:SubCategoryBedType[1])"/></xsl:call-template>
           <xsl:call-template name="data"><xsl:with-param name="field" select="'capacity_status'"/>
             <xsl:with-param name="value" select="if ($cap/have:CapacityStatus = 'Vacant/Available') then 'VacantAvailable'
@@ -166,18 +174,11 @@
           <xsl:call-template name="data"><xsl:with-param name="field" select="'admissions24'"/><xsl:with-param name="value" select="normalize-space(have:Admissions)"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
           <xsl:call-template name="data"><xsl:with-param name="field" select="'discharges24'"/><xsl:with-param name="value" select="normalize-space(have:Discharges)"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
           <xsl:call-template name="data"><xsl:with-param name="field" select="'deaths24'"/><xsl:with-param name="value" select="normalize-space(have:Deaths)"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
-          <xsl:call-template name="data"><xsl:with-param name="field" select="'comments'"/><xsl:with-param name="value" select="tm:kv($fc, 'ActivityComments')"/></xsl:call-template>
+          <xsl:call-template name="data"><xsl:with-param name="field" select="'comment'"/><xsl:with-param name="value" select="tm:kv($fc, 'ActivityComments')"/></xsl:call-template>
         </resource>
       </xsl:for-each>
     </resource>
   </xsl:template>
-
-  <!-- HAVE's two-value scale back to Tidemark's, the exact value from the comment when there is one. -->
-  <xsl:function name="tm:activity" as="xs:string?">
-    <xsl:param name="have" as="xs:string?"/>
-    <xsl:param name="exact" as="xs:string?"/>
-    <xsl:sequence select="if (exists($exact)) then $exact else if ($have = 'Adequate') then 'Normal' else if ($have = 'Insufficient') then 'Inadequate' else ()"/>
-  </xsl:function>
 
   <xsl:template name="status">
     <xsl:param name="when"/>
@@ -196,11 +197,17 @@
         <xsl:call-template name="data"><xsl:with-param name="field" select="'morgue_status'"/><xsl:with-param name="value" select="(string($fs/have:MorgueCapacity/have:MorgueCapacityStatus)[. != ''], tm:kv($fc, 'MorgueStatus'))[1]"/></xsl:call-template>
         <xsl:call-template name="data"><xsl:with-param name="field" select="'morgue_units'"/><xsl:with-param name="value" select="string($fs/have:MorgueCapacity/have:MorgueCapacityUnits)"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
         <xsl:call-template name="data"><xsl:with-param name="field" select="'security_status'"/><xsl:with-param name="value" select="(string($fs/have:SecurityStatus)[. != ''], tm:kv($fc, 'SecurityStatus'))[1]"/></xsl:call-template>
-        <xsl:call-template name="data"><xsl:with-param name="field" select="'facility_operations'"/><xsl:with-param name="value" select="tm:activity(string($rs/have:FacilityOperations), tm:kv($rs/have:CommentText, 'FacilityOperations'))"/></xsl:call-template>
-        <xsl:call-template name="data"><xsl:with-param name="field" select="'clinical_operations'"/><xsl:with-param name="value" select="tm:activity(string($rs/have:ClinicalOperations), tm:kv($rs/have:CommentText, 'ClinicalOperations'))"/></xsl:call-template>
-        <xsl:call-template name="data"><xsl:with-param name="field" select="'staffing_status'"/><xsl:with-param name="value" select="tm:activity(string($rs/have:Staffing), tm:kv($rs/have:CommentText, 'StaffingStatus'))"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'facility_operations'"/><xsl:with-param name="value" select="string($rs/have:FacilityOperations)"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'clinical_operations'"/><xsl:with-param name="value" select="string($rs/have:ClinicalOperations)"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'staffing'"/><xsl:with-param name="value" select="string($rs/have:Staffing)"/></xsl:call-template>
         <xsl:call-template name="data"><xsl:with-param name="field" select="'staffing_comments'"/><xsl:with-param name="value" select="tm:free($rs/have:CommentText)"/></xsl:call-template>
         <xsl:call-template name="data"><xsl:with-param name="field" select="'power_supply_type'"/><xsl:with-param name="value" select="tm:kv($fc, 'PowerSupply')"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'or_status'"/><xsl:with-param name="value" select="tm:kv($fc, 'OperatingRoomStatus')"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'or_reason'"/><xsl:with-param name="value" select="tm:kv($fc, 'OperatingRoomReason')"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'access_status'"/><xsl:with-param name="value" select="tm:kv($fc, 'AccessStatus')"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'gas_supply_type'"/><xsl:with-param name="value" select="tm:kv($fc, 'GasSupply')"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'gas_supply_capacity'"/><xsl:with-param name="value" select="tm:kv($fc, 'GasSupplyCapacity')"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
+        <xsl:call-template name="data"><xsl:with-param name="field" select="'damage'"/><xsl:with-param name="value" select="tm:kv($fc, 'Damage')"/><xsl:with-param name="raw" select="true()"/></xsl:call-template>
         <xsl:call-template name="data"><xsl:with-param name="field" select="'comments'"/><xsl:with-param name="value" select="tm:free(($fc, $ed/have:CommentText, $ed/have:EMSTraffic/have:CommentText))"/></xsl:call-template>
       </resource>
     </xsl:if>
@@ -210,7 +217,7 @@
     <xsl:param name="when"/>
     <xsl:variable name="s" select="."/>
     <xsl:variable name="b" select="function($e as element()*) as xs:string? { ($e ! normalize-space(.))[. = ('true', 'false', '1', '0')][1] ! (if (. = ('true', '1')) then 'true' else 'false') }"/>
-    <resource name="med_hospital_service" alias="services" modified_on="{$when}">
+    <resource name="med_hospital_services" alias="services" modified_on="{$when}">
       <xsl:for-each select="(
           ['burn', $b($s/have:Burn)],
           ['card', $b(($s/have:CardiologyIndicator/have:Cardiology, $s/have:CardiologyIndicator/have:CardiologySubType/*[. = 'true']))],
@@ -225,7 +232,10 @@
           ['tran', $b(($s/have:TransportServicesIndicator/have:TransportServicesSubType/have:AmbulanceServices, $s/have:TransportServicesIndicator/have:TransportServices))],
           ['tair', $b(($s/have:TransportServicesIndicator/have:TransportServicesSubType/have:AirTransportServices, $s/have:TransportServicesIndicator/have:TransportServices))],
           ['trauma', $b($s/have:TraumaCenterServicesIndicator/have:TraumaCenterServices)],
-          ['labs', tm:kv($s/have:CommentText, 'Laboratory')]
+          ['labs', tm:kv($s/have:CommentText, 'Laboratory')],
+          ['emsd', tm:kv($s/have:CommentText, 'EmergencyMedicalServices')],
+          ['trac', tm:kv($s/have:CommentText, 'Tracheotomy')],
+          ['psyp', tm:kv($s/have:CommentText, 'PediatricPsychiatric')]
         )[exists(?2)]">
         <data field="{?1}" value="{?2}"/>
       </xsl:for-each>

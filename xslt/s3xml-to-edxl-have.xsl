@@ -44,7 +44,7 @@
 
   <xsl:template match="resource[@name='med_hospital']">
     <xsl:variable name="status" select="resource[@name='med_hospital_status'][not(@deleted='True' or @deleted='true')][1]"/>
-    <xsl:variable name="services" select="resource[@name='med_hospital_service'][not(@deleted='True' or @deleted='true')][1]"/>
+    <xsl:variable name="services" select="resource[@name='med_hospital_services'][not(@deleted='True' or @deleted='true')][1]"/>
     <xsl:variable name="beds" select="resource[@name='med_bed_capacity'][not(@deleted='True' or @deleted='true')]"/>
     <xsl:variable name="activity" select="resource[@name='med_hospital_activity'][not(@deleted='True' or @deleted='true')]"/>
     <have:Hospital>
@@ -85,7 +85,8 @@
   </xsl:template>
 
   <xsl:template name="organization">
-    <xsl:variable name="gov" select="concat(data[@field='gov_uuid']/@value, data[@field='gov_uuid'][not(@value)])"/>
+    <!-- Eden's gov_uuid site tag (Tidemark's med_hospital.gov_uuid). -->
+    <xsl:variable name="gov" select="normalize-space(resource[@name='org_site_tag'][data[@field='tag'] = 'gov_uuid'][1]/data[@field='value'])"/>
     <xsl:variable name="locref" select="reference[@field='location_id'][1]"/>
     <xsl:variable name="loc" select="key('resource', $locref/@uuid)[@name='gis_location']"/>
     <xsl:variable name="street" select="concat($loc/data[@field='addr_street']/@value, $loc/data[@field='addr_street'][not(@value)])"/>
@@ -162,7 +163,8 @@
         <have:CommentText><xsl:value-of select="data[@field='comments']"/></have:CommentText>
       </xsl:if>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'Code'"/><xsl:with-param name="value" select="data[@field='code']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityType'"/><xsl:with-param name="value" select="translate(data[@field='facility_type']/@value | data[@field='facility_type'][not(@value)], '&quot;', '')"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityType'"/><xsl:with-param name="value" select="data[@field='facility_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Town'"/><xsl:with-param name="value" select="data[@field='town']"/></xsl:call-template>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'Contact'"/><xsl:with-param name="value" select="data[@field='contact_name']"/></xsl:call-template>
       <xsl:if test="data[@field='obsolete']/@value = 'true'">
         <have:CommentText>Obsolete: true</have:CommentText>
@@ -183,8 +185,16 @@
 
   <!-- Emergency department: EMS traffic and, as comments, the ED's own status. -->
   <xsl:template match="resource" mode="ed">
-    <xsl:variable name="ems" select="translate(concat(data[@field='ems_status']/@value, data[@field='ems_status'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="er" select="translate(concat(data[@field='er_status']/@value, data[@field='er_status'][not(@value)]), '&quot;', '')"/>
+    <!-- Eden's codes (med_ems_traffic_opts) to HAVE's words; the ED's own status travels as its label. -->
+    <xsl:variable name="ems">
+      <xsl:choose>
+        <xsl:when test="data[@field='ems_status']/@value = '1'">Normal</xsl:when>
+        <xsl:when test="data[@field='ems_status']/@value = '2'">Advisory</xsl:when>
+        <xsl:when test="data[@field='ems_status']/@value = '3'">Closed</xsl:when>
+        <xsl:when test="data[@field='ems_status']/@value = '4'">NotApplicable</xsl:when>
+      </xsl:choose>
+    </xsl:variable>
+    <xsl:variable name="er" select="string(data[@field='er_status'])"/>
     <xsl:if test="$ems != '' or data[@field='ems_reason'] != '' or $er != '' or data[@field='er_reason'] != ''">
       <have:EmergencyDepartmentStatus>
         <xsl:if test="$ems != '' or data[@field='ems_reason'] != ''">
@@ -200,7 +210,7 @@
   </xsl:template>
 
   <xsl:template match="resource[@name='med_bed_capacity']">
-    <xsl:variable name="code"><xsl:call-template name="bed-type"><xsl:with-param name="uuid" select="reference[@field='bed_type_id']/@uuid"/></xsl:call-template></xsl:variable>
+    <xsl:variable name="code"><xsl:call-template name="bed-type"><xsl:with-param name="code" select="string(data[@field='bed_type']/@value)"/></xsl:call-template></xsl:variable>
     <xsl:variable name="cs" select="translate(concat(data[@field='capacity_status']/@value, data[@field='capacity_status'][not(@value)]), '&quot;', '')"/>
     <xsl:variable name="avail" select="concat(data[@field='beds_available']/@value, data[@field='beds_available'][not(@value)])"/>
     <xsl:variable name="base" select="concat(data[@field='beds_baseline']/@value, data[@field='beds_baseline'][not(@value)])"/>
@@ -219,28 +229,30 @@
       </have:Capacity>
       <xsl:if test="data[@field='comments'] != ''"><have:CommentText><xsl:value-of select="data[@field='comments']"/></have:CommentText></xsl:if>
       <xsl:if test="$cs = 'NotApplicable'"><have:CommentText>CapacityStatus: NotApplicable</have:CommentText></xsl:if>
+      <xsl:if test="$code = '' and data[@field='bed_type']"><have:CommentText><xsl:value-of select="concat('BedType: ', data[@field='bed_type'])"/></have:CommentText></xsl:if>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'UnitID'"/><xsl:with-param name="value" select="data[@field='unit_id']"/></xsl:call-template>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'Date'"/><xsl:with-param name="value" select="data[@field='date']/@value | data[@field='date'][not(@value)]"/></xsl:call-template>
     </have:BedCapacity>
   </xsl:template>
 
-  <!-- med_bed_type reference data: fixed uuid to HAVE bed type code. -->
+  <!-- Eden's bed_type codes (med_bed_type_opts) to HAVE's BedType words; codes HAVE has no word for travel as a comment. -->
   <xsl:template name="bed-type">
-    <xsl:param name="uuid"/>
+    <xsl:param name="code"/>
     <xsl:choose>
-      <xsl:when test="$uuid = 'urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8'">AdultICU</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:aeb6f2d3-8d44-5972-a102-17165935c2ca'">PediatricICU</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:b7c15560-a465-5207-a310-c2a69cc42b08'">NeonatalICU</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:d812a221-4d1e-5b18-902b-2cc6264aebc2'">EmergencyDepartment</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:696ec1c9-9c0a-52fd-bb8b-3f47f67da871'">NurseryBeds</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:a2fb0866-dfa2-5300-b377-309b65378ee0'">MedicalSurgical</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:1e6c5c9a-881b-5a1e-a0b3-acdce2ea0f12'">RehabLongTermCare</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:ef1cd00e-28d2-54fa-ab35-1e970c9dc688'">Burn</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:1261a937-4ff8-5103-8d7b-01dca6e90f31'">Pediatrics</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:2f83a1c1-a840-5330-8432-198d191ab88a'">AdultPsychiatric</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:f228be35-1a30-5803-b00d-1545ee6d84df'">PediatricPsychiatric</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:5e24eed6-00be-5c39-8452-c4113ca1ba7b'">NegativeFlowIsolation</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:6fc66bee-66aa-58b3-9be6-5588a6b36f43'">OtherIsolation</xsl:when>
-      <xsl:when test="$uuid = 'urn:uuid:535b9de4-058b-5f0d-8e96-9a628fcdcaa1'">OperatingRooms</xsl:when>
+      <xsl:when test="$code = '1'">AdultICU</xsl:when>
+      <xsl:when test="$code = '2'">PediatricICU</xsl:when>
+      <xsl:when test="$code = '3'">NeonatalICU</xsl:when>
+      <xsl:when test="$code = '4'">EmergencyDepartment</xsl:when>
+      <xsl:when test="$code = '5'">NurseryBeds</xsl:when>
+      <xsl:when test="$code = '6'">MedicalSurgical</xsl:when>
+      <xsl:when test="$code = '7'">RehabLongTermCare</xsl:when>
+      <xsl:when test="$code = '8'">Burn</xsl:when>
+      <xsl:when test="$code = '9'">Pediatrics</xsl:when>
+      <xsl:when test="$code = '10'">AdultPsychiatric</xsl:when>
+      <xsl:when test="$code = '11'">PediatricPsychiatric</xsl:when>
+      <xsl:when test="$code = '12'">NegativeFlowIsolation</xsl:when>
+      <xsl:when test="$code = '13'">OtherIsolation</xsl:when>
+      <xsl:when test="$code = '14'">OperatingRooms</xsl:when>
     </xsl:choose>
   </xsl:template>
 
@@ -249,7 +261,7 @@
     <xsl:value-of select="data[@field=$f]/@value"/>
   </xsl:template>
 
-  <xsl:template match="resource[@name='med_hospital_service']">
+  <xsl:template match="resource[@name='med_hospital_services']">
     <have:ServiceCoverageStatus>
       <xsl:if test="data[@field='burn']/@value"><have:Burn><xsl:value-of select="data[@field='burn']/@value"/></have:Burn></xsl:if>
       <xsl:if test="data[@field='card']/@value"><have:CardiologyIndicator><have:Cardiology><xsl:value-of select="data[@field='card']/@value"/></have:Cardiology></have:CardiologyIndicator></xsl:if>
@@ -271,27 +283,34 @@
       </xsl:if>
       <xsl:if test="data[@field='trauma']/@value"><have:TraumaCenterServicesIndicator><have:TraumaCenterServices><xsl:value-of select="data[@field='trauma']/@value"/></have:TraumaCenterServices></have:TraumaCenterServicesIndicator></xsl:if>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'Laboratory'"/><xsl:with-param name="value" select="data[@field='labs']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyMedicalServices'"/><xsl:with-param name="value" select="data[@field='emsd']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Tracheotomy'"/><xsl:with-param name="value" select="data[@field='trac']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PediatricPsychiatric'"/><xsl:with-param name="value" select="data[@field='psyp']/@value"/></xsl:call-template>
     </have:ServiceCoverageStatus>
   </xsl:template>
 
   <xsl:template name="facility">
     <xsl:param name="status"/>
     <xsl:param name="activity"/>
-    <xsl:variable name="clinical" select="translate(concat($status/data[@field='clinical_status']/@value, $status/data[@field='clinical_status'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="morgue" select="translate(concat($status/data[@field='morgue_status']/@value, $status/data[@field='morgue_status'][not(@value)]), '&quot;', '')"/>
+    <!-- Eden's codes: the label is HAVE's word where HAVE has one (spaces aside); the rest are comments. -->
+    <xsl:variable name="clinical" select="string($status/data[@field='clinical_status'])"/>
+    <xsl:variable name="morgue" select="string($status/data[@field='morgue_status'])"/>
     <xsl:variable name="units" select="concat($status/data[@field='morgue_units']/@value, $status/data[@field='morgue_units'][not(@value)])"/>
-    <xsl:variable name="facility" select="translate(concat($status/data[@field='facility_status']/@value, $status/data[@field='facility_status'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="security" select="translate(concat($status/data[@field='security_status']/@value, $status/data[@field='security_status'][not(@value)]), '&quot;', '')"/>
+    <xsl:variable name="facility" select="string($status/data[@field='facility_status'])"/>
+    <xsl:variable name="security" select="translate($status/data[@field='security_status'], ' ', '')"/>
+    <xsl:variable name="have-facility" select="$facility = 'Normal' or $facility = 'Compromised' or $facility = 'Evacuating' or $facility = 'Closed'"/>
+    <xsl:variable name="have-security" select="$security != '' and $security != 'Closed'"/>
+    <xsl:variable name="have-morgue" select="$morgue != '' and $morgue != 'Closed'"/>
     <have:HospitalFacilityStatus>
       <xsl:if test="$clinical = 'Normal' or $clinical = 'Full'"><have:ClinicalStatus><xsl:value-of select="$clinical"/></have:ClinicalStatus></xsl:if>
-      <xsl:if test="($morgue != '' and $morgue != 'Unknown') or $units != ''">
+      <xsl:if test="$have-morgue or $units != ''">
         <have:MorgueCapacity>
-          <xsl:if test="$morgue != '' and $morgue != 'Unknown'"><have:MorgueCapacityStatus><xsl:value-of select="$morgue"/></have:MorgueCapacityStatus></xsl:if>
+          <xsl:if test="$have-morgue"><have:MorgueCapacityStatus><xsl:value-of select="$morgue"/></have:MorgueCapacityStatus></xsl:if>
           <xsl:if test="$units != ''"><have:MorgueCapacityUnits><xsl:value-of select="$units"/></have:MorgueCapacityUnits></xsl:if>
         </have:MorgueCapacity>
       </xsl:if>
-      <xsl:if test="$facility != '' and $facility != 'Unknown'"><have:FacilityStatus><xsl:value-of select="$facility"/></have:FacilityStatus></xsl:if>
-      <xsl:if test="$security != '' and $security != 'Unknown'"><have:SecurityStatus><xsl:value-of select="$security"/></have:SecurityStatus></xsl:if>
+      <xsl:if test="$have-facility"><have:FacilityStatus><xsl:value-of select="$facility"/></have:FacilityStatus></xsl:if>
+      <xsl:if test="$have-security"><have:SecurityStatus><xsl:value-of select="$security"/></have:SecurityStatus></xsl:if>
       <xsl:for-each select="$activity">
         <xsl:sort select="data[@field='date']/@value | data[@field='date'][not(@value)]" order="descending"/>
         <xsl:if test="position() = 1">
@@ -306,40 +325,35 @@
       <xsl:if test="$clinical != '' and $clinical != 'Normal' and $clinical != 'Full'">
         <have:CommentText><xsl:value-of select="concat('ClinicalStatus: ', $clinical)"/></have:CommentText>
       </xsl:if>
-      <xsl:if test="$facility = 'Unknown'"><have:CommentText>FacilityStatus: Unknown</have:CommentText></xsl:if>
-      <xsl:if test="$security = 'Unknown'"><have:CommentText>SecurityStatus: Unknown</have:CommentText></xsl:if>
-      <xsl:if test="$morgue = 'Unknown'"><have:CommentText>MorgueStatus: Unknown</have:CommentText></xsl:if>
+      <xsl:if test="$facility != '' and not($have-facility)"><have:CommentText><xsl:value-of select="concat('FacilityStatus: ', $facility)"/></have:CommentText></xsl:if>
+      <xsl:if test="$security = 'Closed'"><have:CommentText>SecurityStatus: Closed</have:CommentText></xsl:if>
+      <xsl:if test="$morgue = 'Closed'"><have:CommentText>MorgueStatus: Closed</have:CommentText></xsl:if>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'PowerSupply'"/><xsl:with-param name="value" select="$status/data[@field='power_supply_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomStatus'"/><xsl:with-param name="value" select="$status/data[@field='or_status']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomReason'"/><xsl:with-param name="value" select="$status/data[@field='or_reason']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'AccessStatus'"/><xsl:with-param name="value" select="$status/data[@field='access_status']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupply'"/><xsl:with-param name="value" select="$status/data[@field='gas_supply_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupplyCapacity'"/><xsl:with-param name="value" select="$status/data[@field='gas_supply_capacity']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Damage'"/><xsl:with-param name="value" select="$status/data[@field='damage']/@value"/></xsl:call-template>
       <xsl:for-each select="$activity">
         <xsl:sort select="data[@field='date']/@value | data[@field='date'][not(@value)]" order="descending"/>
         <xsl:if test="position() = 1">
           <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityDate'"/><xsl:with-param name="value" select="data[@field='date']/@value | data[@field='date'][not(@value)]"/></xsl:call-template>
           <xsl:call-template name="comment"><xsl:with-param name="key" select="'Patients'"/><xsl:with-param name="value" select="data[@field='patients']/@value | data[@field='patients'][not(@value)]"/></xsl:call-template>
-          <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityComments'"/><xsl:with-param name="value" select="data[@field='comments']"/></xsl:call-template>
+          <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityComments'"/><xsl:with-param name="value" select="data[@field='comment']"/></xsl:call-template>
         </xsl:if>
       </xsl:for-each>
     </have:HospitalFacilityStatus>
   </xsl:template>
 
-  <!-- Tidemark's activity scale (Normal / Inadequate / Unavailable / Unknown) on HAVE's two values. -->
-  <xsl:template name="adequacy">
-    <xsl:param name="value"/>
-    <xsl:choose>
-      <xsl:when test="$value = 'Normal'">Adequate</xsl:when>
-      <xsl:when test="$value = 'Inadequate' or $value = 'Unavailable'">Insufficient</xsl:when>
-    </xsl:choose>
-  </xsl:template>
-
   <xsl:template name="resources">
     <xsl:param name="status"/>
-    <xsl:variable name="staffing" select="translate(concat($status/data[@field='staffing_status']/@value, $status/data[@field='staffing_status'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="fops" select="translate(concat($status/data[@field='facility_operations']/@value, $status/data[@field='facility_operations'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="cops" select="translate(concat($status/data[@field='clinical_operations']/@value, $status/data[@field='clinical_operations'][not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="s"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$staffing"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="f"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$fops"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="c"><xsl:call-template name="adequacy"><xsl:with-param name="value" select="$cops"/></xsl:call-template></xsl:variable>
+    <!-- Eden's resource scale (1 Adequate, 2 Insufficient) is HAVE's: the label is the word. -->
+    <xsl:variable name="s" select="string($status/data[@field='staffing'])"/>
+    <xsl:variable name="f" select="string($status/data[@field='facility_operations'])"/>
+    <xsl:variable name="c" select="string($status/data[@field='clinical_operations'])"/>
     <xsl:variable name="counts" select="data[@field='doctors' or @field='nurses' or @field='non_medical_staff' or @field='total_beds' or @field='available_beds']"/>
-    <xsl:if test="$s != '' or $f != '' or $c != '' or $counts or $status/data[@field='staffing_comments'] != '' or $staffing != '' or $fops != '' or $cops != ''">
+    <xsl:if test="$s != '' or $f != '' or $c != '' or $counts or $status/data[@field='staffing_comments'] != ''">
       <have:HospitalResourcesStatus>
         <xsl:if test="$s != ''"><have:Staffing><xsl:value-of select="$s"/></have:Staffing></xsl:if>
         <xsl:if test="$f != ''"><have:FacilityOperations><xsl:value-of select="$f"/></have:FacilityOperations></xsl:if>
@@ -357,10 +371,6 @@
           </have:ResourcesInformationText>
         </xsl:for-each>
         <xsl:if test="$status/data[@field='staffing_comments'] != ''"><have:CommentText><xsl:value-of select="$status/data[@field='staffing_comments']"/></have:CommentText></xsl:if>
-        <!-- The exact Tidemark value where HAVE's scale loses it (Inadequate vs Unavailable, Unknown). -->
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'StaffingStatus'"/><xsl:with-param name="value" select="$staffing"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityOperations'"/><xsl:with-param name="value" select="$fops"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ClinicalOperations'"/><xsl:with-param name="value" select="$cops"/></xsl:call-template>
       </have:HospitalResourcesStatus>
     </xsl:if>
   </xsl:template>

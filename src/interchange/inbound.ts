@@ -191,6 +191,7 @@ export async function importDocument(store: Store, formatName: string, text: str
     skipped: 0,
     unchanged: 0,
     errors: [],
+    warnings: [],
   };
   // Every content object of an envelope goes into one S3XML document: one transaction, so a
   // problem anywhere writes nothing.
@@ -201,7 +202,7 @@ export async function importDocument(store: Store, formatName: string, text: str
     for (const r of d.find('/s3xml/resource') as Element[]) parts.push(r.toString(false));
   }
   if (parts.length) {
-    const s = await importRecords(store, `<s3xml>${parts.join('')}</s3xml>`, { format: 's3xml' });
+    const s = await importRecords(store, `<s3xml>${parts.join('')}</s3xml>`, { format: 's3xml', strict: true });
     for (const k of ['records', 'created', 'updated', 'deleted', 'merged', 'skipped'] as const) total[k] += s[k];
     total.errors.push(...s.errors);
   }

@@ -9,22 +9,6 @@ export interface ReferenceRow {
 }
 
 export const REFERENCE_DATA: Readonly<Record<string, readonly ReferenceRow[]>> = {
-  med_bed_type: [
-    { uuid: 'urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8', code: 'AdultICU', name: 'Adult ICU' },
-    { uuid: 'urn:uuid:aeb6f2d3-8d44-5972-a102-17165935c2ca', code: 'PediatricICU', name: 'Pediatric ICU' },
-    { uuid: 'urn:uuid:b7c15560-a465-5207-a310-c2a69cc42b08', code: 'NeonatalICU', name: 'Neonatal ICU' },
-    { uuid: 'urn:uuid:d812a221-4d1e-5b18-902b-2cc6264aebc2', code: 'EmergencyDepartment', name: 'Emergency department' },
-    { uuid: 'urn:uuid:696ec1c9-9c0a-52fd-bb8b-3f47f67da871', code: 'NurseryBeds', name: 'Nursery' },
-    { uuid: 'urn:uuid:a2fb0866-dfa2-5300-b377-309b65378ee0', code: 'MedicalSurgical', name: 'Medical / surgical' },
-    { uuid: 'urn:uuid:1e6c5c9a-881b-5a1e-a0b3-acdce2ea0f12', code: 'RehabLongTermCare', name: 'Rehabilitation / long-term care' },
-    { uuid: 'urn:uuid:ef1cd00e-28d2-54fa-ab35-1e970c9dc688', code: 'Burn', name: 'Burn' },
-    { uuid: 'urn:uuid:1261a937-4ff8-5103-8d7b-01dca6e90f31', code: 'Pediatrics', name: 'Pediatrics' },
-    { uuid: 'urn:uuid:2f83a1c1-a840-5330-8432-198d191ab88a', code: 'AdultPsychiatric', name: 'Adult psychiatric' },
-    { uuid: 'urn:uuid:f228be35-1a30-5803-b00d-1545ee6d84df', code: 'PediatricPsychiatric', name: 'Pediatric psychiatric' },
-    { uuid: 'urn:uuid:5e24eed6-00be-5c39-8452-c4113ca1ba7b', code: 'NegativeFlowIsolation', name: 'Negative-flow isolation' },
-    { uuid: 'urn:uuid:6fc66bee-66aa-58b3-9be6-5588a6b36f43', code: 'OtherIsolation', name: 'Other isolation' },
-    { uuid: 'urn:uuid:535b9de4-058b-5f0d-8e96-9a628fcdcaa1', code: 'OperatingRooms', name: 'Operating rooms' },
-  ],
   event_event_type: [
     { uuid: 'urn:uuid:1a1ab76c-fbbe-5858-9602-e94ef68b9a58', code: 'Flood', name: 'Flood' },
     { uuid: 'urn:uuid:0921fb27-5752-53fa-b347-ea0a416ef578', code: 'Earthquake', name: 'Earthquake' },
@@ -77,3 +61,24 @@ export const REFERENCE_DATA: Readonly<Record<string, readonly ReferenceRow[]>> =
 
 /** Reference rows carry this fixed creation instant so every instance exports them identically. */
 export const REFERENCE_EPOCH = '2026-01-01T00:00:00.000Z';
+
+/**
+ * The bed-type reference rows of releases before Eden's model (med_bed_capacity.bed_type_id);
+ * kept so a migration can turn each into Eden's bed_type code.
+ */
+export const LEGACY_BED_TYPES: readonly (ReferenceRow & { edenCode: number })[] = [
+    { uuid: 'urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8', code: 'AdultICU', name: 'Adult ICU', edenCode: 1 },
+    { uuid: 'urn:uuid:aeb6f2d3-8d44-5972-a102-17165935c2ca', code: 'PediatricICU', name: 'Pediatric ICU', edenCode: 2 },
+    { uuid: 'urn:uuid:b7c15560-a465-5207-a310-c2a69cc42b08', code: 'NeonatalICU', name: 'Neonatal ICU', edenCode: 3 },
+    { uuid: 'urn:uuid:d812a221-4d1e-5b18-902b-2cc6264aebc2', code: 'EmergencyDepartment', name: 'Emergency department', edenCode: 4 },
+    { uuid: 'urn:uuid:696ec1c9-9c0a-52fd-bb8b-3f47f67da871', code: 'NurseryBeds', name: 'Nursery', edenCode: 5 },
+    { uuid: 'urn:uuid:a2fb0866-dfa2-5300-b377-309b65378ee0', code: 'MedicalSurgical', name: 'Medical / surgical', edenCode: 6 },
+    { uuid: 'urn:uuid:1e6c5c9a-881b-5a1e-a0b3-acdce2ea0f12', code: 'RehabLongTermCare', name: 'Rehabilitation / long-term care', edenCode: 7 },
+    { uuid: 'urn:uuid:ef1cd00e-28d2-54fa-ab35-1e970c9dc688', code: 'Burn', name: 'Burn', edenCode: 8 },
+    { uuid: 'urn:uuid:1261a937-4ff8-5103-8d7b-01dca6e90f31', code: 'Pediatrics', name: 'Pediatrics', edenCode: 9 },
+    { uuid: 'urn:uuid:2f83a1c1-a840-5330-8432-198d191ab88a', code: 'AdultPsychiatric', name: 'Adult psychiatric', edenCode: 10 },
+    { uuid: 'urn:uuid:f228be35-1a30-5803-b00d-1545ee6d84df', code: 'PediatricPsychiatric', name: 'Pediatric psychiatric', edenCode: 11 },
+    { uuid: 'urn:uuid:5e24eed6-00be-5c39-8452-c4113ca1ba7b', code: 'NegativeFlowIsolation', name: 'Negative-flow isolation', edenCode: 12 },
+    { uuid: 'urn:uuid:6fc66bee-66aa-58b3-9be6-5588a6b36f43', code: 'OtherIsolation', name: 'Other isolation', edenCode: 13 },
+    { uuid: 'urn:uuid:535b9de4-058b-5f0d-8e96-9a628fcdcaa1', code: 'OperatingRooms', name: 'Operating rooms', edenCode: 14 }
+];

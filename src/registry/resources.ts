@@ -1,3 +1,4 @@
+import { EDEN } from './eden-codes.js';
 import type { FieldDef, ResourceDef } from './types.js';
 
 /**
@@ -43,7 +44,6 @@ const contact = [s('phone'), s('email'), s('website')];
 
 export const RESOURCES: readonly ResourceDef[] = [
   // Reference data: fixed uuids, identical everywhere (see reference-data.ts).
-  { name: 'med_bed_type', title: 'Bed type', referenceData: true, priority: 90, fields: [s('code', { required: true, length: 64 }), s('name', { required: true })] },
   { name: 'event_event_type', title: 'Event type', referenceData: true, priority: 90, fields: [s('code', { required: true, length: 64 }), s('name', { required: true })] },
   { name: 'fin_currency', title: 'Currency', referenceData: true, priority: 90, fields: [s('code', { required: true, length: 3 }), s('name', { required: true })] },
   { name: 'org_organisation_type', title: 'Organisation type', referenceData: true, priority: 90, fields: [s('code', { required: true, length: 64 }), s('name', { required: true })] },
@@ -102,11 +102,10 @@ export const RESOURCES: readonly ResourceDef[] = [
     fields: [
       s('name', { required: true }),
       s('code', { length: 64 }),
-      s('gov_uuid', { label: 'Government identifier (EDXL-HAVE OrganizationID)' }),
-      s('facility_type', { length: 32, options: ['Hospital', 'FieldHospital', 'SpecialistHospital', 'HealthCentre', 'Dispensary', 'Other'] }),
+      int('facility_type', { codes: EDEN.facilityType }),
       ref('organisation_id', 'org_organisation'),
       ref('location_id', 'gis_location'),
-      s('contact_name'),
+      s('town'),
       s('phone_exchange'),
       s('phone_business'),
       s('phone_emergency'),
@@ -120,6 +119,9 @@ export const RESOURCES: readonly ResourceDef[] = [
       int('non_medical_staff'),
       bool('obsolete'),
       t('comments'),
+      // Tidemark's additions. gov_uuid travels in S3XML as Eden's gov_uuid site tag (s3xml/site-tag.ts).
+      s('gov_uuid', { label: 'Government identifier (EDXL-HAVE OrganizationID)' }),
+      s('contact_name'),
     ],
   },
   {
@@ -129,14 +131,16 @@ export const RESOURCES: readonly ResourceDef[] = [
     component: { master: 'med_hospital', joinField: 'hospital_id', alias: 'bed_capacity', multiple: true },
     fields: [
       ref('hospital_id', 'med_hospital', { required: true }),
-      ref('bed_type_id', 'med_bed_type', { required: true }),
-      s('unit_name'),
-      s('capacity_status', { length: 32, options: HAVE.capacityStatus }),
+      s('unit_id', { length: 128 }),
+      int('bed_type', { required: true, codes: EDEN.bedType }),
+      dt('date'),
       int('beds_baseline'),
       int('beds_available'),
       int('beds_add24'),
-      dt('date'),
       t('comments'),
+      // Tidemark's additions.
+      s('unit_name'),
+      s('capacity_status', { length: 32, options: HAVE.capacityStatus }),
     ],
   },
   {
@@ -146,43 +150,39 @@ export const RESOURCES: readonly ResourceDef[] = [
     component: { master: 'med_hospital', joinField: 'hospital_id', alias: 'status', multiple: false },
     fields: [
       ref('hospital_id', 'med_hospital', { required: true }),
-      s('ems_status', { length: 32, options: HAVE.emsTrafficStatus, label: 'EMS traffic status' }),
-      s('ems_reason'),
-      s('er_status', { length: 32, options: HAVE.facilityStatus, label: 'Emergency department status' }),
-      s('er_reason'),
-      s('facility_status', { length: 32, options: HAVE.facilityStatus }),
-      s('clinical_status', { length: 32, options: HAVE.facilityStatus }),
-      s('morgue_status', { length: 32, options: HAVE.morgueCapacityStatus }),
+      int('facility_status', { codes: EDEN.facilityStatus }),
+      int('facility_operations', { codes: EDEN.resourceStatus }),
+      json('damage', { label: 'Damage (list of codes: 1 Flooding, 2 Power Outage)' }),
+      int('power_supply_type', { codes: EDEN.powerSupplyType }),
+      int('gas_supply_type', { codes: EDEN.gasSupplyType }),
+      int('gas_supply_capacity'),
+      int('clinical_status', { codes: EDEN.clinicalStatus }),
+      int('clinical_operations', { codes: EDEN.resourceStatus }),
+      int('security_status', { codes: EDEN.securityStatus }),
+      int('staffing', { codes: EDEN.resourceStatus }),
+      int('ems_status', { codes: EDEN.emsTraffic, label: 'EMS traffic status' }),
+      s('ems_reason', { length: 128 }),
+      int('or_status', { codes: EDEN.orStatus, label: 'Operating room status' }),
+      s('or_reason', { length: 128 }),
+      int('morgue_status', { codes: EDEN.morgueStatus }),
       int('morgue_units'),
-      s('security_status', { length: 32, options: HAVE.securityStatus }),
-      s('facility_operations', { length: 32, options: HAVE.activityStatus }),
-      s('clinical_operations', { length: 32, options: HAVE.activityStatus }),
-      s('staffing_status', { length: 32, options: HAVE.activityStatus }),
+      t('access_status'),
+      // Tidemark's additions.
+      int('er_status', { codes: EDEN.facilityStatus, label: 'Emergency department status' }),
+      s('er_reason'),
       t('staffing_comments'),
-      s('power_supply_type', { length: 32 }),
       t('comments'),
     ],
   },
   {
-    name: 'med_hospital_service',
+    name: 'med_hospital_services',
     title: 'Hospital services',
     priority: 30,
     component: { master: 'med_hospital', joinField: 'hospital_id', alias: 'services', multiple: false },
     fields: [
       ref('hospital_id', 'med_hospital', { required: true }),
-      bool('burn'),
-      bool('card'),
-      bool('neur'),
-      bool('pedi'),
-      bool('surg'),
-      bool('labs'),
-      bool('tran'),
-      bool('tair'),
-      bool('psya'),
-      bool('obgy'),
-      bool('dial'),
-      bool('infd'),
-      bool('neon'),
+      ...['burn', 'card', 'dial', 'emsd', 'infd', 'neon', 'neur', 'pedi', 'surg', 'labs', 'tran', 'tair', 'trac', 'psya', 'psyp', 'obgy'].map(bool),
+      // Tidemark's addition.
       bool('trauma'),
     ],
   },
@@ -198,7 +198,7 @@ export const RESOURCES: readonly ResourceDef[] = [
       int('admissions24'),
       int('discharges24'),
       int('deaths24'),
-      t('comments'),
+      s('comment', { length: 128 }),
     ],
   },
   {

@@ -19,6 +19,11 @@ export interface FieldDef {
   readonly resource?: string;
   /** Allowed values for coded string fields. */
   readonly options?: readonly string[];
+  /**
+   * Integer option codes with their labels, as Eden declares them (`IS_IN_SET(opts)` with an
+   * options represent): the stored value is the code, S3XML writes the label as element text.
+   */
+  readonly codes?: Readonly<Record<number, string>>;
   /** Maximum length for `string` fields (default 255). */
   readonly length?: number;
   readonly label?: string;

@@ -1,4 +1,5 @@
 import { invalid, type ErrorLocation } from '../errors.js';
+import { codeOfLabel } from './eden-codes.js';
 import type { FieldDef } from './types.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -70,8 +71,13 @@ export function coerceValue(field: FieldDef, raw: unknown, where: ErrorLocation 
       return v;
     }
     case 'integer': {
-      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer`, fieldWhere(where, field));
+      let n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*[+-]?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      // A coded field given by its label (a hand-written document, a CLI argument).
+      if (field.codes && typeof raw === 'string' && Number.isNaN(n)) n = codeOfLabel(field.codes, raw) ?? NaN;
+      if (!Number.isSafeInteger(n)) throw invalid(`"${String(raw)}" is not an integer${field.codes ? ' code' : ''}`, fieldWhere(where, field));
+      if (field.codes && !(n in field.codes)) {
+        throw invalid(`${n} is not one of the codes ${Object.entries(field.codes).map(([k, v]) => `${k} (${v})`).join(', ')}`, fieldWhere(where, field));
+      }
       return n;
     }
     case 'double': {

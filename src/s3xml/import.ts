@@ -5,6 +5,8 @@ import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, compareVersions, m
 import { readS3json } from './json-reader.js';
 import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS } from './model.js';
 import { readS3xml } from './reader.js';
+import { matchCandidates } from './dedup.js';
+import { SITE_TAG } from './represent.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 
@@ -42,6 +44,11 @@ export interface ImportOptions {
   batchSize?: number;
   /** Top-level records must be of these resources (PUT /s3xml/{resource}); references may be any. */
   resources?: string[];
+  /**
+   * Refuse fields and components of a known resource that Tidemark does not model (default:
+   * skip them with a warning, as Eden's own importer skips fields it does not know).
+   */
+  strict?: boolean;
   /** This instance's domain: Eden's `domain/uid` identities with it are read as plain `uid`. */
   domain?: string;
   /**
@@ -64,6 +71,8 @@ export interface ImportSummary {
   skipped: number;
   /** Problems with items that were left out (only with ignoreErrors; otherwise they are thrown). */
   errors: TidemarkError[];
+  /** What was skipped without failing anything: fields and components Tidemark does not model. */
+  warnings: TidemarkError[];
 }
 
 /** Keys of records known to exist, kept between batches (reference data, popular targets). */
@@ -78,8 +87,11 @@ interface Rec {
   uuid: string;
   /** Coerced values given in the document (absent fields are not keys). */
   values: Record<string, FieldValue>;
-  /** A single (non-multiple) component without uuid: matched to the master's existing row. */
-  matchSingle?: string;
+  /**
+   * The uuid made up for a record that came without uuid or tuid: it may yet be matched to an
+   * existing record as Eden deduplicates (dedup.ts), which then lends its uuid.
+   */
+  generated?: string;
 }
 
 interface Unit {
@@ -109,7 +121,7 @@ function detachUnit(u: Unit): void {
   const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
   for (const r of u.recs) {
     r.uuid = detach(r.uuid);
-    if (r.matchSingle) r.matchSingle = detach(r.matchSingle);
+    if (r.generated) r.generated = detach(r.generated);
     r.values = copy(r.values);
     r.item = copy({ ...r.item, data: [], references: [], components: [] });
   }
@@ -118,6 +130,8 @@ function detachUnit(u: Unit): void {
 }
 
 const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
+
+const sameValue = (a: FieldValue, b: FieldValue): boolean => a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
 
 /** A copy of a record's location pointing at one element of it (built only for problems). */
 function located(base: ErrorLocation, line: number | undefined, field: string, element = 'data'): ErrorLocation {
@@ -138,7 +152,7 @@ function needRef(own: Unit, rec: Rec, resource: string, target: string, at: Erro
 }
 
 export class Importer {
-  readonly summary: ImportSummary = { records: 0, created: 0, updated: 0, deleted: 0, merged: 0, skipped: 0, errors: [] };
+  readonly summary: ImportSummary = { records: 0, created: 0, updated: 0, deleted: 0, merged: 0, skipped: 0, errors: [], warnings: [] };
   private problemCount = 0;
   private readonly tuids = new Map<string, { uuid: string; resource: string }>();
   private readonly seen = new SeenFilter();
@@ -149,6 +163,8 @@ export class Importer {
   private readonly waitingUnits = new Set<Unit>();
   /** Keys known to exist (in the database or written by this import); bounded. */
   private readonly known = new Set<string>();
+  /** Made-up uuids of records matched to existing ones -> the existing uuid. */
+  private readonly renamed = new Map<string, string>();
   private startHead = 0;
   private readonly batchSize: number;
 
@@ -242,9 +258,18 @@ export class Importer {
 
   /** Builds the unit(s) for an item: inline references first, then the record with its components. */
   private prepare(item: S3Item, master: Rec | undefined, units: Unit[], problems: TidemarkError[], unit?: Unit): Rec | undefined {
-    this.summary.records++;
     const where = { ...item.where, element: item.where.element ?? 'resource' };
     const registry = this.w.registry;
+    // Not records of Tidemark's: Eden's gov_uuid site tag (read into the hospital) and what it does not model.
+    if (master && !registry.has(item.resource)) {
+      if (master.def.name === SITE_TAG.master && (SITE_TAG.exportedAs as readonly string[]).includes(item.resource)) {
+        this.readSiteTag(item, master);
+        return undefined;
+      }
+      this.unmodelled(problems, `component "${item.resource}" of ${master.def.name} is not modelled by Tidemark`, { ...where, resource: item.resource });
+      return undefined;
+    }
+    this.summary.records++;
     if (!registry.has(item.resource)) {
       problems.push(new TidemarkError('invalid', `unknown resource "${item.resource}"`, { ...where, resource: item.resource }));
       return undefined;
@@ -271,7 +296,7 @@ export class Importer {
       }
     }
     const rec: Rec = { def, item, uuid, values: {} };
-    if (master && !item.uuid && def.component && !def.component.multiple) rec.matchSingle = master.uuid;
+    if (!item.uuid && !item.tuid && !item.deleted) rec.generated = uuid;
     try {
       if (item.created_on) item.created_on = toUtcIso(item.created_on, { ...where, field: 'created_on' });
       if (item.modified_on) item.modified_on = toUtcIso(item.modified_on, { ...where, field: 'modified_on' });
@@ -297,7 +322,7 @@ export class Importer {
     for (const d of item.data) {
       const f = registry.field(def.name, d.field);
       if (!f) {
-        problems.push(invalid(`unknown field "${d.field}"`, located(dataWhere, d.line, d.field)));
+        this.unmodelled(problems, `unknown field "${d.field}"`, located(dataWhere, d.line, d.field));
         continue;
       }
       try {
@@ -312,8 +337,12 @@ export class Importer {
     for (const r of item.references) {
       const at = located(dataWhere, r.line, r.field, 'reference');
       const f = registry.field(def.name, r.field);
-      if (!f || f.type !== 'reference') {
-        problems.push(invalid(f ? `"${r.field}" is not a reference field` : `unknown field "${r.field}"`, at));
+      if (!f) {
+        this.unmodelled(problems, `unknown field "${r.field}"`, at);
+        continue;
+      }
+      if (f.type !== 'reference') {
+        problems.push(invalid(`"${r.field}" is not a reference field`, at));
         continue;
       }
       if (r.resource && r.resource !== f.resource) {
@@ -359,6 +388,23 @@ export class Importer {
     item.components = [];
     if (!unit) units.push(own);
     return rec;
+  }
+
+  /** Something Tidemark does not model: a problem with `strict`, otherwise a warning and skipped. */
+  private unmodelled(problems: TidemarkError[], message: string, where: ErrorLocation): void {
+    const e = invalid(this.opts.strict ? message : `${message}: skipped`, where);
+    if (this.opts.strict) problems.push(e);
+    else if (this.summary.warnings.length < MAX_PROBLEMS) this.summary.warnings.push(e);
+  }
+
+  /** Eden's gov_uuid site tag component becomes the hospital's gov_uuid (other tags are skipped). */
+  private readSiteTag(item: S3Item, master: Rec): void {
+    const text = (name: string): string | undefined => item.data.find((d) => d.field === name)?.text.trim();
+    if (item.deleted) return;
+    if (text('tag') === SITE_TAG.alias) {
+      const v = text('value');
+      master.values[SITE_TAG.field] = v ? detach(v) : null;
+    } else this.unmodelled([], `site tag "${text('tag') ?? ''}" is not modelled by Tidemark`, { ...item.where, resource: item.resource });
   }
 
   /** A tuid has appeared: fill it into the records that referred to it before it did. */
@@ -478,13 +524,14 @@ export class Importer {
       for (const r of u.recs) {
         // Written keys are not remembered: later references find them with one indexed query,
         // and a cache of every written key would be garbage the size of the document.
-        const k = key(r.def.name, r.uuid);
-        const waiters = this.waiting.get(k);
-        if (!waiters) continue;
-        this.waiting.delete(k);
-        for (const wu of waiters) {
-          wu.needs.delete(k);
-          if (!wu.needs.size && this.waitingUnits.delete(wu)) this.queue(wu);
+        for (const k of r.generated && r.generated !== r.uuid ? [key(r.def.name, r.uuid), key(r.def.name, r.generated)] : [key(r.def.name, r.uuid)]) {
+          const waiters = this.waiting.get(k);
+          if (!waiters) continue;
+          this.waiting.delete(k);
+          for (const wu of waiters) {
+            wu.needs.delete(k);
+            if (!wu.needs.size && this.waitingUnits.delete(wu)) this.queue(wu);
+          }
         }
       }
     }
@@ -530,11 +577,13 @@ export class Importer {
   private async write(units: Unit[]): Promise<void> {
     if (!units.length) return;
     const w = this.w;
-    // Single components named without uuid take the uuid of the master's current row.
-    const singles = units.flatMap((u) => u.recs.filter((r) => r.matchSingle));
-    for (const r of singles) {
-      const row = (await w.trx(r.def.name).where({ [r.def.component!.joinField]: r.matchSingle, deleted: false }).first('uuid')) as { uuid: string } | undefined;
-      if (row) r.uuid = row.uuid;
+    // Records that came without uuid find the record they describe (masters before their
+    // components, so a component follows its master's new uuid), as Eden deduplicates.
+    for (const u of units) {
+      for (const r of u.recs) {
+        this.followRenames(r);
+        if (r.generated && r.uuid === r.generated) await this.matchExisting(r);
+      }
     }
     // Group by resource, look up what exists, and catch uuids met twice in the document.
     const byResource = new Map<string, Rec[]>();
@@ -548,6 +597,8 @@ export class Importer {
       existing.set(resource, have);
       const inBatch = new Set<string>();
       for (const r of recs) {
+        // Records matched to an existing one may meet it several times: each is an update of it.
+        if (r.generated && r.generated !== r.uuid) continue;
         const suspect = this.seen.add(key(resource, r.uuid));
         const prior = have.get(r.uuid);
         if (inBatch.has(r.uuid) || (suspect && prior && prior.seq > this.startHead)) {
@@ -630,6 +681,27 @@ export class Importer {
     this.opts.onProgress?.({ records: this.summary.records, chars: 0 });
   }
 
+  /** References to records that were matched to existing ones point at those. */
+  private followRenames(r: Rec): void {
+    if (!this.renamed.size) return;
+    for (const f of r.def.fields) {
+      const v = r.values[f.name];
+      if (f.type !== 'reference' || typeof v !== 'string') continue;
+      const to = this.renamed.get(key(f.resource!, v));
+      if (to) r.values[f.name] = to;
+    }
+  }
+
+  private async matchExisting(r: Rec): Promise<void> {
+    for (const candidate of matchCandidates(r.def, r.values)) {
+      const row = (await this.w.trx(r.def.name).where(candidate).andWhere({ deleted: false }).first('uuid')) as { uuid: string } | undefined;
+      if (!row) continue;
+      this.renamed.set(key(r.def.name, r.generated!), row.uuid);
+      r.uuid = row.uuid;
+      return;
+    }
+  }
+
   private async removeComponents(resource: string, uuid: string, modified_on: string): Promise<void> {
     for (const comp of this.w.registry.components(resource)) {
       const rows = (await this.w.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid')) as { uuid: string }[];
@@ -669,7 +741,10 @@ export class Importer {
       return { kind: 'delete' as const, rec };
     }
     if (!prior) return { kind: 'create' as const, rec, data: this.finalData(rec, undefined, false) };
-    return { kind: 'update' as const, rec, data: this.finalData(rec, prior.data, false) };
+    const data = this.finalData(rec, prior.data, false);
+    // The same values again (a document imported twice): unchanged, its version untouched.
+    if (!prior.deleted && def.fields.every((f) => sameValue(data[f.name] ?? null, prior.data[f.name] ?? null))) return { kind: 'skip' as const, rec };
+    return { kind: 'update' as const, rec, data };
   }
 }
 

@@ -1,7 +1,9 @@
-import type { FieldDef, ResourceDef } from '../registry/types.js';
-import type { FieldValue } from '../registry/values.js';
+import type { ResourceDef } from '../registry/types.js';
 import type { StoredRecord } from '../store/types.js';
 import { TM_ATTRS } from './model.js';
+import { isTextField, representation, SITE_TAG, valueAttribute } from './represent.js';
+
+export { isTextField } from './represent.js';
 
 /**
  * S3XML text for records, written the way Sahana Eden writes it (s3xml.py): `<data>` text for
@@ -59,15 +61,6 @@ export function escapeAttr(s: string): string {
     .replace(/\r/g, '&#13;');
 }
 
-/** Eden's `value` attribute: JSON of the raw value, except date/datetime which go unquoted. */
-export function valueAttribute(f: FieldDef, v: FieldValue): string {
-  if (f.type === 'datetime' || f.type === 'date') return String(v);
-  return JSON.stringify(v);
-}
-
-/** Whether a field is written as plain element text (Eden: string and text fields without a represent). */
-export const isTextField = (f: FieldDef): boolean => f.type === 'string' || f.type === 'text';
-
 /** Eden writes location coordinates on references with %.4f (about 11 m). */
 export const formatCoordinate = (n: number): string => n.toFixed(4);
 
@@ -112,11 +105,17 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
         if (loc.lat !== null && loc.lon !== null) s += ` lat="${formatCoordinate(loc.lat)}" lon="${formatCoordinate(loc.lon)}"`;
         s += loc.name ? `>${escapeText(loc.name)}</reference>\n` : '/>\n';
       } else s += '/>\n';
+    } else if (def.name === SITE_TAG.master && f.name === SITE_TAG.field) {
+      continue;
     } else if (isTextField(f)) {
       s += `${inner}<data field="${f.name}">${escapeText(String(v))}</data>\n`;
     } else {
-      s += `${inner}<data field="${f.name}" value="${escapeAttr(valueAttribute(f, v))}"/>\n`;
+      s += `${inner}<data field="${f.name}" value="${escapeAttr(valueAttribute(f, v))}">${escapeText(representation(f, v))}</data>\n`;
     }
+  }
+  const tag = def.name === SITE_TAG.master ? r.data[SITE_TAG.field] : null;
+  if (tag !== null && tag !== undefined && tag !== '') {
+    s += `${inner}<resource name="${SITE_TAG.resource}" alias="${SITE_TAG.alias}"><data field="tag">${SITE_TAG.alias}</data><data field="value">${escapeText(String(tag))}</data></resource>\n`;
   }
   for (const c of node.components) s += xmlRecord(c, lookups, depth + 1);
   return `${s}${pad}</resource>\n`;

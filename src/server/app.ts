@@ -49,6 +49,8 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
     ...timeouts(opts),
     ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
+    // Eden builds `{url}/sync/...` from a repository URL that may end in "/": `//sync/...` is the same route.
+    routerOptions: { ignoreDuplicateSlashes: true },
   });
   app.server.headersTimeout = Math.min(30_000, timeouts(opts).requestTimeout);
   app.decorate('store', opts.store);

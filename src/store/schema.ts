@@ -5,10 +5,12 @@ import type { Registry } from '../registry/registry.js';
 import { REFERENCE_DATA, REFERENCE_EPOCH } from '../registry/reference-data.js';
 import type { FieldDef, ResourceDef } from '../registry/types.js';
 import { ZERO_HLC } from './clock.js';
+import { migrateToEdenModel } from './eden-migration.js';
 
 /** Bumped when the meaning of stored or exchanged data changes; peers compare it in the handshake. */
 // 2: versions carry per-field versions and conflict decisions.
-export const SCHEMA_VERSION = 2;
+// 3: the med tables in Sahana Eden's model (integer codes, med_hospital_services; eden-migration.ts).
+export const SCHEMA_VERSION = 3;
 
 /** The creator of reference rows: not an instance, the same everywhere. */
 export const REFERENCE_ORIGIN = '00000000-0000-0000-0000-000000000000';
@@ -117,6 +119,8 @@ export async function migrateSchema(knex: Knex, registry: Registry, extraMigrati
     });
     await knex('tm_counter').insert({ name: 'changes', value: 0, hlc: ZERO_HLC });
   }
+  const converted = await migrateToEdenModel(knex);
+  if (converted.length) altered.push(...converted);
   for (const def of registry.all()) {
     if (!(await knex.schema.hasTable(def.name))) {
       await createResourceTable(knex, def);

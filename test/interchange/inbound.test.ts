@@ -38,8 +38,10 @@ for (const kind of DB_KINDS) {
       assert.equal(h!.uuid, uuidV5('edxl-have:KE-MFL-10000'), 'a stable uuid from the organisation identifier');
       assert.equal(h!.data.phone_emergency, '+254 716789388');
       const [status] = await store.list('med_hospital_status', { where: { hospital_id: h!.uuid } });
-      assert.equal(status!.data.clinical_status, 'Compromised');
-      assert.equal(status!.data.staffing_status, 'Unavailable');
+      assert.equal(status!.data.clinical_status, 2, "Eden's code for Full");
+      assert.equal(status!.data.staffing, 2, "Eden's code for Insufficient");
+      assert.equal(status!.data.or_status, 3, 'from its comment line, by label');
+      assert.equal(status!.data.access_status, 'North gate road under water');
       const beds = await store.list('med_bed_capacity', { where: { hospital_id: h!.uuid } });
       assert.equal(beds.length, 2);
     });

@@ -16,7 +16,7 @@ test('tidemark radio: two processes sync through their TNCs over a lossy simulat
   const b = await openStore(urlB, { instanceName: 'hospital' });
   await pairAll([a, b]);
   const hosp = await a.create('med_hospital', { name: 'Riverside General', total_beds: 120 });
-  await a.create('med_hospital_status', { hospital_id: hosp.uuid, ems_status: 'Advisory', morgue_units: 2 });
+  await a.create('med_hospital_status', { hospital_id: hosp.uuid, ems_status: 2, morgue_units: 2 });
   await b.create('cr_shelter', { name: 'School 4', capacity_day: 300, status: 'Open' });
   const [idA, idB] = [a.instance.uuid, b.instance.uuid];
   await a.close();
@@ -40,7 +40,7 @@ test('tidemark radio: two processes sync through their TNCs over a lossy simulat
     try {
       assert.deepStrictEqual(await snapshot(a2, RESOURCES), await snapshot(b2, RESOURCES));
       const status = (await a2.list('med_hospital_status'))[0]!;
-      await a2.update('med_hospital_status', status.uuid, { ems_status: 'Closed' });
+      await a2.update('med_hospital_status', status.uuid, { ems_status: 3 });
     } finally {
       await a2.close();
       await b2.close();

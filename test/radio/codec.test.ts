@@ -78,7 +78,7 @@ test('known records travel by short id with only their changed fields', () => {
   const dec = decodeChanges(registry, enc.bytes, mirror, link);
   assert.deepStrictEqual(byUuid(dec.changes), byUuid(updates.map(full)));
 
-  const one = { ...updates[5]!, data: { ...updates[5]!.data, ems_status: 'Closed' }, version: { ...updates[5]!.version } };
+  const one = { ...updates[5]!, data: { ...updates[5]!.data, ems_status: 3 }, version: { ...updates[5]!.version } };
   mirror.commit(dec.update);
   sender.commit(enc.update);
   one.version[A] = (one.version[A] ?? 0) + 1;

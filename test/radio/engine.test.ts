@@ -32,7 +32,7 @@ for (const kind of kinds) {
       await pairAll([a!, b!]);
       const org = await a!.create('org_organisation', { name: 'District Health Office' });
       const hosp = await a!.create('med_hospital', { name: 'Riverside General', organisation_id: org.uuid, total_beds: 120 });
-      const status = await a!.create('med_hospital_status', { hospital_id: hosp.uuid, ems_status: 'Normal', facility_status: 'Normal', morgue_units: 3 });
+      const status = await a!.create('med_hospital_status', { hospital_id: hosp.uuid, ems_status: 1, facility_status: 1, morgue_units: 3 });
       const shelter = await b!.create('cr_shelter', { name: 'School 4', capacity_day: 300, status: 'Open' });
       const hosp2 = await b!.create('med_hospital', { name: 'Hill Clinic', total_beds: 12 });
 
@@ -46,7 +46,7 @@ for (const kind of kinds) {
       assert.equal((await pendingForPeer(a!, peerB)).records.length, 0);
 
       // Changes on both sides: an update travels as a field delta, a deletion as a tombstone.
-      await a!.update('med_hospital_status', status.uuid, { ems_status: 'Closed', morgue_units: 9 });
+      await a!.update('med_hospital_status', status.uuid, { ems_status: 3, morgue_units: 9 });
       await b!.remove('cr_shelter', shelter.uuid);
       await b!.update('med_hospital', hosp2.uuid, { available_beds: 4 });
       const est = await estimateRadio(a!, b!.instance.uuid, 1200);
@@ -64,7 +64,7 @@ for (const kind of kinds) {
       assert.ok(second.ra.payloadBytesSent < 40, `${second.ra.payloadBytesSent} B`);
       assert.deepStrictEqual(await snapshot(a!, RESOURCES), await snapshot(b!, RESOURCES));
       assert.equal((await a!.get('cr_shelter', shelter.uuid)), undefined, 'the deletion arrived');
-      assert.equal((await a!.get('med_hospital_status', status.uuid))?.data.ems_status, 'Closed');
+      assert.equal((await a!.get('med_hospital_status', status.uuid))?.data.ems_status, 3);
       assert.equal((await b!.get('med_hospital_status', status.uuid))?.data.morgue_units, 9);
 
       // A merge travels as a tombstone with replaced_by, and the references follow it.

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { registry } from '../../src/registry/registry.js';
-import { HAVE } from '../../src/registry/resources.js';
+import { EDEN } from '../../src/registry/eden-codes.js';
 import type { FieldDef } from '../../src/registry/types.js';
 import type { FieldValue } from '../../src/registry/values.js';
 import type { RecordVersion } from '../../src/store/types.js';
@@ -144,6 +144,9 @@ function uuidFrom(rand: () => number): string {
 
 const REASONS = ['Generator failure', 'Running on generator', 'Fuel shortage', 'Oxygen supply low', 'Access road flooded', 'Staff shortage', 'Mass casualty incident', 'Diverting ambulances', null, null, null];
 
+/** The integer codes of one of Eden's option sets. */
+const codes = (set: Readonly<Record<number, string>>): number[] => Object.keys(set).map(Number);
+
 /** `n` hospital status records (one per hospital) as a site holds them after its first sync. */
 export function hospitalStatuses(n: number, seed = 1, site = INSTANCES[0]!): RecordVersion[] {
   const rand = prng(seed);
@@ -153,20 +156,26 @@ export function hospitalStatuses(n: number, seed = 1, site = INSTANCES[0]!): Rec
     const ms = start + i * 37_000;
     const data: Record<string, FieldValue> = {
       hospital_id: uuidFrom(rand),
-      ems_status: pick(HAVE.emsTrafficStatus),
+      facility_status: pick(codes(EDEN.facilityStatus)),
+      facility_operations: pick(codes(EDEN.resourceStatus)),
+      damage: null,
+      power_supply_type: pick(codes(EDEN.powerSupplyType)),
+      gas_supply_type: null,
+      gas_supply_capacity: null,
+      clinical_status: pick(codes(EDEN.clinicalStatus)),
+      clinical_operations: pick(codes(EDEN.resourceStatus)),
+      security_status: pick(codes(EDEN.securityStatus)),
+      staffing: pick(codes(EDEN.resourceStatus)),
+      ems_status: pick(codes(EDEN.emsTraffic)),
       ems_reason: null,
-      er_status: pick(HAVE.facilityStatus),
-      er_reason: null,
-      facility_status: pick(HAVE.facilityStatus),
-      clinical_status: pick(HAVE.facilityStatus),
-      morgue_status: pick(HAVE.morgueCapacityStatus),
+      or_status: null,
+      or_reason: null,
+      morgue_status: pick(codes(EDEN.morgueStatus)),
       morgue_units: Math.floor(rand() * 40),
-      security_status: pick(HAVE.securityStatus),
-      facility_operations: pick(HAVE.activityStatus),
-      clinical_operations: pick(HAVE.activityStatus),
-      staffing_status: pick(HAVE.activityStatus),
+      access_status: null,
+      er_status: pick(codes(EDEN.facilityStatus)),
+      er_reason: null,
       staffing_comments: null,
-      power_supply_type: pick(['Mains', 'Generator', 'Solar']),
       comments: null,
     };
     return {
@@ -192,13 +201,13 @@ export function hospitalStatuses(n: number, seed = 1, site = INSTANCES[0]!): Rec
 export function statusUpdates(prev: readonly RecordVersion[], seed = 2, site = INSTANCES[0]!): RecordVersion[] {
   const rand = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const coded: [string, readonly string[]][] = [
-    ['ems_status', HAVE.emsTrafficStatus],
-    ['er_status', HAVE.facilityStatus],
-    ['facility_status', HAVE.facilityStatus],
-    ['clinical_status', HAVE.facilityStatus],
-    ['staffing_status', HAVE.activityStatus],
-    ['security_status', HAVE.securityStatus],
+  const coded: [string, readonly number[]][] = [
+    ['ems_status', codes(EDEN.emsTraffic)],
+    ['er_status', codes(EDEN.facilityStatus)],
+    ['facility_status', codes(EDEN.facilityStatus)],
+    ['clinical_status', codes(EDEN.clinicalStatus)],
+    ['staffing', codes(EDEN.resourceStatus)],
+    ['security_status', codes(EDEN.securityStatus)],
   ];
   const start = Date.parse('2026-11-21T06:00:00.000Z');
   return prev.map((r, i) => {

@@ -33,7 +33,24 @@ const CASES: Case[] = [
   { name: 'malformed JSON', input: `{"$_org_organisation":[{"name":"Valid"},{"name": nope}]}`, format: 's3json', code: 'malformed', line: 1, message: /not well-formed S3JSON/ },
   { name: 'truncated JSON', input: `{"$_org_organisation":[{"name":"Valid"},\n{"name":"x"`, format: 's3json', code: 'malformed', message: /ends too early/ },
   { name: 'an unknown resource', input: doc(valid, '<resource name="org_secret"><data field="name">x</data></resource>'), code: 'invalid', line: 4, message: /unknown resource "org_secret"/ },
-  { name: 'an unknown field', input: doc(valid, '<resource name="org_office">\n<data field="name">x</data>\n<data field="colour">red</data></resource>'), code: 'invalid', line: 6, field: 'colour', message: /unknown field "colour"/ },
+  {
+    name: 'an unknown field (strict)',
+    input: doc(valid, `<resource name="org_office">\n<data field="name">x</data>\n<data field="colour">red</data>\n<reference field="organisation_id" resource="org_organisation" uuid="${ORG}"/></resource>`),
+    opts: { strict: true },
+    code: 'invalid',
+    line: 6,
+    field: 'colour',
+    message: /unknown field "colour"/,
+  },
+  {
+    name: 'an unknown component (strict)',
+    input: doc(valid, '<resource name="med_hospital">\n<data field="name">H</data>\n<resource name="med_hospital_resources"><data field="type">x</data></resource></resource>'),
+    opts: { strict: true },
+    code: 'invalid',
+    line: 6,
+    message: /component "med_hospital_resources" of med_hospital is not modelled/,
+  },
+  { name: 'a code outside the codes', input: doc(valid, `<resource name="med_hospital"><data field="name">H</data><data field="facility_type" value="7">Seven</data></resource>`), code: 'invalid', field: 'facility_type', message: /not one of the codes/ },
   {
     name: 'a value of the wrong type',
     input: doc(valid, `<resource name="med_hospital">\n<data field="name">H</data>\n<data field="total_beds" value="&quot;many&quot;"/></resource>`),
@@ -62,7 +79,7 @@ const CASES: Case[] = [
     message: /same uuid appears twice/,
   },
   { name: 'a component under the wrong master', input: doc(`<resource name="org_organisation"><data field="name">O</data><resource name="med_bed_capacity"/></resource>`), code: 'invalid', message: /not a component of org_organisation/ },
-  { name: 'new reference data', input: doc(`<resource name="med_bed_type" uuid="urn:uuid:0b1c2a1e-0000-4000-8000-0000000000b1"><data field="code">X</data><data field="name">X</data></resource>`), code: 'forbidden', message: /reference data/ },
+  { name: 'new reference data', input: doc(`<resource name="fin_currency" uuid="urn:uuid:0b1c2a1e-0000-4000-8000-0000000000b1"><data field="code">X</data><data field="name">X</data></resource>`), code: 'forbidden', message: /reference data/ },
   {
     name: 'a DOCTYPE with entity expansion (billion laughs)',
     input: `<?xml version="1.0"?>\n<!DOCTYPE s3xml [\n<!ENTITY a "aaaaaaaaaa">\n<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">\n]>\n<s3xml><resource name="org_organisation"><data field="name">&b;</data></resource></s3xml>`,
@@ -128,7 +145,7 @@ for (const kind of DB_KINDS) {
       const input = doc(
         valid,
         `<resource name="med_hospital" uuid="urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c1"><data field="name">Good</data>
-           <resource name="med_bed_capacity" alias="bed_capacity"><reference field="bed_type_id" resource="med_bed_type" uuid="${ADULT_ICU}"/><data field="beds_baseline" value="3"/></resource></resource>`,
+           <resource name="med_bed_capacity" alias="bed_capacity"><data field="bed_type" value="${ADULT_ICU}"/><data field="beds_baseline" value="3"/></resource></resource>`,
         `<resource name="med_hospital" uuid="urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c2"><data field="name">Bad component</data>
            <resource name="med_bed_capacity" alias="bed_capacity"><data field="beds_baseline" value="3"/></resource></resource>`,
         `<resource name="org_office" uuid="urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c3"><data field="name">Refers to a failed record</data>
@@ -138,7 +155,7 @@ for (const kind of DB_KINDS) {
       const summary = await importRecords(store, input, { format: 's3xml', ignoreErrors: true });
       assert.equal(summary.created, 3, 'the valid organisation, and the good hospital with its bed capacity');
       assert.equal(summary.errors.length, 3);
-      assert.deepEqual(summary.errors.map((p) => p.where.field).sort(), ['bed_type_id', 'name', 'organisation_id']);
+      assert.deepEqual(summary.errors.map((p) => p.where.field).sort(), ['bed_type', 'name', 'organisation_id']);
       assert.ok(await store.get('med_hospital', 'urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c1'));
       assert.equal(await store.get('med_hospital', 'urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c2'), undefined, 'a failing component fails its master');
       assert.equal(await store.get('org_office', 'urn:uuid:0b1c2a1e-0000-4000-8000-0000000000c3'), undefined);

@@ -36,17 +36,23 @@ const EDEN = `<?xml version='1.0' encoding='utf-8'?>
   <resource name="med_hospital" uuid="${H}" created_on="2024-03-01T00:00:00" modified_on="2024-03-02T14:05:10">
     <data field="name">Eden General</data>
     <data field="total_beds" value="120">120</data>
-    <data field="facility_type" value="&quot;Hospital&quot;">Hospital</data>
+    <data field="facility_type" value="1">Hospital</data>
+    <data field="town">Springfield</data>
+    <data field="lat_min" value="1.0">1.0</data>
     <data field="obsolete">false</data>
     <reference field="organisation_id" resource="org_organisation" tuid="ORG1">Relief Org</reference>
     <resource name="med_bed_capacity" alias="bed_capacity" uuid="${BED}" modified_on="2024-03-02T14:05:10">
-      <reference field="bed_type_id" resource="med_bed_type" uuid="${ADULT_ICU}">Adult ICU</reference>
+      <data field="bed_type" value="${ADULT_ICU}">Adult ICU</data>
       <data field="beds_baseline" value="30">30</data>
       <data field="date" value="2024-03-02T14:00:00">2024-03-02 14:00</data>
     </resource>
     <resource name="med_hospital_status" alias="status">
-      <data field="ems_status" value="&quot;Advisory&quot;">Advisory</data>
+      <data field="ems_status" value="2">Advisory</data>
+      <data field="staffing">Insufficient</data>
     </resource>
+    <resource name="org_gov_uuid_site_tag" alias="gov_uuid"><data field="tag">gov_uuid</data><data field="value">GOV-1</data></resource>
+    <resource name="med_hospital_resources" alias="resources"><data field="type">Oxygen</data></resource>
+    <resource name="org_site_tag" alias="tag"><data field="tag">gov_uuid</data><data field="value">GOV-1</data></resource>
   </resource>
   <resource name="cap_alert" uuid="${ALERT}" modified_on="2024-03-02T12:00:00">
     <data field="identifier">EDEN-1</data>
@@ -81,6 +87,14 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(summary.errors, []);
       assert.equal(summary.records, 8);
       assert.equal(summary.created, 8);
+      assert.deepEqual(
+        summary.warnings.map((w) => [w.where.resource, w.where.field]),
+        [
+          ['med_hospital', 'lat_min'],
+          ['med_hospital_resources', undefined],
+        ],
+        'what Tidemark does not model is skipped with a warning; the gov_uuid site tag is read',
+      );
 
       const [org] = await store.list('org_organisation');
       assert.equal(org!.data.name, 'Relief Org');
@@ -98,16 +112,19 @@ for (const kind of DB_KINDS) {
 
       const h = await store.get('med_hospital', H);
       assert.equal(h!.data.total_beds, 120);
-      assert.equal(h!.data.facility_type, 'Hospital', 'JSON-quoted option string');
+      assert.equal(h!.data.facility_type, 1, "Eden's integer option code");
+      assert.equal(h!.data.town, 'Springfield');
+      assert.equal(h!.data.gov_uuid, 'GOV-1', "from Eden's gov_uuid site tag");
       assert.equal(h!.data.obsolete, false);
       assert.equal(h!.data.organisation_id, org!.uuid, 'backward tuid reference resolved');
       const bed = await store.get('med_bed_capacity', BED);
       assert.equal(bed!.data.hospital_id, H, 'nested component joined to its master');
-      assert.equal(bed!.data.bed_type_id, ADULT_ICU);
+      assert.equal(bed!.data.bed_type, ADULT_ICU);
       assert.equal(bed!.data.date, '2024-03-02T14:00:00.000Z');
       const status = await store.list('med_hospital_status');
       assert.equal(status.length, 1);
-      assert.equal(status[0]!.data.ems_status, 'Advisory');
+      assert.equal(status[0]!.data.ems_status, 2);
+      assert.equal(status[0]!.data.staffing, 2, 'a code given by its label only');
 
       const alert = await store.get('cap_alert', ALERT);
       assert.equal(alert!.data.sent, '2024-03-02T12:00:00.000Z');
@@ -122,7 +139,7 @@ for (const kind of DB_KINDS) {
       const again = `<s3xml>
   <resource name="med_hospital" uuid="${H}" modified_on="2024-03-03T10:00:00">
     <data field="available_beds" value="7"/>
-    <resource name="med_hospital_status" alias="status"><data field="ems_status" value="&quot;Closed&quot;">Closed</data></resource>
+    <resource name="med_hospital_status" alias="status"><data field="ems_status" value="3">Closed</data></resource>
   </resource>
 </s3xml>`;
       const summary = await importRecords(store, again, { format: 's3xml' });
@@ -134,7 +151,50 @@ for (const kind of DB_KINDS) {
       assert.equal(h!.modified_on, '2024-03-03T10:00:00.000Z');
       const status = await store.list('med_hospital_status');
       assert.equal(status.length, 1, 'still one status row');
-      assert.equal(status[0]!.data.ems_status, 'Closed');
+      assert.equal(status[0]!.data.ems_status, 3);
+    });
+
+    it('importing the same document again changes nothing: every record unchanged, versions untouched', async () => {
+      const doc = `<s3xml><resource name="med_hospital" uuid="${H}" modified_on="2024-03-03T10:00:00">
+    <data field="available_beds" value="7">7</data><data field="town">Springfield</data>
+    <resource name="med_hospital_status" alias="status"><data field="ems_status" value="3">Closed</data></resource>
+  </resource></s3xml>`;
+      const head = await store.head();
+      const before = await store.get('med_hospital', H);
+      const summary = await importRecords(store, doc, { format: 's3xml' });
+      assert.equal(summary.updated + summary.created, 0, JSON.stringify(summary));
+      assert.equal(summary.skipped, 2);
+      assert.equal(await store.head(), head, 'no new change');
+      assert.deepEqual((await store.get('med_hospital', H))!.version, before!.version);
+    });
+
+    it('matches records without uuid as Eden does: hospital by government id then name, organisation by name or acronym, location by name and parent', async () => {
+      const doc = (beds: number) => `<s3xml>
+  <resource name="med_hospital"><data field="name">Uuid-less General</data><data field="total_beds" value="${beds}">${beds}</data>
+    <reference field="organisation_id" resource="org_organisation"><resource name="org_organisation"><data field="name">Uuid-less Relief</data><data field="acronym">ULR</data></resource></reference>
+    <reference field="location_id" resource="gis_location"><resource name="gis_location"><data field="name">Uuid-less site</data></resource></reference>
+    <resource name="org_site_tag" alias="gov_uuid"><data field="tag">gov_uuid</data><data field="value">GOV-UL-1</data></resource>
+    <resource name="med_bed_capacity" alias="bed_capacity"><data field="bed_type" value="6">General Medical/Surgical</data><data field="beds_baseline" value="${beds}">${beds}</data></resource>
+    <resource name="med_hospital_services" alias="services"><data field="surg" value="true">True</data></resource>
+  </resource>
+</s3xml>`;
+      const first = await importRecords(store, doc(10), { format: 's3xml' });
+      assert.equal(first.created, 5, JSON.stringify(first));
+      const head = await store.head();
+      const again = await importRecords(store, doc(10), { format: 's3xml' });
+      assert.equal(again.created + again.updated, 0, JSON.stringify(again));
+      assert.equal(await store.head(), head, 'importing it twice never duplicates');
+      const renamed = doc(12).replace('Uuid-less General', 'Renamed General');
+      const third = await importRecords(store, renamed, { format: 's3xml' });
+      assert.equal(third.created, 0, 'the hospital is found by its government id although renamed');
+      const [h] = await store.list('med_hospital', { where: { gov_uuid: 'GOV-UL-1' } });
+      assert.equal(h!.data.name, 'Renamed General');
+      assert.equal(h!.data.total_beds, 12);
+      const beds = await store.list('med_bed_capacity', { where: { hospital_id: h!.uuid } });
+      assert.deepEqual(beds.map((b) => b.data.beds_baseline), [12], 'the bed capacity matched by master and bed type');
+      const byAcronym = await importRecords(store, '<s3xml><resource name="org_organisation"><data field="name">Another name</data><data field="acronym">ULR</data></resource></s3xml>', { format: 's3xml' });
+      assert.equal(byAcronym.created, 0, 'an organisation found by its acronym');
+      assert.equal((await store.list('org_organisation', { where: { acronym: 'ULR' } })).length, 1);
     });
 
     it('deletes on deleted="True" and merges on replaced_by, re-pointing references', async () => {
@@ -159,7 +219,7 @@ for (const kind of DB_KINDS) {
       assert.equal(office!.data.organisation_id, ORG2, 'references re-pointed to the surviving record');
       assert.equal(await store.get('med_hospital', H), undefined);
       assert.equal((await store.get('med_hospital', H, { includeDeleted: true }))!.modified_on, '2024-03-05T08:01:00.000Z');
-      assert.equal((await store.list('med_bed_capacity')).length, 0, 'components go with their master');
+      assert.equal((await store.list('med_bed_capacity', { where: { hospital_id: H } })).length, 0, 'components go with their master');
     });
 
     it('reads Eden’s domain-prefixed uids: its own domain is stripped, others are kept', async () => {
@@ -194,7 +254,7 @@ for (const kind of DB_KINDS) {
             obsolete: { '@value': true, $: 'Yes' },
             $k_organisation_id: { '@resource': 'org_organisation', '@tuid': 'O' },
             $k_location_id: { '@resource': 'gis_location', $_gis_location: [{ name: 'Inline place', lat: { '@value': 1.5 } }] },
-            $_med_bed_capacity: [{ '@alias': 'bed_capacity', $k_bed_type_id: { '@resource': 'med_bed_type', '@uuid': ADULT_ICU }, beds_baseline: { '@value': 4 } }],
+            $_med_bed_capacity: [{ '@alias': 'bed_capacity', bed_type: { '@value': ADULT_ICU }, beds_baseline: { '@value': 4 } }],
           },
         ],
       });

@@ -53,7 +53,16 @@ for (const kind of DB_KINDS) {
       assert.equal(beds.length, 2);
       assert.equal(beds[0]!.attr('alias')!.value(), 'bed_capacity');
       assert.ok(!beds[0]!.get('reference[@field="hospital_id"]'), 'the join to the master is implied by nesting');
-      assert.equal((beds[0]!.get('data[@field="date"]') as libxml.Element).attr('value')!.value(), '2026-03-01T08:00:00.000Z', 'datetimes unquoted');
+      const date = beds[0]!.get('data[@field="date"]') as libxml.Element;
+      assert.equal(date.attr('value')!.value(), '2026-03-01T08:00:00', "datetimes unquoted, in Eden's form (UTC, no zone)");
+      assert.equal(date.text(), '2026-03-01 08:00');
+      const bedType = beds[0]!.get('data[@field="bed_type"]') as libxml.Element;
+      assert.equal(bedType.attr('value')!.value(), '1', "Eden's rule: the stored code in value...");
+      assert.equal(bedType.text(), 'Adult ICU', '...and its label as text');
+      assert.equal((h1.get('data[@field="obsolete"]') as libxml.Element).text(), 'False');
+      const cs = beds[0]!.get('data[@field="capacity_status"]') as libxml.Element;
+      assert.equal(cs.attr('value')!.value(), '"VacantAvailable"', 'an option string is JSON-quoted in value');
+      assert.equal(cs.text(), 'VacantAvailable');
       assert.equal((h1.get('resource[@name="med_hospital_status"]') as libxml.Element).attr('alias')!.value(), 'status');
       for (const attr of ['tm_origin', 'tm_changed_by', 'tm_version', 'tm_hlc']) assert.ok(h1.attr(attr), `${attr} written`);
       assert.deepEqual(JSON.parse(h1.attr('tm_version')!.value()), { [a.instance.uuid]: 1 });
@@ -62,7 +71,7 @@ for (const kind of DB_KINDS) {
       assert.equal((info.get('data[@field="category"]') as libxml.Element).attr('value')!.value(), '["Met","Safety"]');
       assert.equal((info.get('data[@field="parameter"]') as libxml.Element).attr('value')!.value(), '{"layer":"x","n":2}');
       const alert = doc.get(`/s3xml/resource[@uuid="${ids.alert}"]`) as libxml.Element;
-      assert.equal((alert.get('data[@field="sent"]') as libxml.Element).attr('value')!.value(), '2026-03-01T03:00:00.000Z');
+      assert.equal((alert.get('data[@field="sent"]') as libxml.Element).attr('value')!.value(), '2026-03-01T03:00:00', 'UTC, without a zone, as Eden writes it');
 
       // Tombstones as Eden writes them: identity, deleted, modified_on, replaced_by; no data.
       const merged = doc.get(`/s3xml/resource[@uuid="${ids.dup}"]`) as libxml.Element;

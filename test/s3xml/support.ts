@@ -9,8 +9,9 @@ import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { exportRecords, type ExportOptions, type ExportSummary } from '../../src/s3xml/index.js';
 import type { Store } from '../../src/store/index.js';
 
-export const ADULT_ICU = REFERENCE_DATA.med_bed_type![0]!.uuid;
-export const NEONATAL_ICU = REFERENCE_DATA.med_bed_type![2]!.uuid;
+/** Eden's bed_type codes (src/registry/eden-codes.ts). */
+export const ADULT_ICU = 1;
+export const NEONATAL_ICU = 3;
 export const FLOOD = REFERENCE_DATA.event_event_type![0]!.uuid;
 
 /** Exports into a string. */
@@ -86,11 +87,11 @@ export async function seed(store: Store): Promise<Record<string, string>> {
   const dup = await store.create('org_organisation', { name: 'Lake Relief (duplicate)' });
   const office = await store.create('org_office', { name: 'Kisumu office', organisation_id: dup.uuid, location_id: loc.uuid, obsolete: false, comments: 'line one\nline two\ttabbed' });
   const h1 = await store.create('med_hospital', { name: 'Jaramogi Hospital', organisation_id: org.uuid, location_id: loc.uuid, total_beds: 450, available_beds: 12, obsolete: false });
-  const h2 = await store.create('med_hospital', { name: 'Closed Clinic', facility_type: 'HealthCentre' });
-  await store.create('med_bed_capacity', { hospital_id: h1.uuid, bed_type_id: ADULT_ICU, beds_baseline: 20, beds_available: 3, date: '2026-03-01T08:00:00Z', capacity_status: 'VacantAvailable' });
-  await store.create('med_bed_capacity', { hospital_id: h1.uuid, bed_type_id: NEONATAL_ICU, beds_baseline: 8, beds_available: 0, capacity_status: 'NotAvailable' });
-  await store.create('med_hospital_status', { hospital_id: h1.uuid, ems_status: 'Advisory', facility_status: 'Compromised', ems_reason: 'Flooded access road' });
-  await store.create('med_hospital_service', { hospital_id: h1.uuid, burn: true, card: false, surg: true });
+  const h2 = await store.create('med_hospital', { name: 'Closed Clinic', facility_type: 11 });
+  await store.create('med_bed_capacity', { hospital_id: h1.uuid, bed_type: ADULT_ICU, beds_baseline: 20, beds_available: 3, date: '2026-03-01T08:00:00Z', capacity_status: 'VacantAvailable' });
+  await store.create('med_bed_capacity', { hospital_id: h1.uuid, bed_type: NEONATAL_ICU, beds_baseline: 8, beds_available: 0, capacity_status: 'NotAvailable' });
+  await store.create('med_hospital_status', { hospital_id: h1.uuid, ems_status: 2, facility_status: 2, ems_reason: 'Flooded access road' });
+  await store.create('med_hospital_services', { hospital_id: h1.uuid, burn: true, card: false, surg: true });
   await store.create('cr_shelter', { name: 'School shelter', capacity_day: 300, population: 120, status: 'Open', location_id: loc.uuid, organisation_id: org.uuid });
   const alert = await store.create('cap_alert', { identifier: 'KE-2026-001', sender: 'met@example.org', sent: '2026-03-01T06:00:00+03:00', status: 'Actual', msg_type: 'Alert', scope: 'Public', codes: ['a', 'b'] });
   const info = await store.create('cap_info', { alert_id: alert.uuid, category: ['Met', 'Safety'], event: 'Flood', event_type_id: FLOOD, urgency: 'Expected', severity: 'Severe', certainty: 'Likely', parameter: { layer: 'x', n: 2 }, expires: '2026-03-02T06:00:00Z' });

@@ -6,7 +6,9 @@ import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { TidemarkError } from '../../src/errors.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 
-const ADULT_ICU = REFERENCE_DATA.med_bed_type![0]!.uuid;
+const KES = REFERENCE_DATA.fin_currency!.find((c) => c.code === 'KES')!.uuid;
+/** Eden's bed_type code for an adult ICU. */
+const ADULT_ICU = 1;
 
 after(dropTestDatabases);
 
@@ -37,10 +39,10 @@ for (const kind of DB_KINDS) {
     });
 
     it('ships reference data under the fixed uuids, outside the change feed', async () => {
-      const beds = await store.list('med_bed_type');
-      assert.deepEqual(beds.map((b) => b.uuid).sort(), REFERENCE_DATA.med_bed_type!.map((b) => b.uuid).sort());
-      assert.equal((await store.changes('med_bed_type', { after: 0 })).records.length, 0);
-      await rejects(store.update('med_bed_type', ADULT_ICU, { name: 'x' }), 'forbidden');
+      const currencies = await store.list('fin_currency');
+      assert.deepEqual(currencies.map((b) => b.uuid).sort(), REFERENCE_DATA.fin_currency!.map((b) => b.uuid).sort());
+      assert.equal((await store.changes('fin_currency', { after: 0 })).records.length, 0);
+      await rejects(store.update('fin_currency', KES, { name: 'x' }), 'forbidden');
     });
 
     it('creates, updates, soft-deletes and hides tombstones from normal queries', async () => {
@@ -64,7 +66,7 @@ for (const kind of DB_KINDS) {
 
     it('deletes components with their master and moves the master in the feed when a component changes', async () => {
       const h = await store.create('med_hospital', { name: 'General Hospital', total_beds: 120 });
-      const bed = await store.create('med_bed_capacity', { hospital_id: h.uuid, bed_type_id: ADULT_ICU, beds_available: 4 });
+      const bed = await store.create('med_bed_capacity', { hospital_id: h.uuid, bed_type: ADULT_ICU, beds_available: 4 });
       const master = await store.get('med_hospital', h.uuid);
       assert.ok(master!.seq > h.seq, 'the hospital moved forward in the feed');
       await store.update('med_bed_capacity', bed.uuid, { beds_available: 2 });

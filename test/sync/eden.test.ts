@@ -40,11 +40,12 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     assert.equal((await fetch(`${A.url}/sync/sync.xml?resource=mixed&repository=${eden}`, { headers: { authorization: reader } })).status, 400);
 
     // An Eden push before registering: 403 "Registration required".
-    const push = (auth?: string) =>
-      fetch(`${B.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&strategy=create,update&update_policy=NEWER&conflict_policy=MASTER`, {
+    // As every Eden sends it: form-urlencoded whatever the body, from a URL that ended in "/".
+    const push = (auth?: string, body = xml) =>
+      fetch(`${B.url}//sync/sync.xml?resource=org_organisation&repository=${eden}&strategy=create,update&update_policy=NEWER&conflict_policy=MASTER`, {
         method: 'POST',
-        headers: { 'content-type': 'text/xml', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) },
-        body: xml,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) },
+        body,
       });
     const refused = await push('admin:whatever');
     assert.equal(refused.status, 403);
@@ -52,9 +53,9 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
 
     // Registration as Eden does it, the pairing code as the password.
     const { code } = await createInvite(b);
-    const reg = await fetch(`${B.url}/sync/repository/register.json`, {
+    const reg = await fetch(`${B.url}//sync/repository/register.json`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`admin:${code}`).toString('base64')}` },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`admin:${code}`).toString('base64')}` },
       body: JSON.stringify({ uuid: eden, name: 'eden.example.org', apitype: 'eden' }),
     });
     assert.equal(reg.status, 200);
@@ -73,6 +74,14 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     const head = await b.head();
     assert.equal((await push(`admin:${code}`)).status, 200);
     assert.equal(await b.head(), head);
+    // A push that cannot be applied is an HTTP error, which Eden's client logs as a failure.
+    const broken = await push(`admin:${code}`, '<s3xml><resource name="org_organisation"><data field="acronym">no name</data></resource></s3xml>');
+    assert.equal(broken.status, 422);
+    const failed = (await broken.json()) as { status: string; statuscode: string; message: string };
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.statuscode, '422');
+    assert.match(failed.message, /1 invalid item/);
+    assert.equal(await b.head(), head, 'nothing written');
   } finally {
     await A.stop();
     await B.stop();

@@ -66,7 +66,7 @@ for (const kind of DB_KINDS) {
         const shared = await a.create('org_organisation', { name: 'shared' });
         const dup = await a.create('org_organisation', { name: 'shared (dup)' });
         const hosp = await b.create('med_hospital', { name: 'General', total_beds: 10 });
-        await b.create('med_bed_capacity', { hospital_id: hosp.uuid, bed_type_id: 'urn:uuid:c2c82319-1662-5ec7-bb04-c0d9e7ca6cd8', beds_available: 3 });
+        await b.create('med_bed_capacity', { hospital_id: hosp.uuid, bed_type: 1, beds_available: 3 });
         const loc = await c.create('gis_location', { name: 'Pokhara' });
         const gone = await c.create('gis_location', { name: 'to delete' });
         const back = await c.create('gis_location', { name: 'deleted then edited' });

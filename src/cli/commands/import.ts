@@ -12,13 +12,15 @@ export const importCommand: Command = {
   usage: `tidemark import [--db URL] [--format ${recordFormats()
     .filter((f) => f.import)
     .map((f) => f.name)
-    .join('|')}] [--ignore-errors] [--keep-versions] [--max-bytes N] [--trust CERT.pem|DIR] FILE|-`,
+    .join('|')}] [--ignore-errors] [--keep-versions] [--strict] [--max-bytes N] [--trust CERT.pem|DIR] FILE|-`,
   options: {
     format: { type: 'string' },
     'ignore-errors': { type: 'boolean' },
     // Moving or restoring this site's own data: keep the tm_version / tm_hlc the file carries.
     // Without it (and always over HTTP) imported records get fresh local versions.
     'keep-versions': { type: 'boolean' },
+    // Refuse fields and components Tidemark does not model instead of skipping them with a warning.
+    strict: { type: 'boolean' },
     'max-bytes': { type: 'string' },
     // A signed CAP alert or EDXL-DE envelope is verified against these and imported as verified.
     trust: { type: 'string' },
@@ -39,6 +41,7 @@ export const importCommand: Command = {
       const summary = await format.import!(store, input, {
         ignoreErrors: ctx.values['ignore-errors'] === true,
         trustVersions: ctx.values['keep-versions'] === true,
+        strict: ctx.values.strict === true,
         maxBytes,
         ...(str(ctx.values, 'trust') ? { trust: str(ctx.values, 'trust') } : {}),
         onProgress: (p) => ctx.progress(`imported ${p.records} records${size ? ` (${Math.min(100, Math.round((100 * p.chars) / size))}%)` : ''}`),
@@ -46,6 +49,11 @@ export const importCommand: Command = {
       ctx.stdout.write(
         `${summary.records} records: ${summary.created} created, ${summary.updated} updated, ${summary.deleted} deleted, ${summary.merged} merged, ${summary.skipped} unchanged\n`,
       );
+      if (summary.warnings.length) {
+        ctx.stderr.write(`${summary.warnings.length} warning${summary.warnings.length > 1 ? 's' : ''} (not modelled by Tidemark, skipped; --strict refuses them):\n`);
+        for (const e of summary.warnings.slice(0, 20)) ctx.stderr.write(`  ${e.describe()}\n`);
+        if (summary.warnings.length > 20) ctx.stderr.write(`  ... and ${summary.warnings.length - 20} more\n`);
+      }
       if (summary.errors.length) {
         ctx.stderr.write(`${summary.errors.length} invalid item${summary.errors.length > 1 ? 's' : ''} left out:\n`);
         for (const e of summary.errors.slice(0, 20)) ctx.stderr.write(`  ${e.describe()}\n`);

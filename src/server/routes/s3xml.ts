@@ -21,6 +21,7 @@ interface FeedQuery {
 
 interface ImportQuery {
   ignore_errors?: boolean;
+  strict?: boolean;
 }
 
 const feedQuery = {
@@ -57,6 +58,7 @@ const statusMessage = {
     skipped: { type: 'integer' },
     message: { type: 'string' },
     problems: { type: 'array', items: { type: 'object', additionalProperties: true } },
+    warnings: { type: 'array', items: { type: 'object', additionalProperties: true } },
   },
 } as const;
 
@@ -129,6 +131,7 @@ function message(summary: ImportSummary): Record<string, unknown> {
     merged: summary.merged,
     skipped: summary.skipped,
   };
+  if (summary.warnings.length) m.warnings = summary.warnings.map((e) => ({ message: e.describe(), where: e.where }));
   if (summary.errors.length) {
     m.message = `${summary.errors.length} invalid item${summary.errors.length > 1 ? 's' : ''} ignored`;
     m.problems = summary.errors.map((e) => ({ message: e.describe(), where: e.where }));
@@ -149,6 +152,7 @@ async function upload(app: FastifyInstance, req: FastifyRequest, reply: FastifyR
       format,
       resources,
       ignoreErrors: (req.query as ImportQuery).ignore_errors ?? false,
+      strict: (req.query as ImportQuery).strict ?? false,
       maxBytes: app.initialConfig.bodyLimit,
     });
     return reply.status(200).send(message(summary));
@@ -183,7 +187,7 @@ export async function s3xmlRoutes(app: FastifyInstance): Promise<void> {
     tags,
     summary,
     description: 'Streams an S3XML or S3JSON document (by Content-Type or a `.json` suffix) into one transaction: all or nothing, unless ignore_errors=true.',
-    querystring: { type: 'object', properties: { ignore_errors: { type: 'boolean' } }, additionalProperties: false },
+    querystring: { type: 'object', properties: { ignore_errors: { type: 'boolean' }, strict: { type: 'boolean' } }, additionalProperties: false },
     ...(params ? { params } : {}),
     response: { 200: statusMessage, '4xx': statusMessage },
   });

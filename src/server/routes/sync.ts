@@ -53,6 +53,26 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
   );
 }
 
+/** Eden's registration body, JSON whatever its Content-Type says (a form-encoded one is read too). */
+async function registrationBody(body: Readable | undefined): Promise<unknown> {
+  if (!body || typeof body.on !== 'function') return {};
+  let text = '';
+  for await (const chunk of body) {
+    text += String(chunk);
+    if (text.length > 64 * 1024) throw new TidemarkError('too_large', 'a registration is a few hundred bytes');
+  }
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  if (trimmed.startsWith('{')) {
+    try {
+      return JSON.parse(trimmed) as unknown;
+    } catch {
+      throw new TidemarkError('malformed', 'the registration is not valid JSON', { line: 1 });
+    }
+  }
+  return Object.fromEntries(new URLSearchParams(trimmed));
+}
+
 /** The password of HTTP Basic credentials (Eden sends them unsolicited). */
 function basicPassword(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -68,10 +88,13 @@ function basicPassword(req: FastifyRequest): string | undefined {
  * "Registration required" unless the repository registered with a pairing code.
  */
 export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
-  app.addContentTypeParser(['text/xml', 'application/xml'], (_req, payload, done) => done(null, payload));
+  // Every Eden sends its registration and pushes as application/x-www-form-urlencoded, whatever
+  // the body is (urllib's default wins over the type Eden sets): bodies are read by their content.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
   const tags = ['eden'];
   app.post('/sync/repository/register.json', { schema: { tags, summary: 'Eden: register a repository (Basic password = pairing code)' } }, async (req) =>
-    registerEdenRepository(app.store, req.body, basicPassword(req)),
+    registerEdenRepository(app.store, await registrationBody(req.body as Readable | undefined), basicPassword(req)),
   );
   app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)' } }, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
@@ -115,7 +138,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
           const resource = edenResource(app.store, q.resource);
           grantedWhole(await grantFor(app.store, repository), resource, 'receive');
           if (!body || typeof (body as Readable).on !== 'function') throw new TidemarkError('malformed', 'no S3XML document in the request body');
-          // Eden imports what it can and reports the rest (ignore_errors on receive).
+          // Eden imports what it can and reports the rest (ignore_errors on receive)...
           // The body first, the write lock after (a slow upload must not freeze the instance).
           const text = await receiveBody(body, app.initialConfig.bodyLimit ?? 64 * 1024 * 1024);
           const s = await importRecords(app.store, text, {
@@ -126,12 +149,19 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
             // A registered repository is a paired peer: its versions are kept (clock stamps still bounded).
             trustVersions: true,
           });
-          return reply.send({
-            status: 'success',
-            statuscode: '200',
-            message: `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged${s.errors.length ? `, ${s.errors.length} invalid item(s) ignored` : ''}`,
-            records: s.records,
-          });
+          const counts = `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged`;
+          if (s.errors.length) {
+            // ...but Eden's client logs any 2xx as a success whatever the JSON says: a push that
+            // could not be applied in full is an HTTP error, which Eden logs as a failure.
+            const first = s.errors[0]!;
+            return reply.status(422).send({
+              status: 'failed',
+              statuscode: '422',
+              message: `${s.errors.length} invalid item(s) not imported (${counts}); first: ${first.describe()}`,
+              records: s.records,
+            });
+          }
+          return reply.send({ status: 'success', statuscode: '200', message: counts, records: s.records });
         } catch (e) {
           if (!(e instanceof TidemarkError)) throw e;
           body?.resume?.();
