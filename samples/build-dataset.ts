@@ -212,7 +212,7 @@ alerts.forEach((a, i) => {
     contact: '+254 20 3867880',
     parameter: [{ valueName: 'EAS-ORG', value: 'WXR' }],
   });
-  add('cap_area', a.id, { alert_id: alert, info_id: info, area_desc: a.area, polygon: [a.polygon], geocode: [{ valueName: 'KE-COUNTY', value: a.area.split(' ')[0] }] });
+  add('cap_area', a.id, { alert_id: alert, info_id: info, name: a.area, polygon: [a.polygon], geocode: [{ valueName: 'KE-COUNTY', value: a.area.split(' ')[0] }] });
   if (i === 0) add('cap_resource', a.id, { alert_id: alert, info_id: info, resource_desc: 'Flood extent map', mime_type: 'image/png', size: 284113, uri: 'https://meteo.go.ke.example.org/maps/tana-flood.png' });
 });
 

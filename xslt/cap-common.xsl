@@ -29,7 +29,8 @@
     <xsl:param name="r" as="element()?"/>
     <xsl:param name="f" as="xs:string"/>
     <xsl:variable name="d" select="$r/data[@field = $f][1]"/>
-    <xsl:sequence select="if (empty($d)) then () else if ($d/@value) then string($d/@value) else string($d)"/>
+    <!-- Eden's rule: `value` holds the JSON of the stored value, so an option string comes quoted. -->
+    <xsl:sequence select="if (empty($d)) then () else if ($d/@value) then (if (starts-with($d/@value, '&quot;')) then string(parse-json($d/@value)) else string($d/@value)) else string($d)"/>
   </xsl:function>
 
   <!-- A json field as a sequence of XPath values (arrays flattened). -->
@@ -141,7 +142,7 @@
           </xsl:for-each>
           <xsl:for-each select="$areas[reference[@field = 'info_id']/@uuid = $info/@uuid or ($first and not(reference[@field = 'info_id']/@uuid))]">
             <cap:area>
-              <cap:areaDesc><xsl:value-of select="tm:v(., 'area_desc')"/></cap:areaDesc>
+              <cap:areaDesc><xsl:value-of select="tm:v(., 'name')"/></cap:areaDesc>
               <xsl:for-each select="tm:json(., 'polygon')"><cap:polygon><xsl:value-of select="."/></cap:polygon></xsl:for-each>
               <xsl:for-each select="tm:json(., 'circle')"><cap:circle><xsl:value-of select="."/></cap:circle></xsl:for-each>
               <xsl:call-template name="tm:pairs"><xsl:with-param name="items" select="tm:json(., 'geocode')"/><xsl:with-param name="name" select="'geocode'"/></xsl:call-template>

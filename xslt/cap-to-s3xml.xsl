@@ -127,7 +127,7 @@
         <xsl:for-each select="cap:area">
           <resource name="cap_area" alias="area" uuid="{$ikey || ':area:' || position()}" created_on="{$sent}" modified_on="{$sent}">
             <reference field="info_id" resource="cap_info" uuid="{$ikey}"/>
-            <data field="area_desc"><xsl:value-of select="cap:areaDesc"/></data>
+            <data field="name"><xsl:value-of select="cap:areaDesc"/></data>
             <xsl:if test="cap:polygon"><data field="polygon" value="{tm:json-list(cap:polygon ! normalize-space(.))}"/></xsl:if>
             <xsl:if test="cap:circle"><data field="circle" value="{tm:json-list(cap:circle ! normalize-space(.))}"/></xsl:if>
             <xsl:if test="cap:geocode"><data field="geocode" value="{tm:json-pairs(cap:geocode)}"/></xsl:if>

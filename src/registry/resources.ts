@@ -277,7 +277,7 @@ export const RESOURCES: readonly ResourceDef[] = [
     fields: [
       ref('alert_id', 'cap_alert', { required: true }),
       ref('info_id', 'cap_info'),
-      t('area_desc', { required: true }),
+      t('name', { required: true, label: 'Area description (CAP areaDesc)' }),
       json('polygon'),
       json('circle'),
       json('geocode'),

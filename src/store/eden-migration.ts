@@ -88,6 +88,7 @@ export async function migrateToEdenModel(knex: Knex): Promise<string[]> {
   }
   await migrateBedTypes(knex, done);
   await copyColumn(knex, 'med_hospital_activity', 'comments', 'comment', 'text', done);
+  await copyColumn(knex, 'cap_area', 'area_desc', 'name', 'text', done);
   return done;
 }
 

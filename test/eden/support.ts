@@ -85,3 +85,12 @@ export async function startEden(): Promise<Eden> {
     },
   };
 }
+
+/** A field of a record as Eden wrote it and as Tidemark stored it, when they differ. */
+export interface FieldDifference {
+  resource: string;
+  uuid: string;
+  field: string;
+  eden: unknown;
+  tidemark: unknown;
+}

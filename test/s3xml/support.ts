@@ -95,7 +95,7 @@ export async function seed(store: Store): Promise<Record<string, string>> {
   await store.create('cr_shelter', { name: 'School shelter', capacity_day: 300, population: 120, status: 'Open', location_id: loc.uuid, organisation_id: org.uuid });
   const alert = await store.create('cap_alert', { identifier: 'KE-2026-001', sender: 'met@example.org', sent: '2026-03-01T06:00:00+03:00', status: 'Actual', msg_type: 'Alert', scope: 'Public', codes: ['a', 'b'] });
   const info = await store.create('cap_info', { alert_id: alert.uuid, category: ['Met', 'Safety'], event: 'Flood', event_type_id: FLOOD, urgency: 'Expected', severity: 'Severe', certainty: 'Likely', parameter: { layer: 'x', n: 2 }, expires: '2026-03-02T06:00:00Z' });
-  await store.create('cap_area', { alert_id: alert.uuid, info_id: info.uuid, area_desc: 'Lakeshore', polygon: [[-0.1, 34.7], [-0.2, 34.8], [-0.1, 34.7]], altitude: 1134.5 });
+  await store.create('cap_area', { alert_id: alert.uuid, info_id: info.uuid, name: 'Lakeshore', polygon: [[-0.1, 34.7], [-0.2, 34.8], [-0.1, 34.7]], altitude: 1134.5 });
   await store.merge('org_organisation', dup.uuid, org.uuid);
   await store.remove('med_hospital', h2.uuid);
   return { loc: loc.uuid, org: org.uuid, dup: dup.uuid, office: office.uuid, h1: h1.uuid, h2: h2.uuid, alert: alert.uuid, info: info.uuid };

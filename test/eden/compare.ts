@@ -1,0 +1,81 @@
+import type { Element } from 'libxmljs2';
+import { parseXml } from '../../src/interchange/xml.js';
+import { registry } from '../../src/registry/registry.js';
+import { coerceValue, type FieldValue } from '../../src/registry/values.js';
+import type { Store } from '../../src/store/index.js';
+import type { FieldDifference } from './support.js';
+
+/**
+ * Every value Eden wrote in an S3XML document, for the fields Tidemark models, against what
+ * Tidemark stored (or, the other way round, against a second document): the list of what differs.
+ */
+
+/** Eden's rule read back: the JSON of `value` when there is one, else the text. */
+export function edenValue(resource: string, d: Element): FieldValue | undefined {
+  const f = registry.field(resource, d.attr('field')!.value());
+  if (!f) return undefined;
+  const v = d.attr('value')?.value();
+  let raw: unknown = d.text();
+  if (v !== undefined) {
+    if (f.type === 'datetime' || f.type === 'date') raw = v;
+    else {
+      try {
+        raw = JSON.parse(v);
+      } catch {
+        raw = v;
+      }
+    }
+  }
+  return f.type === 'json' && v !== undefined ? (raw as FieldValue) : coerceValue(f, raw);
+}
+
+/** The modelled values of one `<resource>` element (gov_uuid from Eden's site tag). */
+export function edenRecord(r: Element): Record<string, FieldValue> {
+  const resource = r.attr('name')!.value();
+  const out: Record<string, FieldValue> = {};
+  for (const d of r.find('data') as Element[]) {
+    const v = edenValue(resource, d);
+    if (v !== undefined) out[d.attr('field')!.value()] = v;
+  }
+  for (const ref of r.find('reference[@uuid]') as Element[]) {
+    const field = ref.attr('field')!.value();
+    if (registry.field(resource, field)?.type === 'reference') out[field] = ref.attr('uuid')!.value();
+  }
+  if (resource === 'med_hospital') {
+    const tag = r.get('resource[@name="org_site_tag" or @name="org_gov_uuid_site_tag"][data[@field="tag"]="gov_uuid"]/data[@field="value"]') as Element | null;
+    if (tag) out.gov_uuid = tag.text().trim();
+  }
+  return out;
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** Every modelled record of `xml` (masters and components) with its uuid. */
+export function edenRecords(xml: string): { resource: string; uuid: string; values: Record<string, FieldValue>; master?: string }[] {
+  const out: { resource: string; uuid: string; values: Record<string, FieldValue>; master?: string }[] = [];
+  const walk = (r: Element, master?: string): void => {
+    const resource = r.attr('name')!.value();
+    const uuid = r.attr('uuid')?.value();
+    if (!registry.has(resource) || !uuid || r.attr('deleted')?.value() === 'True') return;
+    out.push({ resource, uuid, values: edenRecord(r), master });
+    for (const c of r.find('resource') as Element[]) walk(c, uuid);
+  };
+  for (const r of parseXml(xml).find('/s3xml/resource') as Element[]) walk(r);
+  return out;
+}
+
+/** What Tidemark stored differently from what Eden's document says (missing records included). */
+export async function differencesFromStore(store: Store, xml: string): Promise<FieldDifference[]> {
+  const diffs: FieldDifference[] = [];
+  for (const e of edenRecords(xml)) {
+    const stored = await store.get(e.resource, e.uuid);
+    if (!stored) {
+      diffs.push({ resource: e.resource, uuid: e.uuid, field: '(record)', eden: 'present', tidemark: undefined });
+      continue;
+    }
+    for (const [field, v] of Object.entries(e.values)) {
+      if (!same(stored.data[field], v)) diffs.push({ resource: e.resource, uuid: e.uuid, field, eden: v, tidemark: stored.data[field] });
+    }
+  }
+  return diffs;
+}
