@@ -31,7 +31,9 @@ const add = (resource: string, key: string, data: Record<string, unknown>): stri
 };
 const ref = (table: string, code: string): string => REFERENCE_DATA[table]!.find((r) => r.code === code)!.uuid;
 
-const kenya = add('gis_location', 'KE', { name: 'Kenya', level: 'L0', lat: 0.0236, lon: 37.9062 });
+// Administrative areas carry no point: Sahana Eden requires a child's coordinates to lie within
+// its parent's bounds, and a point has none to speak of. Facilities have their own coordinates.
+const kenya = add('gis_location', 'KE', { name: 'Kenya', level: 'L0' });
 const towns: [string, string, number, number][] = [
   ['Nairobi', 'Nairobi', -1.2864, 36.8172],
   ['Kisumu', 'Kisumu', -0.0917, 34.768],
@@ -47,9 +49,9 @@ const towns: [string, string, number, number][] = [
   ['Machakos', 'Machakos', -1.5177, 37.2634],
 ];
 const townLoc = new Map<string, string>();
-for (const [town, county, lat, lon] of towns) {
-  const c = add('gis_location', `county:${county}`, { name: `${county} County`, level: 'L1', parent: kenya, lat, lon });
-  townLoc.set(town, add('gis_location', `town:${town}`, { name: town, level: 'L3', parent: c, lat, lon }));
+for (const [town, county] of towns) {
+  const c = add('gis_location', `county:${county}`, { name: `${county} County`, level: 'L1', parent: kenya });
+  townLoc.set(town, add('gis_location', `town:${town}`, { name: town, level: 'L3', parent: c }));
 }
 
 const orgs: [string, string, string, string][] = [
