@@ -12,7 +12,7 @@
   never overwrites a newer one.
 
   Fixes Eden's have/import.xsl: ClinicalStatus goes to clinical_status (not morgue_status) and the
-  services go to med_hospital_service. The "Key: value" comment lines written by
+  services go to med_hospital_services. The "Key: value" comment lines written by
   s3xml-to-edxl-have.xsl are read back into their fields; any other comment text is kept in the
   comments field of the element it belongs to.
 -->

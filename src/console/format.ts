@@ -22,7 +22,7 @@ export function duration(ms: number): string {
 
 /** A short name for a record in links and lists. */
 export function recordLabel(def: ResourceDef, data: Record<string, FieldValue>, uuid: string): string {
-  for (const k of ['name', 'headline', 'identifier', 'code', 'unit_name', 'area_desc', 'resource_desc', 'event']) {
+  for (const k of ['name', 'headline', 'identifier', 'code', 'unit_name', 'resource_desc', 'event']) {
     const v = data[k];
     if (typeof v === 'string' && v.trim()) return v;
   }
