@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore } from '../../src/store/index.js';
+import { openStore } from '../../src/open.js';
 
 /**
  * A database made by the release before Tidemark took Sahana Eden's med model (schema 1: statuses
