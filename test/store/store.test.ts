@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../src/open.js';
-import { encodeCursor, decodeCursor, compareVersions, type Store } from '../../src/store/index.js';
+import { encodeCursor, decodeCursor, compareVersions, formatHlc, wallClockMs, type Store } from '../../src/store/index.js';
 import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { TidemarkError } from '../../src/errors.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
@@ -148,7 +148,8 @@ for (const kind of DB_KINDS) {
 
     it('stores versions made elsewhere exactly, at new local sequence numbers', async () => {
       const peer = '11111111-2222-4333-8444-555555555555';
-      const hlc = '9999999999999.000003';
+      // A peer whose clock runs a minute ahead (within TIDEMARK_MAX_CLOCK_AHEAD_S).
+      const hlc = formatHlc(wallClockMs() + 60_000, 3);
       const [stored] = await store.applyVersions([
         {
           resource: 'org_organisation',

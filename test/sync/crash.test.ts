@@ -18,7 +18,7 @@ async function bulk(store: Store, n: number, tag: string): Promise<void> {
     w.insertLocal(
       def,
       Array.from({ length: n }, (_, i) => ({
-        uuid: `urn:uuid:${tag}${String(i).padStart(12, '0')}`.replace(/^urn:uuid:(.{8})(.{4})(.{4})/, 'urn:uuid:$1-$2-4$3-8000-'),
+        uuid: `urn:uuid:${tag}-0000-4000-8000-${String(i).padStart(12, '0')}`,
         data: { name: `${tag} ${i}`, level: null, parent: null, lat: i / 100, lon: null, addr_street: null, addr_postcode: null, wkt: null },
       })),
     ),
