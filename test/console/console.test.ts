@@ -153,7 +153,8 @@ test('untick a resource, dry run, then sync: progress reaches the dry run counts
 
 test("edit a hospital's beds on one instance and see them on the other", async () => {
   await pageA.goto(`${A.url}/console/records/med_hospital?q=Nairobi+County+Referral`);
-  await pageA.getByRole('link', { name: 'Nairobi County Referral Hospital' }).click();
+  // The record's own link heads its row (its location, named after it, is a link too).
+  await pageA.getByRole('rowheader').getByRole('link', { name: 'Nairobi County Referral Hospital', exact: true }).click();
   await shot(pageA, '07-record');
   const bedRow = pageA.locator('section[aria-labelledby="h-components"] tr', { hasText: 'AdultICU ward' });
   await bedRow.getByRole('link', { name: 'Edit' }).click();
@@ -205,7 +206,7 @@ test('a bundle exported on one side is previewed, then imported, on the other', 
 /** Opens a hospital by its name and returns its record URL (the same path on both sides). */
 async function hospitalPath(page: Page, base: string, name: string): Promise<string> {
   await page.goto(`${base}/console/records/med_hospital?q=${encodeURIComponent(name)}`);
-  await page.getByRole('link', { name, exact: true }).click();
+  await page.getByRole('rowheader').getByRole('link', { name, exact: true }).click();
   await page.waitForURL(/\/console\/records\/med_hospital\/urn/);
   return new URL(page.url()).pathname;
 }
@@ -336,7 +337,7 @@ test('a reader sees records but is refused the edit form, even by its URL', asyn
   const page = await ctx.newPage();
   await signIn(page, A.url, 'rita', 'rita-reads-only');
   await page.goto(`${A.url}/console/records/med_hospital?q=Nairobi+County+Referral`);
-  await page.getByRole('link', { name: 'Nairobi County Referral Hospital' }).click();
+  await page.getByRole('rowheader').getByRole('link', { name: 'Nairobi County Referral Hospital', exact: true }).click();
   assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
   const res = await page.goto(`${page.url()}/edit`);
   assert.equal(res?.status(), 403);
