@@ -57,6 +57,8 @@ export const CATALOGUE = {
   refused: { status: 502, exit: EXIT_UNAVAILABLE, template: 'the peer refused: {detail}' },
   link_down: { status: 504, exit: EXIT_TEMPFAIL, template: '{detail}: the link is down' },
   interrupted: { status: 503, exit: EXIT_TEMPFAIL, template: '{detail} was interrupted' },
+  address_in_use: { status: 503, exit: EXIT_UNAVAILABLE, template: '{address} is in use by another program: choose another --port (or stop the other program)' },
+  address_not_allowed: { status: 503, exit: EXIT_UNAVAILABLE, template: 'may not listen on {address}: {detail}' },
   timeout: { status: 504, exit: EXIT_TEMPFAIL, template: '{detail} did not finish in time' },
   busy: { status: 503, exit: EXIT_TEMPFAIL, template: 'the database is busy; try again' },
   // Ours.

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/index.js';
+import { coded } from '../errors.js';
 import { buildApp } from './app.js';
 
 export interface RunningServer {
@@ -21,10 +22,22 @@ export interface ListenOptions {
 
 export async function startServer(store: Store, opts: ListenOptions = {}): Promise<RunningServer> {
   const app = await buildApp({ store, bodyLimit: opts.bodyLimit, tls: opts.tls, requestTimeoutS: opts.requestTimeoutS });
-  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
+  const host = opts.host ?? '127.0.0.1';
+  const wanted = opts.port ?? 8080;
+  try {
+    await app.listen({ host, port: wanted });
+  } catch (thrown) {
+    await app.close();
+    // A port taken or not ours to take is the user's to fix, not a crash.
+    const err = thrown as NodeJS.ErrnoException;
+    const address = `${host}:${wanted}`;
+    if (err.code === 'EADDRINUSE') throw coded('address_in_use', { address });
+    if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') throw coded('address_not_allowed', { address, detail: err.code });
+    throw thrown;
+  }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  const host = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
-  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const shown = opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1';
+  const url = `${opts.tls ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${port}`;
   return { app, url, close: () => app.close() };
 }

@@ -60,6 +60,22 @@ describe('command line errors', () => {
     assert.match(r.stderr, /expected sqlite:PATH or postgres/);
   });
 
+  it('says a port in use in one line, exit 69, and does not hang', async () => {
+    const { createServer } = await import('node:net');
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const db = await freshDatabase('sqlite');
+      const r = await tidemark(['serve', '--db', db, '--port', String(port)]);
+      assert.equal(r.code, 69, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is in use`));
+    } finally {
+      taken.close();
+    }
+  });
+
   it('refuses an unknown option', async () => {
     const r = await tidemark(['init', '--frob']);
     assert.equal(r.code, 2);

@@ -20,7 +20,13 @@ export const serveCommand: Command = {
     const timeout = str(ctx.values, 'request-timeout');
     const requestTimeoutS = timeout === undefined ? undefined : positiveNumber(ctx.values, 'request-timeout', 300);
     const store = await ctx.openStore();
-    const server = await startService(store, { host: str(ctx.values, 'host'), port, tls, requestTimeoutS });
+    let server;
+    try {
+      server = await startService(store, { host: str(ctx.values, 'host'), port, tls, requestTimeoutS });
+    } catch (e) {
+      await store.close(); // an open pool would keep the process alive after the error is said
+      throw e;
+    }
     ctx.stdout.write(
       [
         `Tidemark instance "${store.instance.name}" (${store.instance.uuid}) on ${store.db.url}`,
