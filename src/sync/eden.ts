@@ -2,7 +2,7 @@ import { TidemarkError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { Peers, syncableResources, type Peer } from './peers.js';
 import { spendInvite } from './serve.js';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { presents } from './tokens.js';
 
 /**
  * Sahana Eden's side of its sync protocol (reference notes §2.3), so an Eden instance can
@@ -11,7 +11,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  */
 
 const plainUuid = (u: string): string => u.replace(/^urn:uuid:/i, '').toLowerCase();
-const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** Eden's `register.json`: the Basic password must be a pairing code made by `tidemark peer invite`. */
 export async function registerEdenRepository(store: Store, body: unknown, password: string | undefined): Promise<Record<string, unknown>> {
@@ -21,15 +20,12 @@ export async function registerEdenRepository(store: Store, body: unknown, passwo
   if (!password) throw new TidemarkError('forbidden', 'registration required: send a pairing code from "tidemark peer invite" as the password');
   const known = await new Peers(store).find(uuid);
   // A registered repository renews with its own secret; a new one spends a code, once.
-  const renewal = known && safeEqual(known.token, password);
+  const renewal = known && presents(known, password);
   if (!renewal) await spendInvite(store, password, uuid);
-  // The code becomes the shared secret Eden keeps sending as its Basic password.
-  await new Peers(store).save({ uuid, name: typeof b.name === 'string' && b.name ? b.name.slice(0, 128) : `eden-${uuid.slice(0, 8)}`, token: password });
+  // The code becomes the secret Eden keeps sending as its Basic password, kept here only hashed:
+  // this side never signs in to Eden, so it keeps no token of its own for it.
+  await new Peers(store).save({ uuid, name: typeof b.name === 'string' && b.name ? b.name.slice(0, 128) : `eden-${uuid.slice(0, 8)}`, token: '', tokenIn: password });
   return { status: 'success', statuscode: '200', message: 'Registration successful', sender: store.instance.uuid };
-}
-
-function safeEqual(a: string, b: string): boolean {
-  return timingSafeEqual(Buffer.from(hash(a)), Buffer.from(hash(b)));
 }
 
 /** The repository behind `repository=` and Basic credentials, for pushes (Eden: 403 unless registered). */
@@ -37,7 +33,7 @@ export async function edenRepository(store: Store, repository: unknown, password
   const uuid = typeof repository === 'string' ? plainUuid(repository) : '';
   const peer = uuid ? await new Peers(store).find(uuid) : undefined;
   if (!peer) throw new TidemarkError('forbidden', 'Registration required');
-  if (!password || !safeEqual(peer.token, password)) throw new TidemarkError('unauthorized', 'wrong credentials for this repository');
+  if (!presents(peer, password)) throw new TidemarkError('unauthorized', 'wrong credentials for this repository');
   return peer;
 }
 

@@ -24,3 +24,4 @@ export * from './status.js';
 export * from './plan.js';
 export * from './jobs.js';
 export * from './grant.js';
+export * from './tokens.js';

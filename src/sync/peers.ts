@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
+import { receivedSecrets, type PeerSecrets } from './tokens.js';
 
 export type Direction = 'pull' | 'push' | 'both';
 
@@ -21,13 +22,12 @@ export interface SyncConfig {
   interval?: number;
 }
 
-export interface Peer {
+export interface Peer extends PeerSecrets {
   uuid: string;
   name: string;
   owner: string | null;
   contact: string | null;
   url: string | null;
-  token: string;
   clusters: string[];
   config: SyncConfig;
   created_on: string;
@@ -78,6 +78,8 @@ function rowToPeer(r: Record<string, unknown>): Peer {
     contact: (r.contact as string | null) ?? null,
     url: (r.url as string | null) ?? null,
     token: r.token as string,
+    token_in_hash: (r.token_in_hash as string | null) ?? null,
+    mac_in: (r.mac_in as string | null) ?? null,
     clusters: JSON.parse(r.clusters as string) as string[],
     config: JSON.parse(r.config as string) as SyncConfig,
     created_on: r.created_on as string,
@@ -126,8 +128,13 @@ export class Peers {
     return p;
   }
 
-  /** Adds or updates a peer (pairing runs this on both sides). */
-  async save(p: Pick<Peer, 'uuid' | 'name' | 'token'> & Partial<Omit<Peer, 'uuid' | 'name' | 'token'>>): Promise<Peer> {
+  /**
+   * Adds or updates a peer (pairing runs this on both sides). `token` is the token this side
+   * presents; `tokenIn`, the one the peer presents, is kept only as its hash and MAC key. Without
+   * `tokenIn` a known peer keeps its own, and a new one shares `token` both ways (as before tokens
+   * per direction).
+   */
+  async save(p: Pick<Peer, 'uuid' | 'name' | 'token'> & Partial<Omit<Peer, 'uuid' | 'name' | 'token'>> & { tokenIn?: string }): Promise<Peer> {
     if (p.uuid === this.store.instance.uuid) throw invalid('an instance cannot pair with itself');
     const existing = await this.find(p.uuid);
     const row = {
@@ -137,6 +144,7 @@ export class Peers {
       contact: p.contact ?? existing?.contact ?? null,
       url: p.url ?? existing?.url ?? null,
       token: p.token,
+      ...(p.tokenIn !== undefined || !existing?.token_in_hash ? receivedSecrets(p.tokenIn ?? p.token) : { token_in_hash: existing.token_in_hash, mac_in: existing.mac_in }),
       clusters: JSON.stringify(p.clusters ?? existing?.clusters ?? []),
       config: JSON.stringify(validateConfig(this.store.registry, p.config ?? existing?.config ?? {})),
       created_on: existing?.created_on ?? nowIso(),
@@ -164,7 +172,7 @@ export class Peers {
     const { clusters, url, owner, contact, name, ...cfg } = patch;
     const before = await this.effective(p);
     const config = validateConfig(this.store.registry, { ...p.config, ...cfg });
-    await this.save({ ...p, name: name ?? p.name, url: url ?? p.url, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
+    await this.save({ uuid: p.uuid, token: p.token, name: name ?? p.name, url: url ?? p.url, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
     const after = await this.effective(await this.get(p.uuid));
     await this.resetChangedFilters(p.uuid, before, after);
     return this.get(p.uuid);

@@ -100,12 +100,17 @@ export interface PairRequest {
   name: string;
   url?: string | null;
   code: string;
+  /** The token the requester will present to the answering side. */
   token: string;
+  /** Asks for a token per direction (the answer carries the answering side's); else `token` is shared. */
+  split?: boolean;
 }
 
 export interface PairResponse {
   instance: string;
   name: string;
+  /** With `split`: the token the answering side will present to the requester. */
+  token?: string;
   schema_version: number;
   registry_hash: string;
 }

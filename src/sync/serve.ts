@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
 import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } from '../store/index.js';
 import { EventEmitter } from 'node:events';
@@ -11,6 +11,7 @@ import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, t
 import { grantedPull, grantedPush, grantFor } from './grant.js';
 import { writeSyncLog } from './synclog.js';
 import { logger } from '../log.js';
+import { hashToken as hash, presents } from './tokens.js';
 
 const log = logger.child({ component: 'sync-serve' });
 
@@ -191,7 +192,6 @@ applied.setMaxListeners(0);
 
 // ---- Pairing and authentication -------------------------------------------------------------
 
-const hash = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /**
  * A one-time pairing code the operator hands to the other site (default: valid for one hour).
@@ -226,15 +226,19 @@ export async function spendInvite(store: Store, code: string, instance: string):
   if (!Number(n)) throw refuse('the pairing code is used');
 }
 
-/** Registers a peer that presents a valid invitation code; both sides then share its token. */
+/**
+ * Registers a peer that presents a valid invitation code. Asked to split, it answers with the token
+ * this side will present and keeps only the hash of the requester's; else both share its token.
+ */
 export async function answerPair(store: Store, req: PairRequest): Promise<PairResponse> {
   if (!req || typeof req.instance !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || req.token.length > 128 || typeof req.code !== 'string') {
     throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of 32 to 128 characters');
   }
   if (req.url != null && (typeof req.url !== 'string' || !/^https?:\/\/[^\s]{1,500}$/.test(req.url))) throw new TidemarkError('malformed', 'url must be an http(s) URL', { field: 'url' });
   await spendInvite(store, req.code, req.instance.toLowerCase());
-  await new Peers(store).save({ uuid: req.instance.toLowerCase(), name: String(req.name || req.instance.slice(0, 8)).slice(0, 128), url: req.url ?? null, token: req.token });
-  return { instance: store.instance.uuid, name: store.instance.name, ...mySchema(store) };
+  const mine = req.split === true ? newToken() : req.token;
+  await new Peers(store).save({ uuid: req.instance.toLowerCase(), name: String(req.name || req.instance.slice(0, 8)).slice(0, 128), url: req.url ?? null, token: mine, tokenIn: req.token });
+  return { instance: store.instance.uuid, name: store.instance.name, ...(req.split === true ? { token: mine } : {}), ...mySchema(store) };
 }
 
 /** The peer behind a request's credentials; an unregistered instance is refused (403). */
@@ -242,9 +246,7 @@ export async function authenticate(store: Store, instance: string | undefined, t
   if (!instance || !token) throw new TidemarkError('forbidden', 'registration required: pair with this instance first ("tidemark peer add URL --code CODE")');
   const peer = await new Peers(store).find(instance);
   if (!peer || peer.uuid !== instance) throw new TidemarkError('forbidden', 'registration required: this instance does not know you');
-  const a = Buffer.from(hash(peer.token));
-  const b = Buffer.from(hash(token));
-  if (!timingSafeEqual(a, b)) throw new TidemarkError('unauthorized', 'wrong sync token');
+  if (!presents(peer, token)) throw new TidemarkError('unauthorized', 'wrong sync token');
   return peer;
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { receivedSecrets } from './tokens.js';
 
 /**
  * The sync stage's internal tables. They never sync: they describe this instance's view of its
@@ -20,7 +21,9 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.string('owner', 128);
       t.string('contact', 255);
       t.string('url', 512);
-      t.string('token', 128).notNullable(); // shared secret agreed at pairing
+      t.string('token', 128).notNullable(); // the token this instance presents to the peer
+      t.string('token_in_hash', 64); // SHA-256 of the token the peer presents here
+      t.string('mac_in', 64); // MAC key derived from it (bundles, radio)
       t.text('clusters').notNullable(); // JSON array of cluster names
       t.text('config').notNullable(); // SyncConfig JSON (overrides the clusters')
       t.string('created_on', 24).notNullable();
@@ -28,6 +31,16 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.string('last_result', 16);
       t.integer('failures').notNullable().defaultTo(0);
     });
+  }
+  if (!(await knex.schema.hasColumn('tm_peer', 'token_in_hash'))) {
+    // One shared token becomes both directions' token, the received side kept only hashed.
+    await knex.schema.alterTable('tm_peer', (t) => {
+      t.string('token_in_hash', 64);
+      t.string('mac_in', 64);
+    });
+  }
+  for (const r of (await knex('tm_peer').whereNull('token_in_hash').select('uuid', 'token')) as { uuid: string; token: string }[]) {
+    await knex('tm_peer').where({ uuid: r.uuid }).update(receivedSecrets(r.token));
   }
   if (!(await has('tm_peer_cursor'))) {
     // How far I have applied the peer's feed of a resource: the peer's own cursor, stored in the

@@ -12,10 +12,12 @@ export async function twoSites(kind: DbKind, names: [string, string] = ['site-a'
   return [a, b];
 }
 
+/** As pairing leaves them: a token per direction, each side keeping only the hash of the other's. */
 export async function pair(a: Store, b: Store): Promise<void> {
-  const token = randomBytes(24).toString('base64url');
-  await new Peers(a).save({ uuid: b.instance.uuid, name: b.instance.name, token });
-  await new Peers(b).save({ uuid: a.instance.uuid, name: a.instance.name, token });
+  const aToB = randomBytes(24).toString('base64url');
+  const bToA = randomBytes(24).toString('base64url');
+  await new Peers(a).save({ uuid: b.instance.uuid, name: b.instance.name, token: aToB, tokenIn: bToA });
+  await new Peers(b).save({ uuid: a.instance.uuid, name: a.instance.name, token: bToA, tokenIn: aToB });
 }
 
 /** Every syncable record, tombstones included, as comparable text: what "converged" means. */

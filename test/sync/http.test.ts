@@ -5,7 +5,7 @@ import { serveInstance, runCli, type Instance } from './processes.js';
 import { snapshot } from './support.js';
 import { openStore } from '../../src/open.js';
 import { type Store } from '../../src/store/index.js';
-import { createInvite, listConflicts, Peers, readSyncLog } from '../../src/sync/index.js';
+import { createInvite, hashToken, listConflicts, Peers, readSyncLog } from '../../src/sync/index.js';
 import { addHttpPeer, syncOverHttp, SYNC_PATH } from '../../src/transports/http/index.js';
 
 after(dropTestDatabases);
@@ -130,15 +130,26 @@ describe('pairing and authentication over HTTP', () => {
       assert.equal((await post('/pull', { resource: 'org_organisation', after: null })).status, 403);
       await assert.rejects(addHttpPeer(A!.store, B!.inst.url, { code: 'wrong-code' }), /registration required/);
       await pair(A!, B!);
-      const peer = await new Peers(B!.store).get(A!.store.instance.uuid);
+      // A token per direction: B keeps only a hash of A's, and cannot sign in to A with its own.
+      const atB = await new Peers(B!.store).get(A!.store.instance.uuid);
+      const atA = await new Peers(A!.store).get(B!.store.instance.uuid);
+      assert.notEqual(atA.token, atB.token);
+      assert.equal(atB.token_in_hash, hashToken(atA.token));
+      assert.equal(atA.token_in_hash, hashToken(atB.token));
       assert.equal((await post('/push', page, { authorization: 'Bearer wrong-token', 'x-tidemark-instance': A!.store.instance.uuid })).status, 401);
-      const auth = { authorization: `Bearer ${peer.token}`, 'x-tidemark-instance': A!.store.instance.uuid };
+      assert.equal((await post('/push', page, { authorization: `Bearer ${atB.token}`, 'x-tidemark-instance': A!.store.instance.uuid })).status, 401, "B's own token does not sign in as A");
+      const auth = { authorization: `Bearer ${atA.token}`, 'x-tidemark-instance': A!.store.instance.uuid };
       const hello = { protocol: 1, instance: A!.store.instance.uuid, name: 'a', schema_version: 1, registry_hash: 'another-schema', resources: {} };
       const r = await post('/hello', hello, auth);
       assert.equal(r.status, 415);
       assert.match(((await r.json()) as { message: string }).message, /upgrade one side/);
       const bad = await post('/push', { ...page, resource: 'no_such_table' }, auth);
       assert.equal(bad.status, 422);
+      // Re-pairing (an admin's --repair code) gives both directions new tokens: the old one is refused.
+      const { code: repair } = await createInvite(B!.store, 3600, { forPeer: A!.store.instance.uuid });
+      await addHttpPeer(A!.store, B!.inst.url, { code: repair, myUrl: A!.inst.url });
+      assert.equal((await post('/pull', { resource: 'org_organisation', after: null }, auth)).status, 401);
+      await sync(A!, B!);
       // The CLI: a failed sync exits non-zero and says why.
       await B!.inst.stop();
       const out = await runCli(['sync', '--db', A!.inst.db, '--all']).done;

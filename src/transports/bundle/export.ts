@@ -9,6 +9,7 @@ import { swapPolicy } from '../../sync/policy.js';
 import { PROTOCOL_VERSION, type Hello } from '../../sync/protocol.js';
 import { buildHello, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
+import { macKeyFor } from '../../sync/tokens.js';
 import { encodeBody, encodePage, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
 import { signingKey } from './keys.js';
 
@@ -72,7 +73,7 @@ async function assemble(
     ...extra,
   };
   const written = writeBundle(header, body.bytes, body.records, {
-    tokens: Object.fromEntries(receivers.map((r) => [r.uuid, r.token])),
+    macKeys: Object.fromEntries(receivers.map((r) => [r.uuid, macKeyFor(r, 'out')])),
     signingKey: await signingKey(store),
   });
   return { ...written, receivers };

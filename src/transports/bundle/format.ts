@@ -10,7 +10,7 @@ import type { Hello } from '../../sync/protocol.js';
  *   {header, one line of JSON}\n
  *   <body: gzip of JSON lines, one sync page per line; header.body.bytes long>
  *   \n-- sha256 <hex>\n                                   digest of everything above
- *   -- hmac-sha256 <receiver uuid> <hex>\n                 one per receiver, keyed by the pairing token
+ *   -- hmac-sha256 <receiver uuid> <hex>\n                 one per receiver, keyed by macKeyFor(receiver, 'out')
  *   -- ed25519 <key id> <base64>\n                         optional: signature by the sender's key
  *
  * Everything a receiver needs to refuse a bad file before touching the database is outside the
@@ -58,8 +58,8 @@ export interface BundleHeader {
 }
 
 export interface BundleAuth {
-  /** Pairing token per receiver uuid: an HMAC line each. */
-  tokens?: Record<string, string>;
+  /** MAC key per receiver uuid (macKeyFor(receiver, 'out')): an HMAC line each. */
+  macKeys?: Record<string, Buffer>;
   /** Sender's signing key (Ed25519), with its id (a fingerprint of the public key). */
   signingKey?: { id: string; key: KeyObject };
 }
@@ -75,8 +75,8 @@ export interface ParsedBundle {
 
 const bad = (message: string): TidemarkError => new TidemarkError('malformed', message, { element: 'bundle' });
 
-export function macOf(token: string, signed: Buffer): string {
-  return createHmac('sha256', token).update(signed).digest('hex');
+export function macOf(key: Buffer, signed: Buffer): string {
+  return createHmac('sha256', key).update(signed).digest('hex');
 }
 
 /**
@@ -97,7 +97,7 @@ export function writeBundle(header: Omit<BundleHeader, 'body'>, body: Buffer, re
   const full: BundleHeader = { ...header, body: { encoding: 'gzip', bytes: body.length, records } };
   const signed = Buffer.concat([Buffer.from(MAGIC), Buffer.from(`${JSON.stringify(full)}\n`), body]);
   const trailer: string[] = [`\n-- sha256 ${createHash('sha256').update(signed).digest('hex')}\n`];
-  for (const [receiver, token] of Object.entries(auth.tokens ?? {})) trailer.push(`-- hmac-sha256 ${receiver} ${macOf(token, signed)}\n`);
+  for (const [receiver, key] of Object.entries(auth.macKeys ?? {})) trailer.push(`-- hmac-sha256 ${receiver} ${macOf(key, signed)}\n`);
   if (auth.signingKey) trailer.push(`-- ed25519 ${auth.signingKey.id} ${edSign(null, signed, auth.signingKey.key).toString('base64')}\n`);
   return { bytes: Buffer.concat([signed, Buffer.from(trailer.join(''))]), header: full };
 }
@@ -157,15 +157,15 @@ export function readBundle(file: Buffer): ParsedBundle {
 }
 
 /**
- * Authenticates a bundle for one receiver: the HMAC keyed by the pairing token proves it comes
+ * Authenticates a bundle for one receiver: the HMAC keyed by the sender's pairing key proves it comes
  * from that peer unchanged; a trusted public key, when one is registered, must have signed it.
  */
-export function verifyAuth(b: ParsedBundle, receiver: string, token: string | undefined, trusted?: { id: string; key: KeyObject }): void {
+export function verifyAuth(b: ParsedBundle, receiver: string, macKey: Buffer | undefined, trusted?: { id: string; key: KeyObject }): void {
   const tampered = (why: string): TidemarkError => new TidemarkError('forbidden', `bundle refused: ${why}; it may have been tampered with`, { element: 'bundle' });
-  if (token !== undefined) {
+  if (macKey !== undefined) {
     const mac = b.macs.get(receiver);
     if (!mac) throw tampered(`it carries no authentication code for this instance (${receiver})`);
-    const want = Buffer.from(macOf(token, b.signed), 'hex');
+    const want = Buffer.from(macOf(macKey, b.signed), 'hex');
     if (!timingSafeEqual(want, Buffer.from(mac, 'hex'))) throw tampered('its authentication code does not match the pairing with the sender');
   }
   if (trusted) {

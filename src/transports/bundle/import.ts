@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/pr
 import { learnAcks, mySchema } from '../../sync/serve.js';
 import { writeSyncLog } from '../../sync/synclog.js';
 import { grantedPush, grantFor } from '../../sync/grant.js';
+import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
 import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
 import { trustedKey } from './keys.js';
@@ -59,7 +60,7 @@ async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleH
   if (!sender || sender.uuid !== h.sender.uuid) {
     throw new TidemarkError('forbidden', `bundle comes from ${h.sender.name} (${h.sender.uuid}), which is not paired with this instance`, { element: 'bundle' });
   }
-  verifyAuth(parsed, me, sender.token, await trustedKey(store, sender.uuid));
+  verifyAuth(parsed, me, macKeyFor(sender, 'in'), await trustedKey(store, sender.uuid));
   if (h.kind !== 'changes' && h.kind !== 'ack') throw new TidemarkError('malformed', `unknown bundle kind "${String(h.kind)}"`, { element: 'bundle' });
   // Every page is checked before anything is applied, one at a time (the body is read again to apply
   // it: twice the decoding, instead of every record of a large bundle in memory at once).
