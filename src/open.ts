@@ -1,5 +1,6 @@
 import type { ExtraMigration, Store, StoreOpenOptions } from './store/index.js';
 import { Store as StoreClass } from './store/index.js';
+import { migrateHistoryTable } from './store/history.js';
 import { migrateAuthTables } from './auth/tables.js';
 import { migrateSyncTables } from './sync/tables.js';
 import { migrateBundleTables } from './transports/bundle/tables.js';
@@ -11,7 +12,7 @@ import { migrateCandidateTable } from './transports/discovery/candidates.js';
  * idempotent). A stage that needs a table adds its migration here instead of creating the table
  * on first use.
  */
-export const MIGRATIONS: readonly ExtraMigration[] = [migrateAuthTables, migrateSyncTables, migrateBundleTables, migrateRadioTable, migrateCandidateTable];
+export const MIGRATIONS: readonly ExtraMigration[] = [migrateHistoryTable, migrateAuthTables, migrateSyncTables, migrateBundleTables, migrateRadioTable, migrateCandidateTable];
 
 /** Opens a Tidemark database with every stage's tables: what the CLI, the service and tests use. */
 export function openStore(url?: string, opts: Omit<StoreOpenOptions, 'migrations'> = {}): Promise<Store> {

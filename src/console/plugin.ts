@@ -28,6 +28,7 @@ import { hold, takeHeld } from './held.js';
 import { bundleFileName, exportBundle } from '../transports/bundle/export.js';
 import { importBundle, previewBundle } from '../transports/bundle/import.js';
 import { BUNDLE_MEDIA_TYPE } from '../transports/bundle/format.js';
+import { setHistoryKeep } from '../store/index.js';
 import { deleteConfirmPage, formPatch, formValues, listPage, recordForm, recordPage, resourcesPage, type FormState } from './pages/records.js';
 
 /**
@@ -142,7 +143,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     const def = resourceOf(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      const rec = await store.create(def.name, formPatch(def, body));
+      const rec = await store.create(def.name, formPatch(def, body), { by: currentUser(req)?.name });
       return redirectWith(reply, recordUrl(def.name, rec.uuid), 'saved');
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.status >= 500) throw e;
@@ -168,7 +169,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     const uuid = (req.params as { uuid: string }).uuid;
     const body = (req.body ?? {}) as Record<string, unknown>;
     try {
-      await store.update(def.name, uuid, formPatch(def, body));
+      await store.update(def.name, uuid, formPatch(def, body), { by: currentUser(req)?.name });
       return redirectWith(reply, recordUrl(def.name, uuid), 'saved');
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.status >= 500 || e.code === 'not_found') throw e;
@@ -183,7 +184,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   });
   app.post('/console/records/:resource/:uuid/delete', async (req, reply) => {
     const def = resourceOf(req);
-    const rec = await store.remove(def.name, (req.params as { uuid: string }).uuid);
+    const rec = await store.remove(def.name, (req.params as { uuid: string }).uuid, { by: currentUser(req)?.name });
     const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
     return redirectWith(reply, master ? recordUrl(def.component!.master, master) : `/console/records/${def.name}`, 'deleted');
   });
@@ -336,9 +337,13 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     return redirectWith(reply, '/console/admin', 'saved');
   });
   app.post('/console/admin/settings', async (req, reply) => {
-    const hours = Number(text(form(req).stale_hours));
+    const b = form(req);
+    const hours = Number(text(b.stale_hours));
     if (!Number.isInteger(hours) || hours < 1) throw new TidemarkError('invalid', 'a whole number of hours, at least 1', { field: 'stale_hours' });
+    const keep = text(b.history_keep);
+    if (keep && !/^\d+$/.test(keep)) throw new TidemarkError('invalid', 'a whole number of versions, 0 or more', { field: 'history_keep' });
     await setStaleAfterSeconds(store, hours * 3600);
+    if (keep) await setHistoryKeep(store.knex, Number(keep));
     return redirectWith(reply, '/console/admin', 'saved');
   });
 

@@ -1,7 +1,7 @@
 import { invalid, TidemarkError, type ErrorLocation } from '../errors.js';
 import type { FieldDef, ResourceDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
-import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer } from '../store/index.js';
+import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer, type WriteSource } from '../store/index.js';
 import { readS3json } from './json-reader.js';
 import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS } from './model.js';
 import { readS3xml } from './reader.js';
@@ -58,6 +58,8 @@ export interface ImportOptions {
    */
   trustVersions?: boolean;
   onProgress?: (p: ImportProgress) => void;
+  /** Who imports, for the records' history (default: an import with no name). */
+  source?: WriteSource;
 }
 
 export interface ImportSummary {
@@ -779,5 +781,5 @@ export async function importRecords(store: Store, input: DocumentInput, opts: Im
     await importer.finish();
     if (importer.failed && !opts.ignoreErrors) importer.fail();
     return importer.summary;
-  });
+  }, opts.source ?? { kind: 'import' });
 }

@@ -39,5 +39,5 @@ export async function loadSamples(store: Store, file: string = SAMPLES_FILE, now
       }
     }
     return { created, present };
-  });
+  }, { kind: 'import', name: 'samples' });
 }

@@ -7,3 +7,4 @@ export { SCHEMA_VERSION, REFERENCE_ORIGIN, registryHash, type ExtraMigration, ty
 export { openDatabase, DEFAULT_DB_URL, type Database, type Dialect } from './database.js';
 export { busyError } from './busy.js';
 export { isRecordUuid, RECORD_UUID_RULE } from './uuid.js';
+export { HISTORY_KEEP_DEFAULT, historyKeep, setHistoryKeep, readHistory, versionDiff, migrateHistoryTable, type HistoryEntry, type WriteSource } from './history.js';

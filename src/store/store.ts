@@ -11,6 +11,7 @@ import { insertRows, setSequences, updateRows } from './bulk.js';
 import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
 import { DELETED_FIELD, dotOf, type ChangesPage, type ChangesQuery, type Dot, type MergeDecision, type RecordVersion, type StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
+import { historyKeep, recordHistory, type WriteSource } from './history.js';
 
 export type RecordData = Record<string, unknown>;
 
@@ -26,6 +27,8 @@ export interface ListOptions {
   /** Text that any free-text field (not coded, not a reference) contains, case-insensitively. */
   search?: string;
 }
+
+const byUser = (name: string | undefined): WriteSource => ({ kind: 'user', name: name ?? null });
 
 /** A new `urn:uuid:` record identity. */
 export const newRecordUuid = (): string => `urn:uuid:${randomUUID()}`;
@@ -44,6 +47,9 @@ export function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
  */
 export class Writer {
   private lastHlc: string | undefined;
+  private keep: number | undefined;
+  /** Who is writing: kept with every version in the record's history (src/store/history.ts). */
+  source: WriteSource = { kind: 'user' };
 
   constructor(
     readonly trx: Knex.Transaction,
@@ -150,6 +156,7 @@ export class Writer {
     // Stay under SQLite's limit of bound variables per statement.
     const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
     await insertRows(this.trx, def.name, versions.map((v) => versionToRow(def, v, v.seq)), rowsPerInsert);
+    await this.history(versions, []);
     await this.touchMasters(def, versions);
     return versions;
   }
@@ -205,6 +212,12 @@ export class Writer {
     return count;
   }
 
+  /** Copies written versions into their records' history, as `this.source` wrote them. */
+  private async history(versions: readonly StoredRecord[], known: readonly StoredRecord[]): Promise<void> {
+    this.keep ??= await historyKeep(this.trx);
+    await recordHistory(this.trx, versions, this.source, this.keep, known);
+  }
+
   /**
    * A change made here. Fields whose value changes get this change as their per-field version.
    * The decisions the previous version carried stay with it (bounded), so a site that has not
@@ -247,6 +260,7 @@ export class Writer {
       ...(decisions.length ? { decisions } : {}),
     };
     await this.trx(def.name).where({ id: current.id }).update({ ...versionToRow(def, version, firstSeq), tm_from: null });
+    await this.history([version], [version]);
     await this.touchMasters(def, [version]);
     return version;
   }
@@ -279,16 +293,22 @@ export class Writer {
       const have = opts.existing ?? (await this.existing(resource, items.map((x) => x.v.uuid)));
       const fresh: Record<string, unknown>[] = [];
       const changed: Record<string, unknown>[] = [];
+      const written: StoredRecord[] = [];
+      const known: StoredRecord[] = [];
       for (const { v, seq } of items) {
         // The peer a version came from unchanged already holds it: the feed never offers it back.
         const row = { ...versionToRow(def, v, seq), tm_from: opts.takenFrom ?? null };
         const prior = have.get(v.uuid);
         if (prior) changed.push({ ...row, id: prior.id });
         else fresh.push(row);
-        out.push({ ...v, data: { ...v.data }, id: prior?.id ?? 0, seq });
+        const stored = { ...v, data: { ...v.data }, id: prior?.id ?? 0, seq };
+        out.push(stored);
+        written.push(stored);
+        if (prior) known.push(stored);
       }
       await updateRows(this.trx, resource, changed);
       await insertRows(this.trx, resource, fresh, 200);
+      await this.history(written, known);
       await this.touchMasters(def, items.map((x) => x.v));
     }
     return out;
@@ -349,25 +369,28 @@ export class Store {
   }
 
   /** Runs `fn` in one transaction: all of it commits, or none of it. */
-  transaction<T>(fn: (w: Writer) => Promise<T>): Promise<T> {
+  /** `source`: who writes (a user by default), kept in the history of every version written. */
+  transaction<T>(fn: (w: Writer) => Promise<T>, source?: WriteSource): Promise<T> {
     return this.db.knex.transaction(async (trx) => {
       // SQLite: take the write lock first. A transaction that reads before it writes cannot
       // upgrade while another process writes (SQLITE_BUSY at once, busy_timeout does not help).
       if (this.db.dialect === 'sqlite') await trx('tm_counter').where({ name: 'changes' }).update({ name: 'changes' });
-      return fn(new Writer(trx, this.registry, this.instance));
+      const w = new Writer(trx, this.registry, this.instance);
+      if (source) w.source = source;
+      return fn(w);
     });
   }
 
-  create(resource: string, data: RecordData, opts: { uuid?: string } = {}): Promise<StoredRecord> {
-    return this.transaction((w) => w.create(resource, data, opts));
+  create(resource: string, data: RecordData, opts: { uuid?: string; by?: string } = {}): Promise<StoredRecord> {
+    return this.transaction((w) => w.create(resource, data, opts), byUser(opts.by));
   }
 
-  update(resource: string, uuid: string, patch: RecordData): Promise<StoredRecord> {
-    return this.transaction((w) => w.update(resource, uuid, patch));
+  update(resource: string, uuid: string, patch: RecordData, opts: { by?: string } = {}): Promise<StoredRecord> {
+    return this.transaction((w) => w.update(resource, uuid, patch), byUser(opts.by));
   }
 
-  remove(resource: string, uuid: string): Promise<StoredRecord> {
-    return this.transaction((w) => w.remove(resource, uuid));
+  remove(resource: string, uuid: string, opts: { by?: string } = {}): Promise<StoredRecord> {
+    return this.transaction((w) => w.remove(resource, uuid), byUser(opts.by));
   }
 
   merge(resource: string, from: string, into: string): Promise<{ tombstone: StoredRecord; repointed: number }> {

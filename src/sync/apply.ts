@@ -10,6 +10,8 @@ export interface ApplyOptions {
   policy: PolicyName | ((resource: string) => PolicyName);
   /** Overrides the registered resolvers (tests). */
   resolver?: (resource: string) => Resolver | undefined;
+  /** The carrier the versions came by (http, bundle, radio), kept in the records' history. */
+  via?: string;
 }
 
 export interface ApplyResult {
@@ -33,6 +35,17 @@ const sameMerge = (a: RecordVersion | undefined, b: RecordVersion): boolean => !
  * tm_conflict. Versions should come in dependency order (referenced resources first).
  */
 export async function applyRemoteVersions(w: Writer, peer: string, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<ApplyResult> {
+  // Everything written here, re-pointed references included, came from `peer`.
+  const source = w.source;
+  w.source = { kind: 'peer', name: peer, via: opts.via ?? null };
+  try {
+    return await applyFrom(w, peer, versions, opts);
+  } finally {
+    w.source = source;
+  }
+}
+
+async function applyFrom(w: Writer, peer: string, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<ApplyResult> {
   const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, conflicts: 0, skipped: 0, repointed: 0 };
   const groups = new Map<string, RecordVersion[]>();
   for (const v of versions) {

@@ -224,13 +224,18 @@ export function localTime(iso: string, timeZone?: string): string {
   return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${p('timeZoneName')}`;
 }
 
-/** A decision field by field, with site names and local times (what `conflicts show` prints). */
-export async function describeConflict(store: Store, id: number, opts: { timeZone?: string } = {}): Promise<ConflictView> {
-  const c = await getConflict(store, id);
+/** Instance uuids to the names people know them by (peers' names; this instance marked). */
+export async function siteNames(store: Store): Promise<(uuid: string) => string> {
   const rows = (await store.knex('tm_peer').select('uuid', 'name')) as { uuid: string; name: string }[];
   const names = new Map(rows.map((r) => [r.uuid, r.name]));
   names.set(store.instance.uuid, `${store.instance.name} (this instance)`);
-  const site = (u: string): string => names.get(u) ?? u;
+  return (u) => names.get(u) ?? u;
+}
+
+/** A decision field by field, with site names and local times (what `conflicts show` prints). */
+export async function describeConflict(store: Store, id: number, opts: { timeZone?: string } = {}): Promise<ConflictView> {
+  const c = await getConflict(store, id);
+  const site = await siteNames(store);
   const d = c.decision;
   return {
     id: c.id,

@@ -25,3 +25,4 @@ export * from './plan.js';
 export * from './jobs.js';
 export * from './grant.js';
 export * from './tokens.js';
+export * from './history.js';

@@ -146,7 +146,7 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
       });
     }
   }
-  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent) }).catch((e: unknown) => {
+  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent), via: 'http' }).catch((e: unknown) => {
     if (e instanceof TidemarkError && e.where.field === 'tm_hlc') log.warn({ peer: peer.name, resource: e.where.resource, uuid: e.where.uuid, problem: e.message }, 'push refused: clock stamp');
     throw e;
   });

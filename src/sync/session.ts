@@ -187,7 +187,7 @@ async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: 
           next = carrier.pull({ resource, after: page.cursor, limit, filter });
           next.catch(() => undefined);
         }
-        const res = await applyPage(store, peer.uuid, page, { policy });
+        const res = await applyPage(store, peer.uuid, page, { policy, via: 'http' });
         r.pullPages++;
         r.received += res.received;
         r.applied += res.applied;

@@ -171,6 +171,24 @@ test("edit a hospital's beds on one instance and see them on the other", async (
   assert.match(await facts.innerText(), /Beds available\s+17/);
 });
 
+test("a record's versions: where each came from and what changed, field by field", async () => {
+  await hospitalPath(pageA, A.url, 'Nairobi County Referral Hospital');
+  const edit = await pageA.locator('section[aria-labelledby="h-components"] tr', { hasText: 'AdultICU ward' }).getByRole('link', { name: 'Edit' }).getAttribute('href');
+  const bed = edit!.replace(/\/edit$/, '');
+  await pageA.goto(`${A.url}${bed}`);
+  // On A: the edit by the signed-in admin, newest first, with the beds before and after.
+  const newestA = pageA.locator('#versions tbody tr').first();
+  assert.match(await newestA.locator('td').nth(1).innerText(), /^edit by admin$/);
+  assert.match(await newestA.locator('td').nth(3).innerText(), /Beds available: \d+ → 17/);
+  assert.match(await pageA.locator('#versions tbody tr').last().locator('td').nth(1).innerText(), /^import \(samples\)$/);
+  await shot(pageA, '17-record-versions');
+  // On B: the same version, taken from site-a by HTTP.
+  await pageB.goto(`${B.url}${bed}`);
+  const newestB = pageB.locator('#versions tbody tr').first();
+  assert.equal(await newestB.locator('td').nth(1).innerText(), 'from peer site-a by http');
+  assert.match(await newestB.locator('td').nth(3).innerText(), /Beds available: \d+ → 17/);
+});
+
 test('a bundle exported on one side is previewed, then imported, on the other', async () => {
   await pageA.goto(`${A.url}/console/records/org_organisation`);
   await pageA.getByRole('link', { name: 'Kenya Red Cross Society' }).click();

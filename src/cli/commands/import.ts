@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { Command } from '../command.js';
@@ -43,6 +44,7 @@ export const importCommand: Command = {
         trustVersions: ctx.values['keep-versions'] === true,
         strict: ctx.values.strict === true,
         maxBytes,
+        source: { kind: 'import', name: file === '-' ? 'stdin' : basename(file) },
         ...(str(ctx.values, 'trust') ? { trust: str(ctx.values, 'trust') } : {}),
         onProgress: (p) => ctx.progress(`imported ${p.records} records${size ? ` (${Math.min(100, Math.round((100 * p.chars) / size))}%)` : ''}`),
       });

@@ -22,6 +22,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'peer', summary: 'Pair with other instances, list, configure and remove peers and clusters', load: async () => (await import('./peer.js')).peerCommand },
   { name: 'sync', summary: 'Sync now with one peer or all peers (pull then push); non-zero exit on failure', load: async () => (await import('./sync.js')).syncCommand },
   { name: 'conflicts', summary: 'List, show and reverse the decisions taken on conflicting changes', load: async () => (await import('./conflicts.js')).conflictsCommand },
+  { name: 'record', summary: "A record's kept versions, where each came from and what changed; how many versions are kept", load: async () => (await import('./record.js')).recordCommand },
   { name: 'log', summary: 'Show the sync log, newest first', load: async () => (await import('./log.js')).logCommand },
   { name: 'purge', summary: 'Remove tombstones that every known peer has acknowledged', load: async () => (await import('./purge.js')).purgeCommand },
   { name: 'samples', summary: 'Load the sample data set (hospitals, shelters, offices, CAP alerts); running it twice changes nothing', load: async () => (await import('./samples.js')).samplesCommand },

@@ -1,6 +1,6 @@
 import type { Partner } from '../../interchange/partners.js';
 import { Accounts, published, ROLES } from '../../auth/index.js';
-import type { Store } from '../../store/index.js';
+import { historyKeep, type Store } from '../../store/index.js';
 import { staleAfterSeconds } from '../../sync/index.js';
 import { timeEl } from '../format.js';
 import { html, type Html } from '../html.js';
@@ -21,6 +21,7 @@ export async function adminPage(store: Store, opts: { csrf: string; partners: Pa
   const tokens = await accounts.tokens();
   const open = new Set(await published(store));
   const staleH = Math.round((await staleAfterSeconds(store)) / 3600);
+  const keep = await historyKeep(store.knex);
   const enc = encodeURIComponent;
   return html`${opts.notice ? html`<p class="notice ok" role="status" id="admin-notice">${opts.notice}</p>` : ''}
 <section aria-labelledby="h-users"><h2 id="h-users">${M.admin.users}</h2>
@@ -59,5 +60,6 @@ ${opts.partners.map((p) => html`<tr><td>${p.name}</td><td>${p.formats.join(', ')
 <section aria-labelledby="h-settings"><h2 id="h-settings">${M.admin.settings}</h2>
 <form class="stack" method="post" action="/console/admin/settings">${csrfField(opts.csrf)}
 <div><label for="stale-hours">${M.admin.staleAfter}</label><input id="stale-hours" name="stale_hours" type="number" min="1" step="1" inputmode="numeric" value="${staleH}" required></div>
+<div><label for="history-keep">${M.admin.historyKeep}</label><input id="history-keep" name="history_keep" type="number" min="0" step="1" inputmode="numeric" value="${keep}" required aria-describedby="history-keep-help"><p id="history-keep-help" class="muted">${M.admin.historyKeepHelp}</p></div>
 <div><button type="submit">${M.admin.saveSettings}</button></div></form></section>`;
 }

@@ -1,7 +1,8 @@
 import type { Store, StoredRecord } from '../../store/index.js';
 import type { FieldDef, ResourceDef } from '../../registry/types.js';
 import type { FieldValue } from '../../registry/values.js';
-import { listConflicts, Peers } from '../../sync/index.js';
+import { historyKeep } from '../../store/index.js';
+import { listConflicts, Peers, versionHistory, type VersionView } from '../../sync/index.js';
 import { recordLabel, showValue, timeEl } from '../format.js';
 import { html, qs, type Html } from '../html.js';
 import { M } from '../messages.js';
@@ -79,7 +80,9 @@ export async function recordPage(store: Store, def: ResourceDef, rec: StoredReco
   const writable = canWrite && !def.referenceData;
   const comps = store.registry.components(def.name);
   const children = comps.length ? await store.componentsOf(def.name, [rec.uuid]) : new Map<string, StoredRecord[]>();
-  const history = await listConflicts(store, { resource: def.name, uuid: rec.uuid, all: true });
+  const conflicts = await listConflicts(store, { resource: def.name, uuid: rec.uuid, all: true });
+  const versions = await versionHistory(store, def.name, rec.uuid, { limit: 100 });
+  const keep = await historyKeep(store.knex);
   const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
   const childLabels = new Map<string, Map<string, string>>();
   for (const c of comps) childLabels.set(c.name, await referenceLabels(store, c, children.get(c.name) ?? []));
@@ -113,12 +116,33 @@ ${writable && (c.component!.multiple || !list.length) ? html`<p><a href="/consol
 <dt>${M.records.origin}</dt><dd>${site(rec.origin)} (${timeEl(rec.created_on)})</dd>
 <dt>${M.records.versionVector}</dt><dd>${Object.entries(rec.version).map(([k, n]) => html`<span>${site(k)}: ${n}</span> `)}</dd>
 </dl>
-${history.length
-  ? html`<div class="scroll"><table><thead><tr><th scope="col">#</th><th scope="col">${M.records.modified}</th><th scope="col">${M.records.changedBy}</th><th scope="col">${M.conflicts.title}</th></tr></thead><tbody>
-${history.map((c) => html`<tr><td><a href="/console/conflicts/${c.id}">${c.id}</a></td><td>${timeEl(c.decided_on)}</td><td>${site(c.local.changed_by)} / ${site(c.remote.changed_by)}</td><td>${c.winner}${c.reversed_on ? html` (reversed ${timeEl(c.reversed_on)})` : ''}</td></tr>`)}
+${versions.length
+  ? html`<p class="muted">${M.records.historyKept(keep)}</p><div class="scroll"><table id="versions"><thead><tr><th scope="col">${M.records.when}</th><th scope="col">${M.records.from}</th><th scope="col">${M.records.changedBy}</th><th scope="col">${M.records.whatChanged}</th></tr></thead><tbody>
+${versions.map((v) => html`<tr><td>${timeEl(v.modified_on)}</td><td>${sourceText(v)}</td><td>${v.changed_by_site}</td><td>${changesList(def, v)}</td></tr>`)}
 </tbody></table></div>`
   : html`<p class="muted">${M.records.historyNote}</p>`}
+${conflicts.length
+  ? html`<h3>${M.records.decisions}</h3><div class="scroll"><table><thead><tr><th scope="col">#</th><th scope="col">${M.records.modified}</th><th scope="col">${M.records.changedBy}</th><th scope="col">${M.conflicts.title}</th></tr></thead><tbody>
+${conflicts.map((c) => html`<tr><td><a href="/console/conflicts/${c.id}">${c.id}</a></td><td>${timeEl(c.decided_on)}</td><td>${site(c.local.changed_by)} / ${site(c.remote.changed_by)}</td><td>${c.winner}${c.reversed_on ? html` (reversed ${timeEl(c.reversed_on)})` : ''}</td></tr>`)}
+</tbody></table></div>`
+  : ''}
 </section>`;
+}
+
+function sourceText(v: VersionView): string {
+  if (v.source === 'peer') return M.records.fromPeer(v.source_label, v.via);
+  return v.source === 'import' ? M.records.fromImport(v.source_label) : M.records.fromUser(v.source_label);
+}
+
+/** The fields a version changed, before and after (every set field for the first one kept). */
+function changesList(def: ResourceDef, v: VersionView): Html {
+  if (!v.changes.length) return html`<span class="muted">${M.common.none}</span>`;
+  const label = (f: string): string => {
+    const fd = def.fields.find((x) => x.name === f);
+    return fd ? fieldLabel(fd) : f === '$deleted' ? M.records.status : f;
+  };
+  const val = (x: FieldValue | undefined): string => (x === undefined ? '' : showValue(x) || '—');
+  return html`<ul class="changes">${v.changes.map((c) => html`<li><span class="field">${label(c.field)}</span>: ${c.before === undefined ? '' : html`<del>${val(c.before)}</del> → `}<ins>${val(c.after)}</ins></li>`)}</ul>`;
 }
 
 /** Reference targets offered in a select when they are few enough; else a uuid box. */

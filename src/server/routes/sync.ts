@@ -148,6 +148,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
             maxBytes: app.initialConfig.bodyLimit,
             // A registered repository is a paired peer: its versions are kept (clock stamps still bounded).
             trustVersions: true,
+            source: { kind: 'peer', name: repository.uuid, via: 'eden' },
           });
           const counts = `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged`;
           if (s.errors.length) {

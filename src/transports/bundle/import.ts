@@ -195,7 +195,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
       const toSeq = seqOf(raw.cursor, sender.uuid);
       result.received += versions.length;
       if (held === raw.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
-        const r = await applyPage(store, sender.uuid, { ...raw, from: held }, { policy: () => policy });
+        const r = await applyPage(store, sender.uuid, { ...raw, from: held }, { policy: () => policy, via: 'bundle' });
         result.applied += r.applied;
         result.conflicts += r.conflicts;
         if (!result.advanced.includes(resource)) result.advanced.push(resource);
@@ -204,7 +204,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
       if (fromSeq > heldSeq) {
         result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
       }
-      const r = await store.transaction((w) => applyRemoteVersions(w, sender.uuid, versions, { policy: () => policy }));
+      const r = await store.transaction((w) => applyRemoteVersions(w, sender.uuid, versions, { policy: () => policy, via: 'bundle' }));
       result.applied += r.taken + r.resolved;
       result.conflicts += r.conflicts;
     }

@@ -133,7 +133,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
           return;
         }
         await store.transaction(async (w) => {
-          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyOf(res) });
+          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyOf(res), via: 'radio' });
           conflicts += r.conflicts;
         });
       },

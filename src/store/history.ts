@@ -1,0 +1,173 @@
+import type { Knex } from 'knex';
+import { TidemarkError } from '../errors.js';
+import type { FieldValue } from '../registry/values.js';
+import { nowIso } from '../registry/values.js';
+import { insertRows } from './bulk.js';
+import { DELETED_FIELD, type RecordVersion } from './types.js';
+
+/**
+ * A record's earlier versions and where each came from. Every version the store writes (a local
+ * edit, an S3XML import, a version taken from a peer by HTTP, bundle or radio) is copied here in
+ * the same transaction by the store's one write path (`Writer`), so nothing can change a record
+ * without leaving its line. The table never syncs: it is this instance's account of what it held.
+ */
+
+/** Who wrote a version here: a person (console, CLI, API), an import, or a peer by a carrier. */
+export interface WriteSource {
+  kind: 'user' | 'import' | 'peer';
+  /** The user's name, the imported document's name, or the peer's instance uuid. */
+  name?: string | null;
+  /** How a peer's version arrived: http, bundle, radio. */
+  via?: string | null;
+}
+
+/**
+ * How many versions of each record are kept (the newest; older ones are dropped as new ones
+ * come). 20 covers a week or more of a hospital reporting its beds two or three times a day,
+ * while bounding the table at 20 times the records' own size in the worst case; 0 keeps none.
+ */
+export const HISTORY_KEEP_DEFAULT = 20;
+const KEEP_KEY = 'history_keep';
+export const HISTORY_KEEP_MAX = 10_000;
+
+export async function migrateHistoryTable(knex: Knex): Promise<void> {
+  if (await knex.schema.hasTable('tm_history')) return;
+  await knex.schema.createTable('tm_history', (t) => {
+    t.increments('id');
+    t.string('resource', 64).notNullable();
+    t.string('uuid', 64).notNullable();
+    t.bigInteger('seq').notNullable();
+    t.string('hlc', 24).notNullable();
+    t.string('modified_on', 24).notNullable();
+    t.string('changed_by', 36).notNullable();
+    t.boolean('deleted').notNullable();
+    t.string('source', 8).notNullable(); // user | import | peer
+    t.string('source_name', 255);
+    t.string('via', 16);
+    t.string('recorded_on', 24).notNullable();
+    t.text('version').notNullable(); // the version vector (JSON)
+    t.text('body').notNullable(); // { data, replaced_by } (JSON)
+    t.index(['resource', 'uuid', 'id']);
+  });
+}
+
+export async function historyKeep(knex: Knex): Promise<number> {
+  const row = (await knex('tm_settings').where({ key: KEEP_KEY }).first()) as { value: string } | undefined;
+  const n = row ? Number(row.value) : HISTORY_KEEP_DEFAULT;
+  return Number.isInteger(n) && n >= 0 ? n : HISTORY_KEEP_DEFAULT;
+}
+
+export async function setHistoryKeep(knex: Knex, n: number): Promise<void> {
+  if (!Number.isInteger(n) || n < 0 || n > HISTORY_KEEP_MAX) {
+    throw new TidemarkError('invalid', `versions kept per record: a whole number from 0 to ${HISTORY_KEEP_MAX}`, { field: 'history_keep' });
+  }
+  await knex('tm_settings').insert({ key: KEEP_KEY, value: String(n) }).onConflict('key').merge();
+}
+
+/**
+ * Copies written versions into the history and drops what is beyond `keep` for the records in
+ * `known` (records that already had versions; a new record has only this one).
+ */
+export async function recordHistory(trx: Knex.Transaction, versions: readonly RecordVersion[], source: WriteSource, keep: number, known: readonly RecordVersion[]): Promise<void> {
+  if (!keep || !versions.length) return;
+  const now = nowIso();
+  const rows = versions.map((v) => ({
+    resource: v.resource,
+    uuid: v.uuid,
+    seq: (v as { seq?: number }).seq ?? 0,
+    hlc: v.hlc,
+    modified_on: v.modified_on,
+    changed_by: v.changed_by,
+    deleted: v.deleted,
+    source: source.kind,
+    source_name: source.name ?? null,
+    via: source.via ?? null,
+    recorded_on: now,
+    version: JSON.stringify(v.version),
+    body: JSON.stringify({ data: v.data, replaced_by: v.replaced_by }),
+  }));
+  await insertRows(trx, 'tm_history', rows, 200);
+  const byResource = new Map<string, string[]>();
+  for (const v of known) byResource.set(v.resource, [...(byResource.get(v.resource) ?? []), v.uuid]);
+  for (const [resource, uuids] of byResource) {
+    const all = [...new Set(uuids)];
+    for (let i = 0; i < all.length; i += 400) {
+      const part = all.slice(i, i + 400);
+      // Window functions: the same statement on SQLite (3.25+) and PostgreSQL.
+      await trx('tm_history')
+        .whereIn('id', (q) =>
+          q
+            .select('id')
+            .from(
+              trx('tm_history')
+                .select('id', trx.raw('row_number() over (partition by uuid order by id desc) as rn'))
+                .where({ resource })
+                .whereIn('uuid', part)
+                .as('ranked'),
+            )
+            .where('rn', '>', keep),
+        )
+        .delete();
+    }
+  }
+}
+
+/** One kept version, newest first, with what changed from the version before it. */
+export interface HistoryEntry {
+  id: number;
+  seq: number;
+  hlc: string;
+  modified_on: string;
+  recorded_on: string;
+  changed_by: string;
+  deleted: boolean;
+  replaced_by: string | null;
+  source: WriteSource['kind'];
+  source_name: string | null;
+  via: string | null;
+  version: Record<string, number>;
+  data: Record<string, FieldValue>;
+  /** Field by field against the previous kept version (every set field for the first one). */
+  changes: { field: string; before: FieldValue | undefined; after: FieldValue }[];
+}
+
+/** The kept versions of one record, newest first. */
+export async function readHistory(knex: Knex, resource: string, uuid: string, opts: { limit?: number } = {}): Promise<HistoryEntry[]> {
+  const rows = (await knex('tm_history').where({ resource, uuid }).orderBy('id', 'desc').limit(opts.limit ?? HISTORY_KEEP_MAX)) as Record<string, unknown>[];
+  const entries = rows.map((r): HistoryEntry => {
+    const body = JSON.parse(r.body as string) as { data: Record<string, FieldValue>; replaced_by: string | null };
+    return {
+      id: Number(r.id),
+      seq: Number(r.seq),
+      hlc: r.hlc as string,
+      modified_on: r.modified_on as string,
+      recorded_on: r.recorded_on as string,
+      changed_by: r.changed_by as string,
+      deleted: r.deleted === true || r.deleted === 1,
+      replaced_by: body.replaced_by,
+      source: r.source as WriteSource['kind'],
+      source_name: (r.source_name as string | null) ?? null,
+      via: (r.via as string | null) ?? null,
+      version: JSON.parse(r.version as string) as Record<string, number>,
+      data: body.data,
+      changes: [],
+    };
+  });
+  entries.forEach((e, i) => (e.changes = versionDiff(entries[i + 1], e)));
+  return entries;
+}
+
+/** What differs from `before` to `after`, field by field; the deleted state as `$deleted`. */
+export function versionDiff(before: Pick<HistoryEntry, 'data' | 'deleted' | 'replaced_by'> | undefined, after: Pick<HistoryEntry, 'data' | 'deleted' | 'replaced_by'>): HistoryEntry['changes'] {
+  const out: HistoryEntry['changes'] = [];
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const names = new Set([...Object.keys(before?.data ?? {}), ...Object.keys(after.data)]);
+  for (const f of names) {
+    const a = before?.data[f];
+    const b = after.data[f] ?? null;
+    if (before ? !same(a, b) : b !== null) out.push({ field: f, before: before ? (a ?? null) : undefined, after: b });
+  }
+  const state = (v: { deleted: boolean; replaced_by: string | null }): string => (v.deleted ? (v.replaced_by ? `merged into ${v.replaced_by}` : 'deleted') : 'live');
+  if (before && state(before) !== state(after)) out.push({ field: DELETED_FIELD, before: state(before), after: state(after) });
+  return out;
+}
