@@ -55,6 +55,7 @@ export const CATALOGUE = {
   ambiguous: { status: 409, exit: EXIT_REFUSED, template: '"{name}" matches {count} {what}; give more of it' },
   // The other side or the link.
   refused: { status: 502, exit: EXIT_UNAVAILABLE, template: 'the peer refused: {detail}' },
+  certificate_mismatch: { status: 502, exit: EXIT_UNAVAILABLE, template: '{url} presented a certificate with SHA-256 fingerprint {got}, not the pinned {pinned}' },
   link_down: { status: 504, exit: EXIT_TEMPFAIL, template: '{detail}: the link is down' },
   interrupted: { status: 503, exit: EXIT_TEMPFAIL, template: '{detail} was interrupted' },
   address_in_use: { status: 503, exit: EXIT_UNAVAILABLE, template: '{address} is in use by another program: choose another --port (or stop the other program)' },

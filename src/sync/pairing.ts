@@ -12,7 +12,7 @@ import { mySchema, newToken } from './serve.js';
 export async function pairWith(
   store: Store,
   send: (req: PairRequest) => Promise<PairResponse>,
-  opts: { code: string; url?: string | null; name?: string; clusters?: string[]; myUrl?: string | null },
+  opts: { code: string; url?: string | null; pin?: string | null; name?: string; clusters?: string[]; myUrl?: string | null },
 ): Promise<Peer> {
   const token = newToken();
   const res = await send({ instance: store.instance.uuid, name: store.instance.name, url: opts.myUrl ?? null, code: opts.code, token, split: true });
@@ -21,5 +21,5 @@ export async function pairWith(
     throw new TidemarkError('unsupported', `the peer speaks schema ${res.schema_version}/${res.registry_hash}, this instance ${mine.schema_version}/${mine.registry_hash}`);
   }
   const tokenIn = typeof res.token === 'string' && res.token.length >= 32 && res.token.length <= 128 ? res.token : token;
-  return new Peers(store).save({ uuid: res.instance, name: opts.name ?? res.name, url: opts.url ?? null, token, tokenIn, clusters: opts.clusters });
+  return new Peers(store).save({ uuid: res.instance, name: opts.name ?? res.name, url: opts.url ?? null, pin: opts.pin ?? null, token, tokenIn, clusters: opts.clusters });
 }

@@ -28,6 +28,8 @@ export interface Peer extends PeerSecrets {
   owner: string | null;
   contact: string | null;
   url: string | null;
+  /** The pinned SHA-256 fingerprint of its certificate (`sha256:AB:…`), for a self-signed https:// peer. */
+  pin: string | null;
   clusters: string[];
   config: SyncConfig;
   created_on: string;
@@ -70,6 +72,22 @@ export function formatFilters(filters: SyncConfig['filters']): string[] {
   return Object.entries(filters ?? {}).flatMap(([r, f]) => Object.entries(f).map(([k, v]) => `${r}.${k}=${String(v)}`));
 }
 
+/** A certificate pin as written (`sha256:AB:CD:…`, colons and case free) in the form Node reports it. */
+export function parsePin(pin: string): string {
+  const hex = pin.trim().replace(/^sha256:/i, '').replace(/:/g, '');
+  if (!/^[0-9a-f]{64}$/i.test(hex)) {
+    throw invalid(`pin "${pin.slice(0, 120)}" is not a SHA-256 fingerprint: "sha256:" and 32 bytes in hex (openssl x509 -noout -fingerprint -sha256 -in cert.pem)`, { field: 'pin' });
+  }
+  return `sha256:${hex.toUpperCase().match(/../g)!.join(':')}`;
+}
+
+/** A pin only means something on an https:// URL. */
+export function checkPin(url: string | null, pin: string | null): string | null {
+  if (!pin) return null;
+  if (!url?.startsWith('https://')) throw invalid('a pinned certificate needs an https:// URL for the peer', { field: 'pin' });
+  return parsePin(pin);
+}
+
 function rowToPeer(r: Record<string, unknown>): Peer {
   return {
     uuid: r.uuid as string,
@@ -77,6 +95,7 @@ function rowToPeer(r: Record<string, unknown>): Peer {
     owner: (r.owner as string | null) ?? null,
     contact: (r.contact as string | null) ?? null,
     url: (r.url as string | null) ?? null,
+    pin: (r.pin as string | null) ?? null,
     token: r.token as string,
     token_in_hash: (r.token_in_hash as string | null) ?? null,
     mac_in: (r.mac_in as string | null) ?? null,
@@ -143,6 +162,7 @@ export class Peers {
       owner: p.owner ?? existing?.owner ?? null,
       contact: p.contact ?? existing?.contact ?? null,
       url: p.url ?? existing?.url ?? null,
+      pin: checkPin(p.url ?? existing?.url ?? null, p.pin !== undefined ? p.pin : (existing?.pin ?? null)),
       token: p.token,
       ...(p.tokenIn !== undefined || !existing?.token_in_hash ? receivedSecrets(p.tokenIn ?? p.token) : { token_in_hash: existing.token_in_hash, mac_in: existing.mac_in }),
       clusters: JSON.stringify(p.clusters ?? existing?.clusters ?? []),
@@ -167,12 +187,12 @@ export class Peers {
    * Changes a peer's settings. A changed filter restarts that resource from zero in both
    * directions, so records that newly match are sent (the versions make the re-send harmless).
    */
-  async configure(uuidOrName: string, patch: SyncConfig & { clusters?: string[]; url?: string; owner?: string; contact?: string; name?: string }): Promise<Peer> {
+  async configure(uuidOrName: string, patch: SyncConfig & { clusters?: string[]; url?: string; pin?: string | null; owner?: string; contact?: string; name?: string }): Promise<Peer> {
     const p = await this.get(uuidOrName);
-    const { clusters, url, owner, contact, name, ...cfg } = patch;
+    const { clusters, url, pin, owner, contact, name, ...cfg } = patch;
     const before = await this.effective(p);
     const config = validateConfig(this.store.registry, { ...p.config, ...cfg });
-    await this.save({ uuid: p.uuid, token: p.token, name: name ?? p.name, url: url ?? p.url, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
+    await this.save({ uuid: p.uuid, token: p.token, name: name ?? p.name, url: url ?? p.url, pin, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
     const after = await this.effective(await this.get(p.uuid));
     await this.resetChangedFilters(p.uuid, before, after);
     return this.get(p.uuid);

@@ -42,6 +42,9 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
   for (const r of (await knex('tm_peer').whereNull('token_in_hash').select('uuid', 'token')) as { uuid: string; token: string }[]) {
     await knex('tm_peer').where({ uuid: r.uuid }).update(receivedSecrets(r.token));
   }
+  if (!(await knex.schema.hasColumn('tm_peer', 'pin'))) {
+    await knex.schema.alterTable('tm_peer', (t) => t.string('pin', 104)); // sha256:AB:… of a self-signed peer's certificate
+  }
   if (!(await has('tm_peer_cursor'))) {
     // How far I have applied the peer's feed of a resource: the peer's own cursor, stored in the
     // same transaction as the data it covers.

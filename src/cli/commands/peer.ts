@@ -6,11 +6,12 @@ import { addHttpPeer } from '../../transports/http/index.js';
 
 const USAGE = [
   'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
-  '       tidemark peer add URL --code CODE [--name N] [--cluster C,..] [--my-url URL]',
+  '       tidemark peer add URL --code CODE [--pin sha256:AB:CD:..] [--name N] [--cluster C,..] [--my-url URL]',
+  '                                   --pin: trust the https:// peer\'s self-signed certificate with this SHA-256 fingerprint',
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
-  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL]',
+  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL] [--pin sha256:..|none]',
   '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S]',
 ].join('\n');
 
@@ -41,6 +42,7 @@ export const peerCommand: Command = {
     cluster: { type: 'string' },
     'my-url': { type: 'string' },
     url: { type: 'string' },
+    pin: { type: 'string' },
     owner: { type: 'string' },
     contact: { type: 'string' },
     ttl: { type: 'string' },
@@ -70,8 +72,8 @@ export const peerCommand: Command = {
           if (!arg) throw new TidemarkError('invalid', 'peer add needs the URL of the other instance');
           const code = str(ctx.values, 'code');
           if (!code) throw new TidemarkError('invalid', 'peer add needs --code (run "tidemark peer invite" on the other instance)');
-          const p = await addHttpPeer(store, arg, { code, name: str(ctx.values, 'name'), clusters: list(ctx.values, 'cluster'), myUrl: str(ctx.values, 'my-url') ?? null });
-          out(`paired with "${p.name}" (${p.uuid}) at ${p.url}`);
+          const p = await addHttpPeer(store, arg, { code, pin: str(ctx.values, 'pin') ?? null, name: str(ctx.values, 'name'), clusters: list(ctx.values, 'cluster'), myUrl: str(ctx.values, 'my-url') ?? null });
+          out(`paired with "${p.name}" (${p.uuid}) at ${p.url}${p.pin ? `, certificate pinned to ${p.pin}` : ''}`);
           return 0;
         }
         case 'list':
@@ -90,7 +92,7 @@ export const peerCommand: Command = {
           if (!arg) throw new TidemarkError('invalid', 'peer show needs a peer name or uuid');
           const p = await peers.get(arg);
           const e = await peers.effective(p);
-          out(`${p.name} (${p.uuid})\n  url ${p.url ?? '(none: it calls this instance)'}\n  owner ${p.owner ?? '-'}, contact ${p.contact ?? '-'}\n  clusters ${p.clusters.join(', ') || '-'}`);
+          out(`${p.name} (${p.uuid})\n  url ${p.url ?? '(none: it calls this instance)'}${p.pin ? `, certificate pinned to ${p.pin}` : ''}\n  owner ${p.owner ?? '-'}, contact ${p.contact ?? '-'}\n  clusters ${p.clusters.join(', ') || '-'}`);
           out(`  in force: ${JSON.stringify(e)}\n  paired ${p.created_on}, last sync ${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}, failures ${p.failures}`);
           const held = await peerCursors(store, p.uuid);
           out('  resource\tI hold its feed up to\tit holds my feed up to (seq)');
@@ -109,11 +111,12 @@ export const peerCommand: Command = {
             ...configFrom(ctx),
             clusters: list(ctx.values, 'cluster'),
             url: str(ctx.values, 'url'),
+            pin: str(ctx.values, 'pin') === 'none' ? null : str(ctx.values, 'pin'),
             name: str(ctx.values, 'name'),
             owner: str(ctx.values, 'owner'),
             contact: str(ctx.values, 'contact'),
           });
-          out(`${p.name}: ${JSON.stringify({ clusters: p.clusters, url: p.url, ...p.config })}`);
+          out(`${p.name}: ${JSON.stringify({ clusters: p.clusters, url: p.url, pin: p.pin, ...p.config })}`);
           return 0;
         }
         case 'cluster': {

@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
+import { fetch, type Response } from 'undici';
 import { isErrorCode, TidemarkError, type ErrorCode } from '../../errors.js';
 import type { Hello, Page, PageResult, PairRequest, PairResponse, PullRequest } from '../../sync/protocol.js';
 import type { SyncCarrier } from '../../sync/session.js';
+import { pinnedDispatcher } from './pin.js';
 
 /** The sync protocol over HTTP: one JSON POST per message, keep-alive connections. */
 export const SYNC_PATH = '/sync/v1';
@@ -22,6 +24,8 @@ export class HttpCarrier implements SyncCarrier {
     private readonly instance: string,
     private readonly token: string,
     private readonly timeoutMs = 120_000,
+    /** A pinned certificate fingerprint (`sha256:AB:…`): trusted instead of a CA chain. */
+    private readonly pin: string | null = null,
   ) {
     const env = process.env.TIDEMARK_HTTP_GZIP;
     this.compress = env === '1' ? true : env === '0' ? false : !/^https?:\/\/(127\.|localhost[:/]|\[::1\])/.test(baseUrl);
@@ -56,7 +60,7 @@ export class HttpCarrier implements SyncCarrier {
       }
     }
     this.bytes += Buffer.byteLength(payload);
-    const res = await postJson(`${this.baseUrl.replace(/\/$/, '')}${SYNC_PATH}${path}`, payload, headers, this.timeoutMs);
+    const res = await postJson(`${this.baseUrl.replace(/\/$/, '')}${SYNC_PATH}${path}`, payload, headers, this.timeoutMs, this.pin);
     this.bytes += res.bytes;
     return res.json;
   }
@@ -85,10 +89,10 @@ async function boundedText(res: Response, max: number, url: string): Promise<str
  * A busy peer (503, nothing written there) is asked again after the Retry-After it gives (at
  * most 10 s, three tries) before the sync reports it.
  */
-async function postJson(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
+async function postJson(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number, pin: string | null): Promise<{ json: unknown; bytes: number }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await postOnce(url, text, headers, timeoutMs);
+      return await postOnce(url, text, headers, timeoutMs, pin);
     } catch (e) {
       if (!(e instanceof TidemarkError) || e.code !== 'busy' || attempt >= 3) throw e;
       const wait = Math.min(10, Math.max(1, Number((e as TidemarkError & { retryAfter?: number }).retryAfter) || 1));
@@ -97,12 +101,17 @@ async function postJson(url: string, text: string | Buffer, headers: Record<stri
   }
 }
 
-async function postOnce(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ json: unknown; bytes: number }> {
+async function postOnce(url: string, text: string | Buffer, headers: Record<string, string>, timeoutMs: number, pin: string | null): Promise<{ json: unknown; bytes: number }> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof text === 'string' ? text : new Uint8Array(text),
     signal: AbortSignal.timeout(timeoutMs),
+    ...(pin ? { dispatcher: pinnedDispatcher(pin) } : {}),
+  }).catch((e: unknown) => {
+    // A refused pin is the connector's coded error, wrapped by fetch.
+    const cause = (e as { cause?: unknown }).cause;
+    throw cause instanceof TidemarkError ? cause : e;
   });
   const body = await boundedText(res, MAX_ANSWER, url);
   // fetch inflates a gzip answer itself; the wire size is the header's.
@@ -124,8 +133,8 @@ async function postOnce(url: string, text: string | Buffer, headers: Record<stri
   return { json, bytes: Number.isFinite(wire) ? wire : Buffer.byteLength(body) };
 }
 
-/** Pairing: presents the other side's one-time code and the shared token this side made. */
-export async function pairOverHttp(url: string, req: PairRequest): Promise<PairResponse> {
-  const res = await postJson(`${url.replace(/\/$/, '')}${SYNC_PATH}/pair`, JSON.stringify(req), {}, 30_000);
+/** Pairing: presents the other side's one-time code and the token this side made. */
+export async function pairOverHttp(url: string, req: PairRequest, pin: string | null = null): Promise<PairResponse> {
+  const res = await postJson(`${url.replace(/\/$/, '')}${SYNC_PATH}/pair`, JSON.stringify(req), {}, 30_000, pin);
   return res.json as PairResponse;
 }

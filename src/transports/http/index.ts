@@ -1,6 +1,6 @@
 import type { Store } from '../../store/index.js';
 import { pairWith } from '../../sync/pairing.js';
-import { Peers, type Peer } from '../../sync/peers.js';
+import { checkPin, Peers, type Peer } from '../../sync/peers.js';
 import { startDaemon } from '../../sync/daemon.js';
 import { syncPeer, type SyncOptions, type SyncReport } from '../../sync/session.js';
 import { TidemarkError } from '../../errors.js';
@@ -11,12 +11,16 @@ export { HttpCarrier, pairOverHttp, SYNC_PATH } from './client.js';
 
 /** The HTTP carrier for a peer that has a URL. */
 export function httpCarrierFor(store: Store, peer: Peer): HttpCarrier | undefined {
-  return peer.url ? new HttpCarrier(peer.url, store.instance.uuid, peer.token) : undefined;
+  return peer.url ? new HttpCarrier(peer.url, store.instance.uuid, peer.token, undefined, peer.pin) : undefined;
 }
 
-/** `tidemark peer add URL --code CODE`: pairs over HTTP and records the peer with its URL. */
-export function addHttpPeer(store: Store, url: string, opts: { code: string; name?: string; clusters?: string[]; myUrl?: string | null }): Promise<Peer> {
-  return pairWith(store, (req) => pairOverHttp(url, req), { ...opts, url });
+/**
+ * `tidemark peer add URL --code CODE [--pin sha256:…]`: pairs over HTTP(S) and records the peer
+ * with its URL (and the pinned fingerprint of its certificate, checked from the pairing on).
+ */
+export async function addHttpPeer(store: Store, url: string, opts: { code: string; pin?: string | null; name?: string; clusters?: string[]; myUrl?: string | null }): Promise<Peer> {
+  const pin = checkPin(url, opts.pin ?? null);
+  return pairWith(store, (req) => pairOverHttp(url, req, pin), { ...opts, pin, url });
 }
 
 /** One sync round with a peer over HTTP. */
