@@ -47,7 +47,7 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
     setImmediate(() => {
       const started = Date.now();
       warmFeeds(app.store).then(
-        () => logger.info({ ms: Date.now() - started }, 'feeds ready'),
+        (rounds) => logger.info({ ms: Date.now() - started, rounds }, 'feeds ready'),
         // not a fault of its own: the feed's first request meets and reports the same error
         (e: unknown) => logger.info({ err: e }, 'feed warm-up stopped'),
       );
