@@ -26,3 +26,4 @@ export * from './jobs.js';
 export * from './grant.js';
 export * from './tokens.js';
 export * from './history.js';
+export * from './window.js';

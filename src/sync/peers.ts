@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
+import { formatWindow, parseWindow } from './window.js';
 import { receivedSecrets, type PeerSecrets } from './tokens.js';
 
 export type Direction = 'pull' | 'push' | 'both';
@@ -20,6 +21,8 @@ export interface SyncConfig {
   filters?: Record<string, Record<string, FieldValue>>;
   /** Seconds between scheduled syncs (daemon). */
   interval?: number;
+  /** Off-peak window in local time ("22:00-06:00"): the daemon starts syncs only inside it (window.ts). */
+  window?: string;
 }
 
 export interface Peer extends PeerSecrets {
@@ -122,6 +125,8 @@ export function validateConfig(registry: Registry, c: SyncConfig): SyncConfig {
     for (const field of Object.keys(f)) if (!registry.field(r, field)) throw invalid(`unknown field "${field}"`, { resource: r, field });
   }
   if (c.interval !== undefined && !(c.interval > 0)) throw invalid('interval must be a positive number of seconds');
+  // Stored the one way it is shown; "none" or empty means no window.
+  if (c.window !== undefined) c.window = c.window && c.window !== 'none' ? formatWindow(parseWindow(c.window)) : undefined;
   return c;
 }
 
@@ -235,7 +240,7 @@ export class Peers {
   }
 
   /** The settings in force for a peer: defaults, then its clusters in order, then its own. */
-  async effective(peer: Peer): Promise<Required<Omit<SyncConfig, 'policies' | 'filters'>> & Pick<SyncConfig, 'policies' | 'filters'>> {
+  async effective(peer: Peer): Promise<Required<Omit<SyncConfig, 'policies' | 'filters' | 'window'>> & Pick<SyncConfig, 'policies' | 'filters' | 'window'>> {
     const all = await this.clusters();
     let c: SyncConfig = {};
     for (const name of peer.clusters) {
@@ -250,6 +255,7 @@ export class Peers {
       policies: c.policies,
       filters: c.filters,
       interval: c.interval ?? DEFAULT_INTERVAL_S,
+      window: c.window,
     };
   }
 

@@ -1,4 +1,5 @@
-import type { Store } from '../store/index.js';
+import { wallClockMs, type Store } from '../store/index.js';
+import { windowOpensAt } from './window.js';
 import { acks, countChangesFor, resourceHeads } from './collect.js';
 import { Peers, type Peer } from './peers.js';
 import { HAND_RULE } from './conflicts.js';
@@ -31,6 +32,8 @@ export interface PeerStatus {
   openConflicts: number;
   stale: boolean;
   interval: number;
+  /** The off-peak window the daemon keeps to, if any. */
+  window: string | null;
 }
 
 /** Backoff the daemon applies after failures (kept equal to daemon.ts defaults). */
@@ -42,7 +45,7 @@ function retryDelayMs(failures: number): number {
  * What the overview shows for each peer, read from the sync log and the cursors: never a status
  * that was not written by a finished sync.
  */
-export async function peerStatuses(store: Store, now = Date.now()): Promise<PeerStatus[]> {
+export async function peerStatuses(store: Store, now = wallClockMs()): Promise<PeerStatus[]> {
   const peers = new Peers(store);
   const staleMs = (await staleAfterSeconds(store)) * 1000;
   const out: PeerStatus[] = [];
@@ -65,7 +68,8 @@ export async function peerStatuses(store: Store, now = Date.now()): Promise<Peer
     if (peer.url && daemonRunning(store)) {
       const base = last ? Date.parse(last.at) : now;
       const delay = peer.failures ? retryDelayMs(peer.failures) : cfg.interval * 1000;
-      nextRun = new Date(Math.max(now, last ? base + delay : now)).toISOString();
+      // Not before the off-peak window opens, when there is one.
+      nextRun = new Date(windowOpensAt(cfg.window, Math.max(now, last ? base + delay : now))).toISOString();
     }
     out.push({
       peer,
@@ -76,6 +80,7 @@ export async function peerStatuses(store: Store, now = Date.now()): Promise<Peer
       openConflicts: Number(c?.n ?? 0),
       stale: now - (ok ? Date.parse(ok.at) : Date.parse(peer.created_on)) > staleMs,
       interval: cfg.interval,
+      window: cfg.window ?? null,
     });
   }
   return out;

@@ -324,6 +324,30 @@ test('the run history lists the syncs and downloads as CSV', async () => {
   await shot(pageA, '16-overview-after-syncs');
 });
 
+test('an off-peak window for the schedule: set in the peer form, refused when malformed, shown where the next run is', async () => {
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  const windowBox = pageA.getByLabel(/^Off-peak window/);
+  await windowBox.fill('9 to 5');
+  await pageA.getByRole('button', { name: 'Save settings' }).click();
+  await pageA.getByText(/is not HH:MM-HH:MM/).first().waitFor();
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  await pageA.getByLabel(/^Off-peak window/).fill('22:00-06:00');
+  await pageA.getByRole('button', { name: 'Save settings' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.match(await pageA.locator('dl.facts').first().innerText(), /only 22:00-06:00/);
+  assert.equal(await pageA.getByLabel(/^Off-peak window/).inputValue(), '22:00-06:00');
+  await shot(pageA, '18-peer-window');
+  await pageA.goto(`${A.url}/`);
+  const peerRow = pageA.locator('#peers tbody tr', { hasText: 'site-b' });
+  assert.match(await peerRow.locator('td').nth(2).innerText(), /only 22:00-06:00 local time/);
+  // Cleared: any hour again.
+  await pageA.goto(`${A.url}/console/peers/${peerOfA}`);
+  await pageA.getByLabel(/^Off-peak window/).fill('');
+  await pageA.getByRole('button', { name: 'Save settings' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.doesNotMatch(await pageA.locator('dl.facts').first().innerText(), /only/);
+});
+
 test('administration: add a user with a role, open a feed to anyone', async () => {
   await pageA.goto(`${A.url}/console/admin`);
   await pageA.getByLabel('User name').fill('olga');

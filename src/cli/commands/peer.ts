@@ -11,8 +11,8 @@ const USAGE = [
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
-  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--cluster C,..] [--url URL] [--pin sha256:..|none]',
-  '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S]',
+  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--window HH:MM-HH:MM|none] [--cluster C,..] [--url URL] [--pin sha256:..|none]',
+  '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S] [--window HH:MM-HH:MM|none]',
 ].join('\n');
 
 function configFrom(ctx: CommandContext): SyncConfig {
@@ -23,6 +23,8 @@ function configFrom(ctx: CommandContext): SyncConfig {
   // --resources all: back to every syncable resource (the default).
   if (list(v, 'resources')) c.resources = list(v, 'resources')!.join() === 'all' ? undefined : list(v, 'resources');
   if (str(v, 'interval')) c.interval = positiveNumber(v, 'interval', 0, { allowZero: true });
+  // Off-peak window in local time; "none" removes it (the daemon may then sync at any hour).
+  if (str(v, 'window') !== undefined) c.window = str(v, 'window');
   const filters = list(v, 'filter');
   if (filters) c.filters = parseFilters(filters);
   for (const p of list(v, 'policies') ?? []) {
@@ -53,6 +55,7 @@ export const peerCommand: Command = {
     resources: { type: 'string' },
     filter: { type: 'string' },
     interval: { type: 'string' },
+    window: { type: 'string' },
   },
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
@@ -83,7 +86,7 @@ export const peerCommand: Command = {
           for (const p of all) {
             const e = await peers.effective(p);
             out(
-              `${p.name}\t${p.uuid}\t${p.url ?? '(calls us)'}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
+              `${p.name}\t${p.uuid}\t${p.url ?? '(calls us)'}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s${e.window ? ` in ${e.window}` : ''}\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
             );
           }
           return 0;

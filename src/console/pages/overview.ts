@@ -46,7 +46,7 @@ function peerRow(s: PeerStatus, staleH: number): Html {
 ${s.stale ? html` <span class="badge warn">${M.overview.stale(staleH)}</span>` : ''}${latestSyncJob(s.peer.uuid)?.state === 'running' ? html` <span class="badge">${M.overview.syncing}</span>` : ''}</th>
 <td>${timeEl(s.lastSuccess)}</td>
 <td>${s.lastAttempt ? html`${resultBadge(s.lastAttempt.result)} ${timeEl(s.lastAttempt.at)}` : timeEl(null)}</td>
-<td>${s.nextRun ? timeEl(s.nextRun) : html`<span class="muted">${s.peer.url ? M.overview.noSchedule : M.overview.callsUs}</span>`}</td>
+<td>${s.nextRun ? timeEl(s.nextRun) : html`<span class="muted">${s.peer.url ? M.overview.noSchedule : M.overview.callsUs}</span>`}${s.window ? html` <span class="muted">${M.overview.inWindow(s.window)}</span>` : ''}</td>
 <td class="n">${s.waitingOut}</td>
 ${waitingIn(s.peer.uuid)}
 <td class="n">${s.openConflicts ? html`<a href="/console/conflicts?peer=${encodeURIComponent(s.peer.uuid)}">${s.openConflicts}</a>` : '0'}</td></tr>`;

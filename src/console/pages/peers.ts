@@ -34,7 +34,7 @@ ${list.length
 ${list.map((p, i) => {
   const e = effective[i]!;
   return html`<tr><th scope="row"><a href="${peerHref(p.uuid)}">${p.name}</a></th><td>${p.url ?? html`<span class="muted">${M.overview.callsUs}</span>`}</td><td>${p.clusters.join(', ')}</td>
-<td>${M.peers.directions[e.direction]}, ${e.policy}, ${e.resources.length} ${M.peers.resources.toLowerCase()}, ${e.interval} s</td><td>${resultBadge(p.last_result)} ${p.last_sync_on ? timeEl(p.last_sync_on) : ''}</td></tr>`;
+<td>${M.peers.directions[e.direction]}, ${e.policy}, ${e.resources.length} ${M.peers.resources.toLowerCase()}, ${e.interval} s${e.window ? `, ${M.peers.windowShort(e.window)}` : ''}</td><td>${resultBadge(p.last_result)} ${p.last_sync_on ? timeEl(p.last_sync_on) : ''}</td></tr>`;
 })}</tbody></table></div>`
   : html`<p>${M.overview.noPeers}</p>`}
 </section>
@@ -87,6 +87,7 @@ ${resourceGroups(store.registry).map(
 <div><label for="cfg-direction">${M.peers.direction}</label><select id="cfg-direction" name="direction"><option value="">${M.peers.policyInherit}</option>${(['both', 'pull', 'push'] as Direction[]).map((d) => html`<option value="${d}"${c.direction === d ? html` selected` : ''}>${M.peers.directions[d]}</option>`)}</select></div>
 <div><label for="cfg-policy">${M.peers.policyDefault}</label>${policy('policy', 'cfg-policy', c.policy, true)}</div>
 <div><label for="cfg-interval">${M.peers.interval}</label><input id="cfg-interval" name="interval" type="number" min="1" step="1" inputmode="numeric" value="${c.interval ?? ''}"></div>
+<div><label for="cfg-window">${M.peers.window}</label><input id="cfg-window" name="window" placeholder="22:00-06:00" autocomplete="off" value="${c.window ?? ''}"></div>
 <div><label for="cfg-filters">${M.peers.filters}</label><textarea id="cfg-filters" name="filters">${formatFilters(c.filters).join('\n')}</textarea></div>
 ${opts.clusters ? html`<div><label for="cfg-clusters">${M.peers.clusterNames}</label><input id="cfg-clusters" name="clusters" value="${opts.clusters.join(', ')}"></div>` : ''}
 <div><button type="submit">${M.peers.save}</button></div>
@@ -108,6 +109,7 @@ export function configFromForm(store: Store, body: Record<string, unknown>): Syn
     policy: (one(body.policy) || undefined) as PolicyName | undefined,
     policies: Object.keys(policies).length ? policies : undefined,
     interval: interval ? Number(interval) : undefined,
+    window: one(body.window) || undefined,
     filters: filters.length ? parseFilters(filters) : undefined,
     ...('clusters' in body ? { clusters: one(body.clusters).split(',').map((s) => s.trim()).filter(Boolean) } : {}),
   };
@@ -121,7 +123,7 @@ export async function peerPage(store: Store, peer: Peer, opts: { csrf: string; c
 <dt>${M.peers.url}</dt><dd>${peer.url ?? M.peers.noUrl}</dd>
 <dt>${M.overview.uuid}</dt><dd><code>${peer.uuid}</code></dd>
 <dt>${M.peers.clustersOf}</dt><dd>${peer.clusters.join(', ') || M.common.none}</dd>
-<dt>${M.peers.inForce}</dt><dd>${M.peers.directions[e.direction]}, ${e.policy}, ${e.interval} s; ${e.resources.join(', ')}</dd>
+<dt>${M.peers.inForce}</dt><dd>${M.peers.directions[e.direction]}, ${e.policy}, ${e.interval} s${e.window ? `, ${M.peers.windowShort(e.window)}` : ''}; ${e.resources.join(', ')}</dd>
 <dt>${M.peers.paired}</dt><dd>${timeEl(peer.created_on)}</dd>
 <dt>${M.overview.lastAttempt}</dt><dd>${resultBadge(peer.last_result)} ${peer.last_sync_on ? timeEl(peer.last_sync_on) : ''}</dd>
 </dl>
