@@ -153,6 +153,11 @@ export async function storeCursor(knex: Knex, peer: string, resource: string, he
  */
 export async function applyPage(store: Store, peer: string, raw: unknown, opts: ApplyOptions): Promise<PageResult> {
   const { page, versions } = readPage(store.registry, raw);
+  return applyCheckedPage(store, peer, page, versions, opts);
+}
+
+/** applyPage for a page already checked by readPage. */
+export async function applyCheckedPage(store: Store, peer: string, page: Page, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<PageResult> {
   // The peer's feed only moves forward: a page that ends before it starts is refused.
   if (page.from !== null && decodeCursor(page.cursor, peer) < decodeCursor(page.from, peer)) {
     throw new TidemarkError('invalid', `the page's cursor goes backwards (from ${page.from} to ${page.cursor})`, { resource: page.resource, field: 'cursor' });

@@ -1,9 +1,9 @@
-import { TidemarkError } from '../errors.js';
-import { decodeCursor, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { acks } from './collect.js';
-import { Peers, type Peer } from './peers.js';
+import type { Peer } from './peers.js';
+import { buildHello, checkPeerHello, learnPositions, mySchema, planFor, sendFrom } from './pipeline.js';
 import { checkHello } from './protocol.js';
-import { buildHello, learnAcks, measureFeed, mySchema } from './serve.js';
+import { measureFeed } from './serve.js';
 import type { SyncCarrier } from './session.js';
 
 export interface ResourcePlan {
@@ -29,12 +29,12 @@ export interface SyncPlan {
  * any record. One handshake asks the peer to measure its side; this side measures its own.
  */
 export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): Promise<SyncPlan> {
-  const cfg = await new Peers(store).effective(peer);
-  const order = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
+  const cfg = await planFor(store, peer, 'http');
+  const order = cfg.order;
   const mine = await buildHello(store, peer.uuid, order);
   const theirs = checkHello(mySchema(store), await carrier.hello({ ...mine, plan: { filters: cfg.filters } }));
-  if (theirs.instance !== peer.uuid) throw new TidemarkError('forbidden', `${peer.url ?? peer.name} is now instance ${theirs.instance}, not the paired ${peer.uuid}`);
-  await learnAcks(store, peer.uuid, theirs);
+  checkPeerHello(peer, theirs);
+  await learnPositions(store, peer.uuid, theirs);
   const myAcks = await acks(store.knex, peer.uuid);
   const plan: SyncPlan = { peer: peer.uuid, name: peer.name, resources: [], receive: 0, send: 0, bytes: 0 };
   for (const resource of order) {
@@ -47,15 +47,8 @@ export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): 
     }
     if (cfg.direction !== 'pull') {
       // From where the peer holds my feed, as the push of a sync would start.
-      let from = myAcks.get(resource)?.reset ? null : t.have;
-      if (from !== null) {
-        try {
-          decodeCursor(from, store.instance.uuid);
-        } catch {
-          from = null;
-        }
-      }
-      const m = await measureFeed(store, peer.uuid, resource, from, cfg.filters?.[resource]);
+      const { from } = sendFrom(store, myAcks.get(resource), t.have);
+      const m = await measureFeed(store, peer.uuid, resource, from, cfg.filters[resource]);
       p.send = m.records;
       p.sendBytes = m.bytes;
     }

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
-import { SCHEMA_VERSION, registryHash, decodeCursor, encodeCursor, type Store } from '../store/index.js';
+import { decodeCursor, encodeCursor, type Store } from '../store/index.js';
 import { EventEmitter } from 'node:events';
 import type { FieldValue } from '../registry/values.js';
-import { applyPage, heldCursor } from './apply.js';
-import { collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
+import { heldCursor } from './apply.js';
+import { collectPage, hasChangesFor, recordAck } from './collect.js';
 import { Peers, syncableResources, type Peer } from './peers.js';
-import type { PolicyName } from './policy.js';
-import { checkHello, PROTOCOL_VERSION, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
+import { checkHello, readPage, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { grantedPull, grantedPush, grantFor } from './grant.js';
-import { writeSyncLog } from './synclog.js';
+import { applyReceived, buildHello, learnPositions, planFor, logRow, myPosition, mySchema, writeLog } from './pipeline.js';
 import { logger } from '../log.js';
 import { hashToken as hash, presents } from './tokens.js';
 
@@ -20,30 +19,11 @@ const log = logger.child({ component: 'sync-serve' });
  * the HTTP routes are a thin shell over these.
  */
 
-export function mySchema(store: Store): { schema_version: number; registry_hash: string } {
-  return { schema_version: SCHEMA_VERSION, registry_hash: registryHash(store.registry) };
-}
-
-/** My hello for `peer` over `resources`: my heads, and how far I hold the peer's feed. */
-export async function buildHello(store: Store, peer: string, resources: readonly string[]): Promise<Hello> {
-  const heads = await resourceHeads(store.knex, resources);
-  const held = (await store.knex('tm_peer_cursor').where({ peer }).whereIn('resource', resources)) as { resource: string; cursor: string }[];
-  const have = new Map(held.map((h) => [h.resource, h.cursor]));
-  const out: Hello['resources'] = {};
-  for (const r of resources) out[r] = { head: encodeCursor(store.instance.uuid, heads.get(r) ?? 0), have: have.get(r) ?? null };
-  return { protocol: PROTOCOL_VERSION, instance: store.instance.uuid, name: store.instance.name, ...mySchema(store), resources: out };
-}
+export { buildHello, mySchema };
 
 /** Learns from a peer's summary how far it holds my feed. */
 export async function learnAcks(store: Store, peer: string, hello: Hello): Promise<void> {
-  for (const [resource, s] of Object.entries(hello.resources)) {
-    if (s.have === null || !store.registry.has(resource)) continue;
-    try {
-      await recordAck(store.knex, peer, resource, decodeCursor(s.have, store.instance.uuid));
-    } catch {
-      // A cursor from another incarnation of this database: the peer will start over.
-    }
-  }
+  await learnPositions(store, peer, hello);
 }
 
 export async function answerHello(store: Store, peer: Peer, raw: unknown): Promise<Hello> {
@@ -57,13 +37,7 @@ export async function answerHello(store: Store, peer: Peer, raw: unknown): Promi
   const answer = await buildHello(store, peer.uuid, resources);
   for (const r of resources) {
     const s = answer.resources[r]!;
-    const have = hello.resources[r]!.have;
-    let after: number;
-    try {
-      after = have === null ? 0 : decodeCursor(have, store.instance.uuid);
-    } catch {
-      after = 0; // a cursor from another incarnation of this database: everything is pending
-    }
+    const after = myPosition(store, hello.resources[r]!.have) ?? 0;
     s.pending = await hasChangesFor(store, peer.uuid, r, after, decodeCursor(s.head, store.instance.uuid));
     if (hello.plan) {
       const filter = hello.plan.filters?.[r];
@@ -122,8 +96,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
 export const MAX_PAGE = 10000;
 
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
-  const policy = await new Peers(store).receivingPolicy(peer);
-  const sent = (raw as { policy?: PolicyName } | null)?.policy;
+  const plan = await planFor(store, peer, 'http');
   const page = raw as Partial<Page> | null;
   if (page && typeof page.resource === 'string') {
     if (!syncableResources(store.registry).includes(page.resource)) throw new TidemarkError('invalid', `unknown resource "${page.resource}"`, { resource: page.resource });
@@ -146,7 +119,12 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
       });
     }
   }
-  const out = await applyPage(store, peer.uuid, raw, { policy: (r) => policy(r, sent), via: 'http' }).catch((e: unknown) => {
+  const apply = async (): Promise<PageResult> => {
+    const { page: checked, versions } = readPage(store.registry, raw);
+    const r = await applyReceived(store, plan, checked, versions, { strict: true });
+    return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate };
+  };
+  const out = await apply().catch((e: unknown) => {
     if (e instanceof TidemarkError && e.where.field === 'tm_hlc') log.warn({ peer: peer.name, resource: e.where.resource, uuid: e.where.uuid, problem: e.message }, 'push refused: clock stamp');
     throw e;
   });
@@ -171,20 +149,8 @@ async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', re
   }
   streams.delete(key);
   if (!s.records && !s.conflicts) return;
-  await writeSyncLog(store.knex, [
-    {
-      peer: peer.uuid,
-      peer_name: peer.name,
-      direction,
-      resource,
-      result: 'success',
-      sent: direction === 'send' ? s.records : 0,
-      received: direction === 'receive' ? s.records : 0,
-      conflicts: s.conflicts,
-      duration_ms: performance.now() - s.started,
-      message: direction === 'send' ? 'pulled by the peer' : 'pushed by the peer',
-    },
-  ]).catch(() => undefined);
+  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, conflicts: s.conflicts };
+  await writeLog(store.knex, [logRow(peer, direction, counts, { resource, startedAt: s.started, message: direction === 'send' ? 'pulled by the peer' : 'pushed by the peer' })]);
 }
 
 const applied = new EventEmitter();

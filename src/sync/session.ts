@@ -1,14 +1,13 @@
 import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
 import { decodeCursor, type Store } from '../store/index.js';
-import { applyPage, storeCursor } from './apply.js';
-import { acks, collectPage, hasChangesFor, recordAck, resourceHeads } from './collect.js';
+import { storeCursor } from './apply.js';
+import { acks, hasChangesFor, resourceHeads } from './collect.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
-import { Peers, policyFor, type Peer } from './peers.js';
-import { swapPolicy, type PolicyName } from './policy.js';
-import { checkHello, type Hello, type Page, type PageResult, type PullRequest } from './protocol.js';
-import { buildHello, learnAcks, mySchema } from './serve.js';
-import { writeSyncLog, type SyncLogEntry, type SyncResult } from './synclog.js';
+import { Peers, type Peer } from './peers.js';
+import { acknowledgeSent, applyReceived, buildHello, checkPeerHello, learnPositions, logRow, mySchema, outgoingPages, planFor, sendFrom, writeLog, type Plan } from './pipeline.js';
+import { checkHello, readPage, type Hello, type Page, type PageResult, type PullRequest } from './protocol.js';
+import type { SyncLogEntry, SyncResult } from './synclog.js';
 
 /**
  * What a carrier must do for a live sync session. HTTP implements it; so can anything that
@@ -115,156 +114,133 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
     report.conflicts += r.conflicts;
   }
   if (report.result === 'success' && report.conflicts) report.message = `${report.conflicts} conflict(s) decided, see "tidemark conflicts"`;
-  logs.push({
-    peer: peer.uuid,
-    peer_name: peer.name,
-    direction: 'sync',
-    result: report.result,
-    sent: report.sent,
-    received: report.received,
-    conflicts: report.conflicts,
-    bytes: report.bytes,
-    duration_ms: report.durationMs,
-    message: report.message ?? null,
-  });
-  await writeSyncLog(knex, logs).catch((e: unknown) => logger.error({ err: e }, 'could not write the sync log'));
+  logs.push(logRow(peer, 'sync', report, { result: report.result, durationMs: report.durationMs, message: report.message }));
+  await writeLog(knex, logs);
   if (report.result !== 'warning' || !report.message?.includes('already running')) await peers.recordResult(peer.uuid, report.result).catch(() => undefined);
   return report;
 }
 
+/** The live session: plan (hello both ways), then pull, then push, each through the pipeline. */
 async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: SyncOptions, report: SyncReport, logs: SyncLogEntry[]): Promise<void> {
-  const knex = store.knex;
-  const peers = new Peers(store);
-  const cfg = await peers.effective(peer);
-  const policyOf = await peers.receivingPolicy(peer);
-  const order = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
-  const mine = await buildHello(store, peer.uuid, order);
+  const plan = await planFor(store, peer, 'http');
+  const mine = await buildHello(store, peer.uuid, plan.order);
   const theirs = checkHello(mySchema(store), await carrier.hello(mine));
-  if (theirs.instance !== peer.uuid) throw new TidemarkError('forbidden', `${peer.url ?? peer.name} is now instance ${theirs.instance}, not the paired ${peer.uuid}`);
-  await learnAcks(store, peer.uuid, theirs);
-  const limit = opts.limit ?? 1000;
-  const entry = (resource: string): ResourceReport => {
-    let r = report.resources.find((x) => x.resource === resource);
-    if (!r) report.resources.push((r = { resource, received: 0, applied: 0, sent: 0, conflicts: 0, pullPages: 0, pushPages: 0, bytes: 0, ms: 0 }));
-    return r;
-  };
-  const log = (direction: 'pull' | 'push', r: ResourceReport, t0: number, b0: number, n0: number): void => {
-    logs.push({
-      peer: peer.uuid,
-      peer_name: peer.name,
-      direction,
-      resource: r.resource,
-      result: 'success',
-      sent: direction === 'push' ? r.sent - n0 : 0,
-      received: direction === 'pull' ? r.received - n0 : 0,
-      conflicts: r.conflicts,
-      bytes: carrier.stats().bytes - b0,
-      duration_ms: performance.now() - t0,
-    });
-  };
-
-  if (cfg.direction !== 'push') {
-    for (const resource of order) {
-      checkCancel(opts);
-      const t = theirs.resources[resource];
-      let held = mine.resources[resource]!.have;
-      if (!t || t.head === held) continue;
-      if (t.pending === false) {
-        // Nothing there for me (only my own versions echoed): take the head without a request.
-        await store.transaction((w) => storeCursor(w.trx, peer.uuid, resource, held, t.head));
-        continue;
-      }
-      const r = entry(resource);
-      const t0 = performance.now();
-      const b0 = carrier.stats().bytes;
-      const policy = (r: string): PolicyName => policyOf(r);
-      const filter = cfg.filters?.[resource];
-      let next = carrier.pull({ resource, after: held, limit, filter });
-      for (;;) {
-        const page = (await next) as Page;
-        // Fetch the next page while this one is applied.
-        if (page && page.more && typeof page.cursor === 'string') {
-          next = carrier.pull({ resource, after: page.cursor, limit, filter });
-          next.catch(() => undefined);
-        }
-        const res = await applyPage(store, peer.uuid, page, { policy, via: 'http' });
-        r.pullPages++;
-        r.received += res.received;
-        r.applied += res.applied;
-        r.conflicts += res.conflicts;
-        held = res.cursor;
-        opts.onPage?.(r, 'pull');
-        await renewLease(knex, peer.uuid);
-        if (!page.more) break;
-        checkCancel(opts);
-      }
-      r.ms += performance.now() - t0;
-      r.bytes += carrier.stats().bytes - b0;
-      log('pull', r, t0, b0, 0);
-    }
-  }
-
-  if (cfg.direction !== 'pull') {
-    const myAcks = await acks(knex, peer.uuid);
+  checkPeerHello(peer, theirs);
+  await learnPositions(store, peer.uuid, theirs);
+  const s: Stage = { store, plan, carrier, opts, report, logs, limit: opts.limit ?? 1000 };
+  if (plan.direction !== 'push') for (const resource of plan.order) await pullResource(s, resource, mine, theirs);
+  if (plan.direction !== 'pull') {
+    const myAcks = await acks(store.knex, peer.uuid);
     // Heads again: the pull may have stored resolved conflicts that must go back to the peer.
-    const heads = await resourceHeads(knex, order);
-    for (const resource of order) {
-      checkCancel(opts);
-      const t = theirs.resources[resource];
-      if (!t) continue;
-      const ack = myAcks.get(resource);
-      let from = ack?.reset ? null : t.have;
-      let after = 0;
-      if (from !== null) {
-        try {
-          after = decodeCursor(from, store.instance.uuid);
-        } catch {
-          from = null; // a cursor from another incarnation of this database: start over
-        }
-      }
-      const head = heads.get(resource) ?? 0;
-      if (!ack?.reset && !(await hasChangesFor(store, peer.uuid, resource, after, head))) continue;
-      const r = entry(resource);
-      const t0 = performance.now();
-      const b0 = carrier.stats().bytes;
-      const n0 = r.sent;
-      const policy = swapPolicy(policyFor(cfg, resource));
-      const filter = cfg.filters?.[resource];
-      // Pipelined: the next page is read while this one travels, and up to PUSH_DEPTH pages are
-      // in flight (the receiver applies them in cursor order).
-      let next = collectPage(store, peer.uuid, resource, from, { limit, filter });
-      const inflight: { done: Promise<PageResult>; records: number }[] = [];
-      const settle = async (): Promise<void> => {
-        const f = inflight.shift()!;
-        const res = await f.done;
-        r.pushPages++;
-        r.sent += f.records;
-        await recordAck(knex, peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid), { clearReset: true });
-        opts.onPage?.(r, 'push');
-        await renewLease(knex, peer.uuid);
-        checkCancel(opts);
-      };
-      try {
-        for (;;) {
-          const page = { ...(await next), policy };
-          if (page.more) {
-            next = collectPage(store, peer.uuid, resource, page.cursor, { limit, filter });
-            next.catch(() => undefined);
-          }
-          const done = carrier.push(page);
-          done.catch(() => undefined);
-          inflight.push({ done, records: page.records.length });
-          while (inflight.length >= PUSH_DEPTH || (!page.more && inflight.length)) await settle();
-          if (!page.more) break;
-        }
-      } finally {
-        await Promise.allSettled(inflight.map((f) => f.done));
-      }
-      r.ms += performance.now() - t0;
-      r.bytes += carrier.stats().bytes - b0;
-      log('push', r, t0, b0, n0);
-    }
+    const heads = await resourceHeads(store.knex, plan.order);
+    for (const resource of plan.order) await pushResource(s, resource, theirs, myAcks.get(resource), heads.get(resource) ?? 0);
   }
+}
+
+interface Stage {
+  store: Store;
+  plan: Plan;
+  carrier: SyncCarrier;
+  opts: SyncOptions;
+  report: SyncReport;
+  logs: SyncLogEntry[];
+  limit: number;
+}
+
+function entry(report: SyncReport, resource: string): ResourceReport {
+  let r = report.resources.find((x) => x.resource === resource);
+  if (!r) report.resources.push((r = { resource, received: 0, applied: 0, sent: 0, conflicts: 0, pullPages: 0, pushPages: 0, bytes: 0, ms: 0 }));
+  return r;
+}
+
+/** Pull one resource: transfer = the peer's pages, apply = strict (a page must start where I stand). */
+async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hello): Promise<void> {
+  const { store, plan, carrier, opts } = s;
+  checkCancel(opts);
+  const t = theirs.resources[resource];
+  const held = mine.resources[resource]!.have;
+  if (!t || t.head === held) return;
+  if (t.pending === false) {
+    // Nothing there for me (only my own versions echoed): take the head without a request.
+    await store.transaction((w) => storeCursor(w.trx, plan.peer.uuid, resource, held, t.head));
+    return;
+  }
+  const r = entry(s.report, resource);
+  const t0 = performance.now();
+  const b0 = carrier.stats().bytes;
+  const filter = plan.filters[resource];
+  let next = carrier.pull({ resource, after: held, limit: s.limit, filter });
+  for (;;) {
+    const { page, versions } = readPage(store.registry, await next);
+    // Fetch the next page while this one is applied.
+    if (page.more) {
+      next = carrier.pull({ resource, after: page.cursor, limit: s.limit, filter });
+      next.catch(() => undefined);
+    }
+    const res = await applyReceived(store, plan, page, versions, { strict: true });
+    r.pullPages++;
+    r.received += res.received;
+    r.applied += res.applied;
+    r.conflicts += res.conflicts;
+    opts.onPage?.(r, 'pull');
+    await renewLease(store.knex, plan.peer.uuid);
+    if (!page.more) break;
+    checkCancel(opts);
+  }
+  r.ms += performance.now() - t0;
+  r.bytes += carrier.stats().bytes - b0;
+  s.logs.push(logRow(plan.peer, 'pull', { received: r.received, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 }, { resource, startedAt: t0 }));
+}
+
+/**
+ * Push one resource from where the peer stands: collect = my pages (echoes left out), transfer =
+ * the carrier's push, acknowledge = the peer's answer. Pipelined: the next page is read while
+ * this one travels, up to PUSH_DEPTH pages in flight (the receiver applies them in cursor order).
+ */
+async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { seq: number; reset: boolean } | undefined, head: number): Promise<void> {
+  const { store, plan, carrier, opts } = s;
+  checkCancel(opts);
+  const t = theirs.resources[resource];
+  if (!t) return;
+  const { from, after } = sendFrom(store, ack, t.have);
+  if (!ack?.reset && !(await hasChangesFor(store, plan.peer.uuid, resource, after, head))) return;
+  const r = entry(s.report, resource);
+  const t0 = performance.now();
+  const b0 = carrier.stats().bytes;
+  const n0 = r.sent;
+  const pages = outgoingPages(store, plan, resource, from, { limit: s.limit });
+  let next = pages.next();
+  const inflight: { done: Promise<PageResult>; records: number }[] = [];
+  const settle = async (): Promise<void> => {
+    const f = inflight.shift()!;
+    const res = await f.done;
+    r.pushPages++;
+    r.sent += f.records;
+    await acknowledgeSent(store.knex, plan.peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid));
+    opts.onPage?.(r, 'push');
+    await renewLease(store.knex, plan.peer.uuid);
+    checkCancel(opts);
+  };
+  try {
+    for (;;) {
+      const { value: page, done: end } = await next;
+      if (end) break;
+      if (page.more) {
+        next = pages.next();
+        next.catch(() => undefined);
+      }
+      const done = carrier.push(page);
+      done.catch(() => undefined);
+      inflight.push({ done, records: page.records.length });
+      while (inflight.length >= PUSH_DEPTH || (!page.more && inflight.length)) await settle();
+      if (!page.more) break;
+    }
+  } finally {
+    await Promise.allSettled(inflight.map((f) => f.done));
+  }
+  r.ms += performance.now() - t0;
+  r.bytes += carrier.stats().bytes - b0;
+  s.logs.push(logRow(plan.peer, 'push', { sent: r.sent - n0, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 }, { resource, startedAt: t0 }));
 }
 
 /** One line per resource that moved, for the CLI. */

@@ -3,12 +3,10 @@ import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import { encodeCursor, type Store } from '../../store/index.js';
-import { acks, collectPage } from '../../sync/collect.js';
-import { Peers, policyFor, type Peer } from '../../sync/peers.js';
-import { swapPolicy } from '../../sync/policy.js';
+import { acks } from '../../sync/collect.js';
+import { Peers, type Peer } from '../../sync/peers.js';
+import { buildHello, logRow, mySchema, outgoingPages, planFor, sendFrom, writeLog } from '../../sync/pipeline.js';
 import { PROTOCOL_VERSION, type Hello } from '../../sync/protocol.js';
-import { buildHello, mySchema } from '../../sync/serve.js';
-import { writeSyncLog } from '../../sync/synclog.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { encodeBody, encodePage, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
 import { signingKey } from './keys.js';
@@ -88,45 +86,38 @@ async function assemble(
  */
 export async function exportBundle(store: Store, opts: ExportOptions): Promise<WrittenBundle> {
   const { receivers, cluster } = await bundleReceivers(store, opts);
-  const peers = new Peers(store);
   // A cluster bundle follows the cluster's settings; a peer bundle the peer's own.
-  const cfg = await peers.effective(cluster ? { ...receivers[0]!, clusters: [cluster], config: {} } : receivers[0]!);
-  const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
+  const plan = await planFor(store, receivers[0]!, 'bundle', { cluster });
+  const resources = plan.order;
   // Each page is compressed as soon as it is collected; only the compressed body is kept.
   const body: Buffer[] = [];
   const ranges: Record<string, BundleRange> = {};
-  const limit = opts.limit ?? 1000;
   let total = 0;
-  if (cfg.direction !== 'pull') {
+  if (plan.direction !== 'pull') {
     const ackByPeer = await Promise.all(receivers.map((r) => acks(store.knex, r.uuid)));
     // Versions that came from the receiver are left out only when there is one receiver.
     const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
     const zero = encodeCursor(store.instance.uuid, 0);
     for (const resource of resources) {
       // Start where the receiver that is furthest behind stands.
-      const after = Math.min(...ackByPeer.map((a) => (a.get(resource)?.reset ? 0 : (a.get(resource)?.seq ?? 0))));
-      const from = after > 0 ? encodeCursor(store.instance.uuid, after) : null;
-      const policy = swapPolicy(policyFor(cfg, resource));
-      const filter = cfg.filters?.[resource];
+      const { from } = ackByPeer.map((a) => sendFrom(store, a.get(resource))).reduce((x, y) => (y.after < x.after ? y : x));
       let cursor = from;
       let records = 0;
-      for (;;) {
-        const page = await collectPage(store, echoPeer, resource, cursor, { limit, filter });
+      for await (const page of outgoingPages(store, plan, resource, from, { limit: opts.limit ?? 1000, echoPeer })) {
         if (page.cursor === (cursor ?? zero)) break; // nothing after the position
-        body.push(encodePage({ ...page, policy }));
+        body.push(encodePage(page));
         records += page.records.length;
         total += page.records.length;
         opts.onProgress?.(total);
         cursor = page.cursor;
-        if (!page.more) break;
       }
       if (cursor !== from) ranges[resource] = { from, to: cursor!, records };
     }
   }
   const written = await assemble(store, 'changes', receivers, cluster, resources, { bytes: body.length ? Buffer.concat(body) : encodeBody([]), records: total }, ranges);
-  await writeSyncLog(
+  await writeLog(
     store.knex,
-    receivers.map((r) => ({ peer: r.uuid, peer_name: r.name, direction: 'push' as const, result: 'success' as const, sent: written.header.body.records, bytes: written.bytes.length, message: `bundle ${written.header.id} written` })),
+    receivers.map((r) => logRow(r, 'push', { sent: written.header.body.records, bytes: written.bytes.length }, { message: `bundle ${written.header.id} written` })),
   );
   log.info({ id: written.header.id, receivers: receivers.map((r) => r.name), records: written.header.body.records, bytes: written.bytes.length }, 'bundle written');
   return written;
@@ -134,9 +125,8 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
 
 /** An acknowledgement: no records, only where this instance stands in the sender's feed. */
 export async function ackBundle(store: Store, to: Peer, acknowledges: string[]): Promise<WrittenBundle> {
-  const cfg = await new Peers(store).effective(to);
-  const resources = store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r));
-  return assemble(store, 'ack', [to], null, resources, { bytes: encodeBody([]), records: 0 }, {}, { acknowledges });
+  const { order } = await planFor(store, to, 'bundle');
+  return assemble(store, 'ack', [to], null, order, { bytes: encodeBody([]), records: 0 }, {}, { acknowledges });
 }
 
 /** A file name that says what the bundle is: sender, receiver, time, kind. */

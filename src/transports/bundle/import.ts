@@ -1,13 +1,10 @@
 import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
-import { chunks, compareVersions, decodeCursor, type Store, type VersionVector } from '../../store/index.js';
-import { applyPage, applyRemoteVersions, heldCursor } from '../../sync/apply.js';
-import { acks } from '../../sync/collect.js';
+import { chunks, compareVersions, type Store, type VersionVector } from '../../store/index.js';
 import { Peers, type Peer } from '../../sync/peers.js';
-import { PROTOCOL_VERSION, readPage, type Hello, type Page } from '../../sync/protocol.js';
-import { learnAcks, mySchema } from '../../sync/serve.js';
-import { writeSyncLog } from '../../sync/synclog.js';
+import { PROTOCOL_VERSION, readPage, type Page } from '../../sync/protocol.js';
+import { applyReceived, learnPositions, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
 import { grantedPush, grantFor } from '../../sync/grant.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
@@ -85,26 +82,6 @@ async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleH
   return { header: h, sender, pages };
 }
 
-/** Moves forward what I know the sender holds of my feed (never backwards: acks may arrive late). */
-async function learnFromHello(store: Store, sender: string, hello: Hello | undefined): Promise<string[]> {
-  if (!hello || hello.instance !== sender || typeof hello.resources !== 'object') return [];
-  const mine = await acks(store.knex, sender);
-  const forward: Hello['resources'] = {};
-  for (const [resource, s] of Object.entries(hello.resources)) {
-    if (!s?.have || !store.registry.has(resource)) continue;
-    let seq: number;
-    try {
-      seq = decodeCursor(s.have, store.instance.uuid);
-    } catch {
-      continue; // issued by an earlier incarnation of this database
-    }
-    const cur = mine.get(resource);
-    if (!cur || seq > cur.seq) forward[resource] = s;
-  }
-  if (Object.keys(forward).length) await learnAcks(store, sender, { ...hello, resources: forward });
-  return Object.keys(forward);
-}
-
 export interface BundlePreview {
   header: BundleHeader;
   sender: Peer;
@@ -153,8 +130,6 @@ export async function previewBundle(store: Store, file: Buffer): Promise<BundleP
   return { header: h, sender, repeat, resources: [...out.values()] };
 }
 
-const seqOf = (cursor: string | null, issuer: string): number => (cursor === null ? 0 : decodeCursor(cursor, issuer));
-
 /**
  * Imports a bundle: applies its pages through the sync engine (versions, policies, deletion
  * rule, conflict log), learns the sender's acknowledgements, and returns the acknowledgement
@@ -174,9 +149,8 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
   if (result.repeat) result.warnings.push(`bundle ${h.id} was imported already on ${previous!.imported_on}: nothing applied again`);
 
   if (h.kind === 'changes' && !result.repeat) {
-    const peers = new Peers(store);
+    const plan = await planFor(store, sender, 'bundle');
     const grant = await grantFor(store, sender);
-    const policyOf = await peers.receivingPolicy(sender);
     for await (const { raw, versions } of pages()) {
       const resource = raw.resource;
       // The same grant as an online push: direction, resources and filters (src/sync/grant.ts).
@@ -188,42 +162,21 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
         continue;
       }
       // As for an online push: my own policy if I set one, else the sender's hint.
-      const policy = policyOf(resource, raw.policy);
-      const held = await heldCursor(store.knex, sender.uuid, resource);
-      const heldSeq = seqOf(held, sender.uuid);
-      const fromSeq = seqOf(raw.from, sender.uuid);
-      const toSeq = seqOf(raw.cursor, sender.uuid);
+      const r = await applyReceived(store, plan, raw, versions);
       result.received += versions.length;
-      if (held === raw.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
-        const r = await applyPage(store, sender.uuid, { ...raw, from: held }, { policy: () => policy, via: 'bundle' });
-        result.applied += r.applied;
-        result.conflicts += r.conflicts;
-        if (!result.advanced.includes(resource)) result.advanced.push(resource);
-        continue;
-      }
-      if (fromSeq > heldSeq) {
-        result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
-      }
-      const r = await store.transaction((w) => applyRemoteVersions(w, sender.uuid, versions, { policy: () => policy, via: 'bundle' }));
-      result.applied += r.taken + r.resolved;
+      result.applied += r.applied;
       result.conflicts += r.conflicts;
+      if (r.advanced && !result.advanced.includes(resource)) result.advanced.push(resource);
+      if (r.gap) result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
     }
   }
-  result.acknowledged = await learnFromHello(store, sender.uuid, h.hello?.[store.instance.uuid]);
+  const hello = h.hello?.[store.instance.uuid];
+  result.acknowledged = hello?.instance === sender.uuid ? await learnPositions(store, sender.uuid, hello, { forwardOnly: true }) : [];
   if (!result.repeat) {
     const summary = { received: result.received, applied: result.applied, conflicts: result.conflicts, warnings: result.warnings };
     await store.knex('tm_bundle_log').insert({ id: h.id, sender: sender.uuid, kind: h.kind, imported_on: nowIso(), summary: JSON.stringify(summary) }).onConflict('id').ignore();
-    await writeSyncLog(store.knex, [
-      {
-        peer: sender.uuid,
-        peer_name: sender.name,
-        direction: 'receive',
-        result: result.warnings.length ? 'warning' : 'success',
-        received: result.received,
-        conflicts: result.conflicts,
-        bytes: file.length,
-        message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}`,
-      },
+    await writeLog(store.knex, [
+      logRow(sender, 'receive', { received: result.received, conflicts: result.conflicts, bytes: file.length }, { result: result.warnings.length ? 'warning' : 'success', message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}` }),
     ]);
   }
   // Acknowledge every changes bundle, repeats too: the first acknowledgement may have been lost.

@@ -1,10 +1,9 @@
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
-import { applyRemoteVersions } from '../../sync/apply.js';
-import { acks, collectChanges, recordAck } from '../../sync/collect.js';
+import { acks, collectChanges } from '../../sync/collect.js';
 import { Peers, type Peer } from '../../sync/peers.js';
-import { writeSyncLog } from '../../sync/synclog.js';
+import { acknowledgeSent, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
 import { encodeChanges, prioritise } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
@@ -33,17 +32,20 @@ interface Pending {
 
 /** My changes the peer has not acknowledged, every resource it syncs, in my feed order. */
 export async function pendingForPeer(store: Store, peer: Peer): Promise<Pending> {
-  const cfg = await new Peers(store).effective(peer);
+  return pendingFor(store, await planFor(store, peer, 'radio'));
+}
+
+async function pendingFor(store: Store, plan: Plan): Promise<Pending> {
   const out: Pending = { records: [], reach: new Map() };
-  if (cfg.direction === 'pull') return out;
-  const mine = await acks(store.knex, peer.uuid);
-  for (const resource of store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r))) {
+  if (plan.direction === 'pull') return out;
+  const mine = await acks(store.knex, plan.peer.uuid);
+  for (const resource of plan.order) {
     const a = mine.get(resource);
-    let after = a?.reset ? 0 : (a?.seq ?? 0);
-    const start = after;
+    const start = sendFrom(store, a).after;
+    let after = start;
     let count = 0;
     for (;;) {
-      const c = await collectChanges(store, peer.uuid, resource, after, { limit: 5000, filter: cfg.filters?.[resource] });
+      const c = await collectChanges(store, plan.peer.uuid, resource, after, { limit: 5000, filter: plan.filters[resource] });
       out.records.push(...c.records);
       count += c.records.length;
       after = c.last;
@@ -102,16 +104,11 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   const started = performance.now();
   const peers = new Peers(store);
   const peer = await peers.get(peerRef);
-  const cfg = await peers.effective(peer);
-  const policyOf = await peers.receivingPolicy(peer);
+  const plan = await planFor(store, peer, 'radio');
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
   let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
   let conflicts = 0;
-  const ackResource = async (resource: string): Promise<void> => {
-    const reach = pending.reach.get(resource);
-    if (reach) await recordAck(store.knex, peer.uuid, resource, reach.last, { clearReset: true });
-  };
   let result: RadioSyncResult;
   try {
     result = await radioSync({
@@ -123,35 +120,31 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       knowledge,
       // Collected when our turn starts: as the responder, after the caller's changes are applied.
       outgoing: async () => {
-        pending = await pendingForPeer(store, peer);
+        pending = await pendingFor(store, plan);
         return pending.records;
       },
       batchSize: opts.batchSize,
       apply: async (changes) => {
-        if (cfg.direction === 'push') {
+        if (plan.direction === 'push') {
           log.warn({ peer: peer.name, records: changes.length }, 'radio: received changes from a peer this instance only sends to; not applied');
           return;
         }
-        await store.transaction(async (w) => {
-          const r = await applyRemoteVersions(w, peer.uuid, changes, { policy: (res) => policyOf(res), via: 'radio' });
-          conflicts += r.conflicts;
-        });
+        conflicts += (await applyVersions(store, plan, changes)).conflicts;
       },
+      // Acknowledge: a resource's position moves once the peer applied all of it.
       sent: async (batch) => {
         for (const r of batch) delivered.set(r.resource, (delivered.get(r.resource) ?? 0) + 1);
-        for (const [resource, reach] of pending.reach) if ((delivered.get(resource) ?? 0) >= reach.count) await ackResource(resource);
+        for (const [resource, reach] of pending.reach) if ((delivered.get(resource) ?? 0) >= reach.count) await acknowledgeSent(store.knex, peer.uuid, resource, reach.last);
       },
       save: (k) => saveRadioKnowledge(store, peer.uuid, k),
     });
   } catch (e) {
-    await writeSyncLog(store.knex, [{ peer: peer.uuid, peer_name: peer.name, direction: 'sync', result: 'error', message: `radio: ${(e as Error).message}`, duration_ms: performance.now() - started }]);
+    await writeLog(store.knex, [logRow(peer, 'sync', {}, { result: 'error', startedAt: started, message: `radio: ${(e as Error).message}` })]);
     await peers.recordResult(peer.uuid, 'error').catch(() => undefined);
     throw e;
   }
   const durationMs = performance.now() - started;
-  await writeSyncLog(store.knex, [
-    { peer: peer.uuid, peer_name: peer.name, direction: 'sync', result: 'success', sent: result.sent, received: result.received, conflicts, bytes: result.payloadBytesSent, duration_ms: durationMs, message: 'radio' },
-  ]);
+  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');
   return { ...result, peer, conflicts, durationMs };
 }

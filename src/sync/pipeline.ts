@@ -1,0 +1,258 @@
+import type { Knex } from 'knex';
+import { TidemarkError } from '../errors.js';
+import { logger } from '../log.js';
+import type { FieldValue } from '../registry/values.js';
+import { decodeCursor, encodeCursor, registryHash, SCHEMA_VERSION, type RecordVersion, type Store } from '../store/index.js';
+import { applyCheckedPage, applyRemoteVersions, heldCursor, storeCursor, type ApplyResult } from './apply.js';
+import { acks, collectPage, recordAck, resourceHeads } from './collect.js';
+import { Peers, policyFor, type Peer, type ReceivingPolicy } from './peers.js';
+import { swapPolicy, type PolicyName } from './policy.js';
+import { PROTOCOL_VERSION, type Hello, type Page } from './protocol.js';
+import { writeSyncLog, type SyncLogEntry, type SyncResult } from './synclog.js';
+
+/**
+ * The sync pipeline: the same five stages whatever carries the changes.
+ *
+ *   plan         what the peer is granted and where each side stands      planFor, buildHello, sendFrom
+ *   collect      my changes after the peer's position, echoes left out    collectPage/collectChanges (collect.ts)
+ *   transfer     the carrier: HTTP requests, a bundle file, radio frames  (the carrier's own module)
+ *   apply        one receiving policy, one position rule                  applyReceived, advanceReceived
+ *   acknowledge  how far each side holds the other's feed                 acknowledgeSent, learnPositions
+ *
+ * and one sync-log row builder (logRow) for every carrier. A carrier only moves what these
+ * functions produce; cursors, acknowledgements, echo suppression and stale cursors are decided
+ * here, so a change behaves the same whichever way it travelled. Every position moves in the
+ * transaction that applied the data (receiver) or on the peer's acknowledgement (sender), so an
+ * interrupted session on any carrier resumes from the last acknowledged stage.
+ */
+
+// ---- plan --------------------------------------------------------------------------------
+
+export function mySchema(store: Store): { schema_version: number; registry_hash: string } {
+  return { schema_version: SCHEMA_VERSION, registry_hash: registryHash(store.registry) };
+}
+
+/** What carries a session: recorded with every version it brings (record history). */
+export type Carrier = 'http' | 'bundle' | 'radio';
+
+export interface Plan {
+  peer: Peer;
+  carrier: Carrier;
+  direction: 'pull' | 'push' | 'both';
+  /** The resources that sync with the peer, in dependency order. */
+  order: string[];
+  /** Filters on what I send to the peer, per resource. */
+  filters: Record<string, Record<string, FieldValue>>;
+  /** How I decide versions received from the peer (my setting if any, else the sender's hint). */
+  receiving: ReceivingPolicy;
+  /** The hint sent with my versions: the peer's side of my policy. */
+  sendingHint(resource: string): PolicyName;
+}
+
+/**
+ * What syncs with `peer` and how. A cluster bundle follows the cluster's settings (`cluster`),
+ * everything else the peer's own (defaults, then its clusters, then the peer).
+ */
+export async function planFor(store: Store, peer: Peer, carrier: Carrier, opts: { cluster?: string | null } = {}): Promise<Plan> {
+  const peers = new Peers(store);
+  const basis = opts.cluster ? { ...peer, clusters: [opts.cluster], config: {} } : peer;
+  const cfg = await peers.effective(basis);
+  return {
+    peer,
+    carrier,
+    direction: cfg.direction,
+    order: store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r)),
+    filters: cfg.filters ?? {},
+    receiving: await peers.receivingPolicy(peer),
+    sendingHint: (resource) => swapPolicy(policyFor(cfg, resource)),
+  };
+}
+
+/** My hello for `peer` over `resources`: my heads, and how far I hold the peer's feed. */
+export async function buildHello(store: Store, peer: string, resources: readonly string[]): Promise<Hello> {
+  const heads = await resourceHeads(store.knex, resources);
+  const held = (await store.knex('tm_peer_cursor').where({ peer }).whereIn('resource', resources)) as { resource: string; cursor: string }[];
+  const have = new Map(held.map((h) => [h.resource, h.cursor]));
+  const out: Hello['resources'] = {};
+  for (const r of resources) out[r] = { head: encodeCursor(store.instance.uuid, heads.get(r) ?? 0), have: have.get(r) ?? null };
+  return { protocol: PROTOCOL_VERSION, instance: store.instance.uuid, name: store.instance.name, ...mySchema(store), resources: out };
+}
+
+/**
+ * The position in my feed that a cursor given back by a peer names. `null` when the cursor is
+ * none of mine: issued by an earlier incarnation of this database (restored, re-created), so
+ * the peer's position is unknown and it starts over. The one stale-cursor rule of every carrier.
+ */
+export function myPosition(store: Store, cursor: string | null | undefined): number | null {
+  if (cursor === null || cursor === undefined) return null;
+  try {
+    return decodeCursor(cursor, store.instance.uuid);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where sending to a peer starts in my feed: where it said it stands (`theirs`, from a hello) or
+ * else where it last acknowledged, unless a reset was asked for or the cursor is stale.
+ */
+export function sendFrom(store: Store, ack: { seq: number; reset: boolean } | undefined, theirs?: string | null): { from: string | null; after: number } {
+  if (ack?.reset) return { from: null, after: 0 };
+  if (theirs !== undefined) {
+    const after = myPosition(store, theirs);
+    return after === null ? { from: null, after: 0 } : { from: theirs, after };
+  }
+  const after = ack?.seq ?? 0;
+  return { from: after > 0 ? encodeCursor(store.instance.uuid, after) : null, after };
+}
+
+// ---- collect -----------------------------------------------------------------------------
+
+/**
+ * The pages of my feed of `resource` for `peer` from `from` on, each with the sending hint.
+ * Versions taken unchanged from `peer` are left out (collect.ts, by `tm_from`): no echo.
+ */
+export async function* outgoingPages(store: Store, plan: Plan, resource: string, from: string | null, opts: { limit?: number; echoPeer?: string } = {}): AsyncGenerator<Page> {
+  const filter = plan.filters[resource];
+  const policy = plan.sendingHint(resource);
+  let cursor = from;
+  for (;;) {
+    const page = await collectPage(store, opts.echoPeer ?? plan.peer.uuid, resource, cursor, { limit: opts.limit, filter });
+    yield { ...page, policy };
+    if (!page.more) return;
+    cursor = page.cursor;
+  }
+}
+
+// ---- apply -------------------------------------------------------------------------------
+
+export interface Received {
+  /** Pages applied, and how many of them moved my position in the sender's feed. */
+  received: number;
+  applied: number;
+  conflicts: number;
+  /** The position moved (the page continued, or overlapped, where I stood). */
+  advanced: boolean;
+  /** The page was applied before (same cursor): nothing done. */
+  duplicate: boolean;
+  /** The page starts after my position (a missing earlier page): applied, position kept. */
+  gap: boolean;
+}
+
+const seqOf = (cursor: string | null, issuer: string): number => (cursor === null ? 0 : decodeCursor(cursor, issuer));
+
+/**
+ * Applies one page from `sender` with the receiving policy. `strict` (a live session): a page
+ * must start where I stand, else `handshake_needed`. Otherwise (a bundle: late, twice, or out
+ * of order) a page that continues or overlaps my position moves it in the same transaction, and
+ * a page wholly behind or after a gap is applied version by version (the versions decide, old
+ * ones are no-ops) without moving the position, so nothing is ever skipped.
+ */
+export async function applyReceived(store: Store, plan: Plan, page: Page, versions: readonly RecordVersion[], opts: { strict?: boolean } = {}): Promise<Received> {
+  const peer = plan.peer.uuid;
+  const apply = { policy: (r: string): PolicyName => plan.receiving(r, page.policy), via: plan.carrier };
+  if (opts.strict) {
+    const r = await applyCheckedPage(store, peer, page, versions, apply);
+    return { received: r.received, applied: r.applied, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+  }
+  const held = await heldCursor(store.knex, peer, page.resource);
+  const heldSeq = seqOf(held, peer);
+  const fromSeq = seqOf(page.from, peer);
+  const toSeq = seqOf(page.cursor, peer);
+  if (held === page.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
+    const r = await applyCheckedPage(store, peer, { ...page, from: held }, versions, apply);
+    return { received: versions.length, applied: r.applied, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+  }
+  const r = await applyVersions(store, plan, versions, page.policy);
+  return { received: versions.length, applied: r.taken + r.resolved, conflicts: r.conflicts, advanced: false, duplicate: false, gap: fromSeq > heldSeq };
+}
+
+/** Applies versions that carry no position (radio payloads, bundle pages off my position). */
+export async function applyVersions(store: Store, plan: Plan, versions: readonly RecordVersion[], hint?: PolicyName): Promise<ApplyResult> {
+  return store.transaction((w) => applyRemoteVersions(w, plan.peer.uuid, versions, { policy: (r) => plan.receiving(r, hint), via: plan.carrier }));
+}
+
+/**
+ * Moves my position in the sender's feed of `resource` to `to` once everything it sent in
+ * (from, to] is applied (radio: after the sender's final payload). Never backwards, never past
+ * a gap: only when I already held the sender's feed at least up to `from`.
+ */
+export async function advanceReceived(store: Store, sender: string, resource: string, from: number, to: number): Promise<boolean> {
+  return store.transaction(async (w) => {
+    const held = await heldCursor(w.trx, sender, resource);
+    const heldSeq = seqOf(held, sender);
+    if (heldSeq < from || heldSeq >= to) return false;
+    await storeCursor(w.trx, sender, resource, held, encodeCursor(sender, to));
+    return true;
+  });
+}
+
+// ---- acknowledge -------------------------------------------------------------------------
+
+/** The peer applied my feed of `resource` up to `seq`: sending resumes from there. */
+export async function acknowledgeSent(knex: Knex, peer: string, resource: string, seq: number): Promise<void> {
+  await recordAck(knex, peer, resource, seq, { clearReset: true });
+}
+
+/**
+ * Learns from a peer's hello how far it holds my feed. `forwardOnly` for hellos that may be old
+ * (a bundle carried late): they never move a position back. Returns the resources that moved.
+ */
+export async function learnPositions(store: Store, peer: string, hello: Hello | undefined, opts: { forwardOnly?: boolean } = {}): Promise<string[]> {
+  if (!hello || typeof hello.resources !== 'object') return [];
+  const mine = opts.forwardOnly ? await acks(store.knex, peer) : null;
+  const moved: string[] = [];
+  for (const [resource, s] of Object.entries(hello.resources)) {
+    if (!s?.have || !store.registry.has(resource)) continue;
+    const seq = myPosition(store, s.have);
+    if (seq === null) continue; // the peer will start over
+    if (mine) {
+      const cur = mine.get(resource);
+      if (cur && seq <= cur.seq) continue;
+    }
+    await recordAck(store.knex, peer, resource, seq);
+    moved.push(resource);
+  }
+  return moved;
+}
+
+/** A hello from the paired instance and no other (a URL now answered by someone else is refused). */
+export function checkPeerHello(peer: Peer, theirs: Hello): void {
+  if (theirs.instance !== peer.uuid) throw new TidemarkError('forbidden', `${peer.url ?? peer.name} is now instance ${theirs.instance}, not the paired ${peer.uuid}`);
+}
+
+// ---- the sync log ------------------------------------------------------------------------
+
+export interface LogCounts {
+  sent?: number;
+  received?: number;
+  conflicts?: number;
+  bytes?: number;
+}
+
+/** The one builder of sync-log rows, whichever carrier and stage writes them. */
+export function logRow(
+  peer: Pick<Peer, 'uuid' | 'name'>,
+  direction: SyncLogEntry['direction'],
+  counts: LogCounts,
+  more: { resource?: string | null; result?: SyncResult; startedAt?: number; durationMs?: number; message?: string | null } = {},
+): SyncLogEntry {
+  return {
+    peer: peer.uuid,
+    peer_name: peer.name,
+    direction,
+    resource: more.resource ?? null,
+    result: more.result ?? 'success',
+    sent: counts.sent ?? 0,
+    received: counts.received ?? 0,
+    conflicts: counts.conflicts ?? 0,
+    bytes: counts.bytes ?? 0,
+    duration_ms: more.durationMs ?? (more.startedAt !== undefined ? performance.now() - more.startedAt : 0),
+    message: more.message ?? null,
+  };
+}
+
+/** Writes sync-log rows; a failure to log never fails the sync it describes. */
+export async function writeLog(knex: Knex, rows: SyncLogEntry[]): Promise<void> {
+  await writeSyncLog(knex, rows).catch((e: unknown) => logger.error({ err: e }, 'could not write the sync log'));
+}
