@@ -13,7 +13,7 @@ import { registry } from '../src/registry/registry.js';
 import type { RecordVersion } from '../src/store/types.js';
 import { encodeChanges } from '../src/transports/radio/codec.js';
 import { codebookFor } from '../src/transports/radio/dictionary.js';
-import { hospitalStatuses, INSTANCES, statusUpdates } from '../test/radio/fixtures.js';
+import { hospitalStatuses, INSTANCES, linkKey, statusUpdates } from '../test/radio/fixtures.js';
 import { MemorySite } from '../test/radio/memory-site.js';
 import { stationPair, type Pair } from '../test/radio/pair.js';
 
@@ -86,7 +86,7 @@ async function sizes(): Promise<void> {
 
     const one = { ...upd[7]!, data: { ...upd[7]!.data, ems_status: 3 }, version: { ...upd[7]!.version, [A]: upd[7]!.version[A]! + 1 }, hlc: `${Number(upd[7]!.hlc.slice(0, 13)) + 60_000}.000000` };
     one.modified_on = new Date(Number(one.hlc.slice(0, 13))).toISOString();
-    const singlePayload = encodeChanges(registry, [one], a0.knowledge.outgoing, { from: A, to: B, final: true }).bytes.length;
+    const singlePayload = encodeChanges(registry, [one], a0.knowledge.outgoing, { from: A, to: B, key: linkKey(A, B), final: true }).bytes.length;
     a0.change([one]);
     const single = await measuredSync(pair, a0, b0);
 

@@ -36,6 +36,8 @@ export const CATALOGUE = {
   // Input that is wrong in itself.
   malformed: { status: 400, exit: EXIT_REFUSED, template: 'not well-formed: {detail}' },
   invalid: { status: 422, exit: EXIT_REFUSED, template: 'invalid: {detail}' },
+  // A file that ends early: damaged, or still being copied (a watcher tries again later).
+  truncated: { status: 400, exit: EXIT_REFUSED, template: 'truncated: {detail}' },
   usage: { status: 400, exit: EXIT_USAGE, template: '{detail}' },
   too_large: { status: 413, exit: EXIT_REFUSED, template: 'too large: {detail}' },
   unsupported: { status: 415, exit: EXIT_REFUSED, template: 'unsupported: {detail}' },

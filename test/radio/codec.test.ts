@@ -6,11 +6,11 @@ import type { RecordVersion } from '../../src/store/types.js';
 import { decodeChanges, encodeChanges, readPayloadHeader } from '../../src/transports/radio/codec.js';
 import { LinkKnowledge } from '../../src/transports/radio/knowledge.js';
 import { TidemarkError } from '../../src/errors.js';
-import { full, changeArb, hospitalStatuses, INSTANCES, recordArb, statusUpdates } from './fixtures.js';
+import { full, changeArb, hospitalStatuses, INSTANCES, linkKey, recordArb, statusUpdates } from './fixtures.js';
 
 const A = INSTANCES[0]!;
 const B = INSTANCES[1]!;
-const link = { from: A, to: B };
+const link = { from: A, to: B, key: linkKey(A, B) };
 
 /** Sender encodes, receiver decodes and both commit, as after an acknowledged transfer. */
 function roundTrip(changes: RecordVersion[], sender: LinkKnowledge, mirror: LinkKnowledge, final = false): RecordVersion[] {
@@ -126,7 +126,7 @@ test('a payload the sender never saw acknowledged is taken back and re-read; sta
   assert.throws(() => decodeChanges(registry, encodeChanges(registry, upd4, sender, link).bytes, torn, link), (e: unknown) => e instanceof TidemarkError && e.code === 'reset_needed');
 
   // A payload meant for another instance, or from another sender.
-  assert.throws(() => decodeChanges(registry, next.bytes, mirror, { from: A, to: INSTANCES[2]! }), (e: unknown) => e instanceof TidemarkError && e.code === 'forbidden');
+  assert.throws(() => decodeChanges(registry, next.bytes, mirror, { from: A, to: INSTANCES[2]!, key: linkKey(A, INSTANCES[2]!) }), (e: unknown) => e instanceof TidemarkError && e.code === 'forbidden');
 
   // A receiver that lost its mirror asks for a reset; the reset payload carries everything.
   const fresh = new LinkKnowledge();
@@ -168,7 +168,35 @@ test('truncated and damaged payloads are errors, never silently different record
   for (let cut = 1; cut < enc.bytes.length; cut += 7) {
     assert.throws(() => decodeChanges(registry, enc.bytes.subarray(0, cut), new LinkKnowledge(), link), TidemarkError);
   }
+  // An altered registry fingerprint fails the MAC before anything else is read.
   const other = new Uint8Array(enc.bytes);
-  other[1]! ^= 0xff; // registry fingerprint
-  assert.throws(() => decodeChanges(registry, other, new LinkKnowledge(), link), /different resource registry/);
+  other[1]! ^= 0xff;
+  assert.throws(() => decodeChanges(registry, other, new LinkKnowledge(), link), (e: unknown) => e instanceof TidemarkError && e.code === 'forbidden');
+});
+
+test('every payload is authenticated by the pairing key: a wrong key, an altered byte or another link is refused', () => {
+  const recs = hospitalStatuses(5, 11);
+  const enc = encodeChanges(registry, recs, new LinkKnowledge(), { ...link, final: true });
+  const refused = (bytes: Uint8Array, opts: { from: string; to: string; key: Uint8Array }): void =>
+    assert.throws(() => decodeChanges(registry, bytes, new LinkKnowledge(), opts), (e: unknown) => e instanceof TidemarkError && e.code === 'forbidden');
+  refused(enc.bytes, { ...link, key: linkKey(B, A) });
+  refused(enc.bytes, { from: B, to: A, key: link.key });
+  for (const at of [0, 1, 4, enc.bytes.length - 1]) {
+    const bad = Uint8Array.from(enc.bytes);
+    bad[at]! ^= 0x01;
+    refused(bad, link);
+  }
+  assert.equal(decodeChanges(registry, enc.bytes, new LinkKnowledge(), link).changes.length, recs.length);
+});
+
+test('a final payload carries the part of the feed the turn covered; other payloads carry none', () => {
+  const recs = hospitalStatuses(3, 12);
+  const reach = [
+    { resource: 'med_hospital', from: 0, to: 7 },
+    { resource: 'cap_alert', from: 120, to: 4000 },
+  ];
+  const final = encodeChanges(registry, recs, new LinkKnowledge(), { ...link, final: true, reach });
+  assert.deepEqual(decodeChanges(registry, final.bytes, new LinkKnowledge(), link).reach, reach);
+  const middle = encodeChanges(registry, recs, new LinkKnowledge(), { ...link, reach });
+  assert.deepEqual(decodeChanges(registry, middle.bytes, new LinkKnowledge(), link).reach, []);
 });

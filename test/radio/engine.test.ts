@@ -3,6 +3,7 @@ import { after, test } from 'node:test';
 import { logger } from '../../src/log.js';
 import type { Store } from '../../src/store/index.js';
 import { Peers } from '../../src/sync/peers.js';
+import { buildHello } from '../../src/sync/pipeline.js';
 import { estimateRadio, loadRadioKnowledge, pendingForPeer, syncPeerByRadio } from '../../src/transports/radio/engine.js';
 import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
 import { openStores, pairAll, snapshot } from '../sync/support.js';
@@ -44,6 +45,12 @@ for (const kind of kinds) {
       // Acknowledged positions moved: nothing is pending any more, and echoes are not sent back.
       const peerB = await new Peers(a!).get(b!.instance.uuid);
       assert.equal((await pendingForPeer(a!, peerB)).records.length, 0);
+      // Each side's position in the other's feed moved as after an HTTP pull (the final payload
+      // carries the part of the feed the turn covered), so the next sync by any carrier starts there.
+      const helloA = await buildHello(a!, b!.instance.uuid, RESOURCES);
+      const helloB = await buildHello(b!, a!.instance.uuid, RESOURCES);
+      for (const r of ['org_organisation', 'med_hospital_status']) assert.equal(helloB.resources[r]!.have, helloA.resources[r]!.head, r);
+      assert.equal(helloA.resources.cr_shelter!.have, helloB.resources.cr_shelter!.head);
 
       // Changes on both sides: an update travels as a field delta, a deletion as a tombstone.
       await a!.update('med_hospital_status', status.uuid, { ems_status: 3, morgue_units: 9 });

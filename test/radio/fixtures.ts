@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { REFERENCE_DATA } from '../../src/registry/reference-data.js';
 import { registry } from '../../src/registry/registry.js';
@@ -8,6 +9,9 @@ import type { RecordVersion } from '../../src/store/types.js';
 import { seededRandom } from './simulator.js';
 
 /** Instance ids as the store writes them (plain uuids), plus one odd one the codec must carry as text. */
+/** A MAC key for the radio link from one test instance to another (pairing stands in for it in tests without stores). */
+export const linkKey = (from: string, to: string): Buffer => createHash('sha256').update(`test link ${from}>${to}`).digest();
+
 export const INSTANCES = ['6f1c0e3a-2b7d-4c59-9a3e-1d2f4b5c6a70', '0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d', 'c3d2e1f0-a9b8-4c7d-8e6f-5a4b3c2d1e0f', 'site-A'];
 
 const allReferenceUuids = Object.values(REFERENCE_DATA).flatMap((rows) => rows.map((r) => r.uuid));

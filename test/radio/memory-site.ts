@@ -2,6 +2,7 @@ import { registry } from '../../src/registry/registry.js';
 import type { RecordVersion } from '../../src/store/types.js';
 import { radioSync, newPeerKnowledge, type RadioPeerKnowledge, type RadioSyncResult } from '../../src/transports/radio/sync.js';
 import type { RadioSession } from '../../src/transports/radio/session.js';
+import { linkKey } from './fixtures.js';
 
 /**
  * A site as the radio layer sees it: the versions it holds and what it still owes each peer.
@@ -32,6 +33,7 @@ export class MemorySite {
       session,
       local: this.id,
       peer,
+      keys: { out: linkKey(this.id, peer), in: linkKey(peer, this.id) },
       role,
       knowledge: this.knowledge,
       outgoing: [...this.pending.values()],

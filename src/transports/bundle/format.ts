@@ -74,6 +74,7 @@ export interface ParsedBundle {
 }
 
 const bad = (message: string): TidemarkError => new TidemarkError('malformed', message, { element: 'bundle' });
+const cut = (message: string): TidemarkError => new TidemarkError('truncated', message, { element: 'bundle' });
 
 export function macOf(key: Buffer, signed: Buffer): string {
   return createHmac('sha256', key).update(signed).digest('hex');
@@ -109,11 +110,11 @@ export function writeBundle(header: Omit<BundleHeader, 'body'>, body: Buffer, re
  */
 export function readBundle(file: Buffer): ParsedBundle {
   if (file.length < MAGIC.length || !file.subarray(0, MAGIC.length).equals(Buffer.from(MAGIC))) {
-    if (file.length < MAGIC.length && Buffer.from(MAGIC).subarray(0, file.length).equals(file)) throw bad('bundle is truncated (the file ends inside its first line)');
+    if (file.length < MAGIC.length && Buffer.from(MAGIC).subarray(0, file.length).equals(file)) throw cut('bundle is truncated (the file ends inside its first line)');
     throw bad('not a Tidemark bundle (it does not start with "TIDEMARK-BUNDLE 1")');
   }
   const nl = file.indexOf(0x0a, MAGIC.length);
-  if (nl < 0) throw bad('bundle is truncated (the header is incomplete)');
+  if (nl < 0) throw cut('bundle is truncated (the header is incomplete)');
   let header: BundleHeader;
   try {
     header = JSON.parse(file.subarray(MAGIC.length, nl).toString('utf8')) as BundleHeader;
@@ -125,14 +126,14 @@ export function readBundle(file: Buffer): ParsedBundle {
   }
   if (header.version !== 1) throw new TidemarkError('unsupported', `bundle format version ${String(header.version)} is not supported (this instance reads version 1)`);
   const bodyEnd = nl + 1 + header.body.bytes;
-  if (file.length < bodyEnd) throw bad(`bundle is truncated: ${file.length} of at least ${bodyEnd + 76} bytes present`);
+  if (file.length < bodyEnd) throw cut(`bundle is truncated: ${file.length} of at least ${bodyEnd + 76} bytes present`);
   const signed = file.subarray(0, bodyEnd);
   const trailer = file.subarray(bodyEnd).toString('latin1');
   if (!trailer.startsWith('\n-- sha256 ')) {
-    throw bad(trailer.length < 80 && '\n-- sha256 '.startsWith(trailer.slice(0, 11)) ? 'bundle is truncated (its checksum is missing)' : 'bundle is corrupted: no checksum after the records');
+    throw trailer.length < 80 && '\n-- sha256 '.startsWith(trailer.slice(0, 11)) ? cut('bundle is truncated (its checksum is missing)') : bad('bundle is corrupted: no checksum after the records');
   }
   const lines = trailer.slice(1).split('\n');
-  if (lines[lines.length - 1] !== '') throw bad('bundle is truncated (its last line is incomplete)');
+  if (lines[lines.length - 1] !== '') throw cut('bundle is truncated (its last line is incomplete)');
   const digest = /^-- sha256 ([0-9a-f]{64})$/.exec(lines[0]!);
   if (!digest) throw bad('bundle is truncated or corrupted: malformed checksum line');
   if (createHash('sha256').update(signed).digest('hex') !== digest[1]) {

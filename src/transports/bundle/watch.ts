@@ -95,7 +95,7 @@ export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOpti
       } catch (e) {
         if (!(e instanceof TidemarkError)) throw e;
         // A file still being copied onto the stick looks truncated: try again next scan.
-        if (/truncated/.test(e.message) && Date.now() - statSync(path).mtimeMs < 10_000) {
+        if (e.code === 'truncated' && Date.now() - statSync(path).mtimeMs < 10_000) {
           done = false;
           continue;
         }

@@ -3,7 +3,8 @@ import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
 import { acks, collectChanges } from '../../sync/collect.js';
 import { Peers, type Peer } from '../../sync/peers.js';
-import { acknowledgeSent, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
+import { macKeyFor } from '../../sync/tokens.js';
+import { acknowledgeSent, advanceReceived, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
 import { encodeChanges, prioritise } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
@@ -26,8 +27,8 @@ export async function saveRadioKnowledge(store: Store, peer: string, k: RadioPee
 
 interface Pending {
   records: RecordVersion[];
-  /** Per resource: how far in my feed the collected records reach, and how many records that is. */
-  reach: Map<string, { last: number; count: number }>;
+  /** Per resource: the part of my feed collected (from, last], and how many records that is. */
+  reach: Map<string, { from: number; last: number; count: number }>;
 }
 
 /** My changes the peer has not acknowledged, every resource it syncs, in my feed order. */
@@ -51,7 +52,7 @@ async function pendingFor(store: Store, plan: Plan): Promise<Pending> {
       after = c.last;
       if (!c.more) break;
     }
-    if (after !== start || a?.reset) out.reach.set(resource, { last: after, count });
+    if (after !== start || a?.reset) out.reach.set(resource, { from: start, last: after, count });
   }
   return out;
 }
@@ -77,7 +78,7 @@ export async function estimateRadio(store: Store, peerRef: string, bitrate: numb
   // Encode in the same batches a sync would use; each builds on the previous one.
   const known = LinkKnowledge.fromJSON(k.outgoing.toJSON());
   for (let i = 0; i < Math.max(1, ordered.length); i += 100) {
-    const enc = encodeChanges(store.registry, ordered.slice(i, i + 100), known, { from: store.instance.uuid, to: peer.uuid, final: i + 100 >= ordered.length });
+    const enc = encodeChanges(store.registry, ordered.slice(i, i + 100), known, { from: store.instance.uuid, to: peer.uuid, key: macKeyFor(peer, 'out'), final: i + 100 >= ordered.length });
     known.commit(enc.update);
     bytes += enc.bytes.length;
     encoded += enc.records;
@@ -116,6 +117,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       session,
       local: store.instance.uuid,
       peer: peer.uuid,
+      keys: { out: macKeyFor(peer, 'out'), in: macKeyFor(peer, 'in') },
       role,
       knowledge,
       // Collected when our turn starts: as the responder, after the caller's changes are applied.
@@ -135,6 +137,12 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       sent: async (batch) => {
         for (const r of batch) delivered.set(r.resource, (delivered.get(r.resource) ?? 0) + 1);
         for (const [resource, reach] of pending.reach) if ((delivered.get(resource) ?? 0) >= reach.count) await acknowledgeSent(store.knex, peer.uuid, resource, reach.last);
+      },
+      reach: () => [...pending.reach].map(([resource, r]) => ({ resource, from: r.from, to: r.last })),
+      // The peer's whole turn is applied: my position in its feed moves as after a pull.
+      arrived: async (reach) => {
+        if (plan.direction === 'push') return;
+        for (const x of reach) if (plan.order.includes(x.resource)) await advanceReceived(store, peer.uuid, x.resource, x.from, x.to);
       },
       save: (k) => saveRadioKnowledge(store, peer.uuid, k),
     });

@@ -4,7 +4,7 @@ import { coded } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { Registry } from '../../registry/registry.js';
 import type { RecordVersion } from '../../store/types.js';
-import { decodeChanges, encodeChanges, prioritise, sameVersion } from './codec.js';
+import { decodeChanges, encodeChanges, prioritise, sameVersion, type Reach } from './codec.js';
 import { Refusal } from './frames.js';
 import { LinkKnowledge, type LinkKnowledgeJson } from './knowledge.js';
 import { RadioRefusedError, type RadioSession } from './session.js';
@@ -53,6 +53,8 @@ export interface RadioSyncOptions {
   /** This instance's id and the peer's (as in version vectors). */
   local: string;
   peer: string;
+  /** The link's MAC keys (macKeyFor(peer, 'out') and 'in'): every payload is authenticated. */
+  keys: { out: Uint8Array; in: Uint8Array };
   knowledge: RadioPeerKnowledge;
   /** The initiator sends first; the responder sends once the initiator's last payload is applied. */
   role: 'initiator' | 'responder';
@@ -66,6 +68,10 @@ export interface RadioSyncOptions {
   apply(changes: RecordVersion[]): Promise<void> | void;
   /** A batch is applied at the peer: the engine may advance the peer's cursor past it. */
   sent?(changes: RecordVersion[]): Promise<void> | void;
+  /** What of my feed this turn carries, per resource (sent in the final payload). */
+  reach?(): readonly Reach[];
+  /** The peer's final payload is applied: what of its feed its turn carried. */
+  arrived?(reach: Reach[]): Promise<void> | void;
   /** The knowledge changed (after each payload either way): persist it. */
   save?(k: RadioPeerKnowledge): Promise<void> | void;
   /** Records per payload (each payload is one checkpoint). Default 100. */
@@ -123,14 +129,15 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
     for (let i = 0; i < batches.length; i++) {
       const batch = batches[i]!;
       const final = i === batches.length - 1;
-      let enc = encodeChanges(o.registry, batch, o.knowledge.outgoing, { from: o.local, to: o.peer, final });
+      const link = { from: o.local, to: o.peer, key: o.keys.out, final, reach: final ? o.reach?.() : undefined };
+      let enc = encodeChanges(o.registry, batch, o.knowledge.outgoing, link);
       try {
         await o.session.send(enc.bytes);
       } catch (err) {
         if (!(err instanceof RadioRefusedError) || err.refusal !== Refusal.ResetNeeded) throw err;
         logger.warn({ peer: o.peer }, 'radio: the peer lost track of this link, sending a reset payload');
         result.resets++;
-        enc = encodeChanges(o.registry, batch, o.knowledge.outgoing, { from: o.local, to: o.peer, final, reset: true });
+        enc = encodeChanges(o.registry, batch, o.knowledge.outgoing, { ...link, reset: true });
         await o.session.send(enc.bytes);
       }
       o.knowledge.outgoing.commit(enc.update);
@@ -145,12 +152,13 @@ export async function radioSync(o: RadioSyncOptions): Promise<RadioSyncResult> {
   };
 
   o.session.onPayload(async (bytes) => {
-    const dec = decodeChanges(o.registry, bytes, o.knowledge.incoming, { from: o.peer, to: o.local });
+    const dec = decodeChanges(o.registry, bytes, o.knowledge.incoming, { from: o.peer, to: o.local, key: o.keys.in });
     if (dec.changes.length) await o.apply(dec.changes);
     o.knowledge.incoming.commit(dec.update);
     await o.save?.(o.knowledge);
     result.received += dec.changes.length;
     if (dec.final) {
+      await o.arrived?.(dec.reach);
       // Start our turn before this handler returns, so that our first frame can carry the
       // acknowledgement of theirs.
       if (o.role === 'responder' && !turn) {
