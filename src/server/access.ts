@@ -77,6 +77,12 @@ export const ACCESS: Record<string, Rule> = {
   'PUT /sync/sync.xml': { who: 'eden' },
   'POST /sync/sync.xml': { who: 'eden' },
 
+  // Conflicts over JSON: the same roles as the console's conflict pages.
+  'GET /conflicts': role('reader'),
+  'GET /conflicts/:id': role('reader'),
+  'POST /conflicts/:id/resolve': role('operator'),
+  'POST /conflicts/:id/reverse': role('operator'),
+
   // The web console (docs/console.md): the same roles as the API for the same actions.
   'GET /console/assets/:name': anyone,
   'GET /console/login': anyone,

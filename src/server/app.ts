@@ -10,6 +10,7 @@ import { healthRoutes } from './routes/health.js';
 import { s3xmlRoutes } from './routes/s3xml.js';
 import { syncRoutes } from './routes/sync.js';
 import { interchangeRoutes } from './routes/interchange.js';
+import { conflictRoutes } from './routes/conflicts.js';
 import { consoleRoutes } from '../console/plugin.js';
 
 export interface ServerOptions {
@@ -76,6 +77,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(s3xmlRoutes);
   await app.register(syncRoutes);
   await app.register(interchangeRoutes);
+  await app.register(conflictRoutes);
   await app.register(consoleRoutes);
   // Further route plugins are registered here, one line each.
   return app;
