@@ -38,27 +38,25 @@ export function exportUid(uid: string, domain: string | undefined): string {
 
 // Characters XML 1.0 cannot carry at all; written as U+FFFD rather than producing a broken document.
 /* eslint-disable no-control-regex -- these patterns exist to find control characters */
-const FORBIDDEN = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 const TEXT_SPECIAL = /[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const ATTR_SPECIAL = /[&<>"\t\n\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 /* eslint-enable no-control-regex */
 
+// One pass with a table instead of a chain of replaces: every record's tm_version (JSON, full of
+// quotes) is escaped, and eight passes over it were a tenth of the export's time.
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;' };
+const entity = (c: string): string => ENTITIES[c] ?? '\uFFFD';
+/* eslint-disable no-control-regex -- as above */
+const TEXT_ALL = /[&<>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+const ATTR_ALL = /[&<>"\t\n\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+/* eslint-enable no-control-regex */
+
 export function escapeText(s: string): string {
-  if (!TEXT_SPECIAL.test(s)) return s;
-  return s.replace(FORBIDDEN, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return TEXT_SPECIAL.test(s) ? s.replace(TEXT_ALL, entity) : s;
 }
 
 export function escapeAttr(s: string): string {
-  if (!ATTR_SPECIAL.test(s)) return s;
-  return s
-    .replace(FORBIDDEN, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#9;')
-    .replace(/\n/g, '&#10;')
-    .replace(/\r/g, '&#13;');
+  return ATTR_SPECIAL.test(s) ? s.replace(ATTR_ALL, entity) : s;
 }
 
 /** Eden writes location coordinates on references with %.4f (about 11 m). */
