@@ -36,6 +36,14 @@ function timeouts(opts: ServerOptions): { requestTimeout: number; connectionTime
   return { requestTimeout: s * 1000, connectionTimeout: Math.min(60_000, s * 1000) };
 }
 
+/**
+ * How often Node looks for requests past their header or request time (its default, 30 s, would
+ * let a short limit run 30 s over): a quarter of the request time, between 1 and 30 s.
+ */
+function checkingInterval(opts: ServerOptions): number {
+  return Math.min(30_000, Math.max(1000, Math.floor(timeouts(opts).requestTimeout / 4)));
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
@@ -49,7 +57,9 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
     loggerInstance: logger.child({ component: 'http' }, { level: process.env.TIDEMARK_LOG_REQUESTS === '1' ? 'info' : 'warn' }) as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 64 * 1024 * 1024,
     ...timeouts(opts),
-    ...(opts.tls ? { https: { key: opts.tls.key, cert: opts.tls.cert } } : {}),
+    ...(opts.tls
+      ? { https: { key: opts.tls.key, cert: opts.tls.cert, connectionsCheckingInterval: checkingInterval(opts) } }
+      : { http: { connectionsCheckingInterval: checkingInterval(opts) } }),
     // Eden builds `{url}/sync/...` from a repository URL that may end in "/": `//sync/...` is the same route.
     routerOptions: { ignoreDuplicateSlashes: true },
   });

@@ -11,6 +11,11 @@ export interface Database {
   knex: Knex;
   dialect: Dialect;
   url: string;
+  /**
+   * SQLite: a second connection for reads that must never queue behind the write connection
+   * (/health while a write waits for another process's lock). Opened on first use.
+   */
+  reader?: Knex;
 }
 
 const require = createRequire(import.meta.url);
@@ -28,7 +33,7 @@ function preparePg(): void {
 export const DEFAULT_DB_URL = 'sqlite:./tidemark.db';
 
 /** How long a write waits for the database's lock before it is `busy` (TIDEMARK_DB_BUSY_MS, default 10 s). */
-function busyMs(): number {
+export function busyMs(): number {
   const n = Number(process.env.TIDEMARK_DB_BUSY_MS);
   return Number.isInteger(n) && n > 0 ? n : 10000;
 }
@@ -64,7 +69,24 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
         },
       },
     });
-    return { knex, dialect: 'sqlite', url };
+    // In WAL mode a reader never waits for a writer; the short busy timeout covers a checkpoint.
+    const reader =
+      path === ':memory:'
+        ? undefined
+        : loadKnex()({
+            client: 'better-sqlite3',
+            connection: { filename: path },
+            useNullAsDefault: true,
+            pool: {
+              min: 0,
+              max: 1,
+              afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+                conn.pragma('busy_timeout = 200');
+                done(null, conn);
+              },
+            },
+          });
+    return { knex, dialect: 'sqlite', url, reader };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     preparePg();

@@ -5,7 +5,8 @@ import { registry as defaultRegistry, type Registry } from '../registry/registry
 import type { ResourceDef } from '../registry/types.js';
 import { coerceValue, nowIso, type FieldValue } from '../registry/values.js';
 import { hlcProblem, nextHlcs, maxHlc, wallClockMs } from './clock.js';
-import { openDatabase, type Database } from './database.js';
+import { busyError } from './busy.js';
+import { busyMs, openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences, updateRows } from './bulk.js';
 import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
@@ -366,19 +367,41 @@ export class Store {
 
   async close(): Promise<void> {
     await this.db.knex.destroy();
+    await this.db.reader?.destroy();
   }
 
-  /** Runs `fn` in one transaction: all of it commits, or none of it. */
-  /** `source`: who writes (a user by default), kept in the history of every version written. */
-  transaction<T>(fn: (w: Writer) => Promise<T>, source?: WriteSource): Promise<T> {
-    return this.db.knex.transaction(async (trx) => {
-      // SQLite: take the write lock first. A transaction that reads before it writes cannot
-      // upgrade while another process writes (SQLITE_BUSY at once, busy_timeout does not help).
-      if (this.db.dialect === 'sqlite') await trx('tm_counter').where({ name: 'changes' }).update({ name: 'changes' });
+  /**
+   * Runs `fn` in one transaction: all of it commits, or none of it. `source`: who writes (a user
+   * by default), kept in the history of every version written.
+   *
+   * SQLite: the write lock is taken first (a transaction that reads before it writes cannot
+   * upgrade while another process writes). While another process holds it, the wait is not
+   * SQLite's busy timeout, which would stop the whole process (better-sqlite3 is synchronous):
+   * the attempt gives the connection back and is tried again a little later, until the busy
+   * time is over (then `busy`, nothing written). Meanwhile /health and reads go on.
+   */
+  async transaction<T>(fn: (w: Writer) => Promise<T>, source?: WriteSource): Promise<T> {
+    const run = (trx: Knex.Transaction): Promise<T> => {
       const w = new Writer(trx, this.registry, this.instance);
       if (source) w.source = source;
       return fn(w);
-    });
+    };
+    if (this.db.dialect !== 'sqlite') return this.db.knex.transaction(run);
+    const deadline = Date.now() + busyMs();
+    for (let pause = 10; ; pause = Math.min(pause * 2, 200)) {
+      const locked = { taken: false };
+      try {
+        return await this.db.knex.transaction(async (trx) => {
+          await takeWriteLock(trx);
+          locked.taken = true;
+          return run(trx);
+        });
+      } catch (e) {
+        // Only a lock not taken is tried again: nothing of `fn` ran.
+        if (locked.taken || !busyError(e) || Date.now() >= deadline) throw e;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
   }
 
   create(resource: string, data: RecordData, opts: { uuid?: string; by?: string } = {}): Promise<StoredRecord> {
@@ -476,9 +499,24 @@ export class Store {
   }
 
   /** The newest change sequence number issued (the head of this instance's feed). */
+  /** The feed head read beside the writer (SQLite: its own connection), for /health. */
+  async peekHead(): Promise<number> {
+    const row = (await (this.db.reader ?? this.knex)('tm_counter').where({ name: 'changes' }).first()) as { value: number };
+    return Number(row.value);
+  }
+
   async head(): Promise<number> {
     const row = (await this.knex('tm_counter').where({ name: 'changes' }).first()) as { value: number };
     return Number(row.value);
   }
 }
 
+/** SQLite's write lock, tried at once: a wait would stop the process (see Store.transaction). */
+async function takeWriteLock(trx: Knex.Transaction): Promise<void> {
+  await trx.raw('PRAGMA busy_timeout = 0');
+  try {
+    await trx('tm_counter').where({ name: 'changes' }).update({ name: 'changes' });
+  } finally {
+    await trx.raw(`PRAGMA busy_timeout = ${busyMs()}`);
+  }
+}

@@ -141,3 +141,37 @@ for (const kind of kinds) {
     }
   });
 }
+
+for (const kind of kinds) {
+  test(`radio obeys the grant (${kind}): only granted resources and records go out, received ungranted ones are refused`, async () => {
+    const [a, b] = await openStores(kind, 2);
+    const pair = await stationPair({ bitrate: 38_400, latencyMs: 5, loss: 0, corruption: 0, seed: 7 });
+    try {
+      await pairAll([a!, b!]);
+      // B grants A organisations only, and of those only the ones marked OK. A sends everything.
+      await new Peers(b!).configure(a!.instance.uuid, { resources: ['org_organisation'], filters: { org_organisation: { acronym: 'OK' } } });
+      const granted = await a!.create('org_organisation', { name: 'Granted relief org', acronym: 'OK' });
+      const outside = await a!.create('org_organisation', { name: 'Outside the filter', acronym: 'NO' });
+      const shelterA = await a!.create('cr_shelter', { name: 'Confidential shelter A', capacity_day: 10 });
+      const shelterB = await b!.create('cr_shelter', { name: 'Confidential shelter B', capacity_day: 20 });
+      const orgB = await b!.create('org_organisation', { name: 'B org outside the filter', acronym: 'B' });
+      const okB = await b!.create('org_organisation', { name: 'B org in the filter', acronym: 'OK' });
+      const peerA = await new Peers(b!).get(a!.instance.uuid);
+      assert.deepEqual((await pendingForPeer(b!, peerA)).records.map((r) => r.uuid), [okB.uuid], 'B collects only what A is granted');
+
+      const { rb } = await radioRound(pair, a!, b!);
+      assert.equal(rb.sent, 1);
+      assert.ok(await b!.get('org_organisation', granted.uuid));
+      for (const [res, uuid] of [['org_organisation', outside.uuid], ['cr_shelter', shelterA.uuid]] as const) {
+        assert.equal(await b!.get(res, uuid, { includeDeleted: true }), undefined, `${res} ${uuid} refused by B`);
+      }
+      assert.ok(await a!.get('org_organisation', okB.uuid));
+      assert.equal(await a!.get('cr_shelter', shelterB.uuid, { includeDeleted: true }), undefined);
+      assert.equal(await a!.get('org_organisation', orgB.uuid, { includeDeleted: true }), undefined);
+    } finally {
+      await pair.close();
+      await a!.close();
+      await b!.close();
+    }
+  });
+}

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -35,6 +36,35 @@ async function healthy(url: string): Promise<number> {
   assert.equal(res.status, 200);
   assert.ok(ms < 1000, `/health took ${ms.toFixed(0)} ms`);
   return ms;
+}
+
+/**
+ * Sends `head` then `drip` one byte a second over a raw socket, as a hostile client on a slow link
+ * would; resolves when the server ends the connection, with how long that took and its status line.
+ */
+function dripUntilCut(url: string, head: string, drip: string, sockets: { destroy(): void }[]): Promise<{ ms: number; status: string; sent: number }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const socket = connect(Number(u.port), u.hostname);
+    sockets.push(socket);
+    let answer = '';
+    let sent = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ ms: performance.now() - t0, status: answer.split('\r\n')[0] ?? '', sent });
+    });
+    socket.write(head);
+    const next = (): void => {
+      if (sent >= drip.length) return void reject(new Error('the server let the whole slow request through'));
+      socket.write(drip[sent++]!);
+      timer = setTimeout(next, 1000);
+    };
+    next();
+  });
 }
 
 /** Peak resident memory of a process (VmHWM), in MB. */
@@ -164,6 +194,46 @@ for (const kind of DB_KINDS) {
       process.stdout.write(`# slow upload (${kind}): /health max ${Math.max(...healthMs).toFixed(0)} ms, other writes max ${Math.max(...writeMs).toFixed(0)} ms\n`);
     });
 
+    it('3: a slow upload is cut by the time limits (headers and body); /health and other writes go through meanwhile', async () => {
+      const quick = await startService(['serve', '--db', db, '--request-timeout', '3'], { env: { TIDEMARK_DAEMON: '0' } });
+      const sockets: { destroy(): void }[] = [];
+      try {
+        await fetch(`${quick.url}/health`); // the service's first answer, before the drips start
+        const before0 = await count();
+        const uuid = `urn:uuid:${randomUUID()}`;
+        const doc = org(uuid, 'Dripped');
+        const path = '/s3xml/org_organisation';
+        const headers = `PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${editor}\r\nContent-Type: application/xml\r\n`;
+        const cuts = [
+          dripUntilCut(quick.url, `${headers}X-Slow: `, 'x'.repeat(120), sockets),
+          dripUntilCut(quick.url, `${headers}Transfer-Encoding: chunked\r\n\r\n`, doc.split('').map((c) => `1\r\n${c}\r\n`).join(''), sockets),
+        ];
+        const healthMs: number[] = [];
+        const writeMs: number[] = [];
+        for (let k = 0; k < 3; k++) {
+          healthMs.push(await healthy(quick.url));
+          const t0 = performance.now();
+          assert.equal((await put(org(`urn:uuid:${randomUUID()}`, `Beside the drip ${k}`))).status, 200);
+          writeMs.push(performance.now() - t0);
+        }
+        const [slowHeaders, slowBody] = await Promise.all(cuts);
+        for (const cut of [slowHeaders!, slowBody!]) {
+          // Cut by the server (408 or a closed socket) long before the drip could have finished.
+          assert.ok(cut.status === '' || /^HTTP\/1\.1 408/.test(cut.status), cut.status);
+          assert.ok(cut.sent < 60, `the server took ${cut.sent} bytes at one a second`);
+        }
+        assert.equal(await store.get('org_organisation', uuid), undefined);
+        assert.equal(await count(), before0 + 3);
+        await healthy(quick.url);
+        process.stdout.write(
+          `# slow upload cut (${kind}, --request-timeout 3, one byte a second): headers after ${(slowHeaders!.ms / 1000).toFixed(1)} s (${slowHeaders!.status || 'closed'}), body after ${(slowBody!.ms / 1000).toFixed(1)} s (${slowBody!.status || 'closed'}); /health max ${Math.max(...healthMs).toFixed(0)} ms, other writes max ${Math.max(...writeMs).toFixed(0)} ms\n`,
+        );
+      } finally {
+        for (const s of sockets) s.destroy();
+        await quick.stop();
+      }
+    });
+
     it('4: a decompression bomb is refused before it is inflated, unless from a paired peer, and then bounded', async () => {
       const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
       assert.ok(bomb.length < 100 * 1024);
@@ -241,13 +311,18 @@ for (const kind of DB_KINDS) {
         };
       } else {
         const trx = await store.knex.transaction();
-        await trx.raw('LOCK TABLE tm_counter IN ACCESS EXCLUSIVE MODE');
+        // Writers wait; readers (/health) do not.
+        await trx.raw('LOCK TABLE tm_counter IN EXCLUSIVE MODE');
         release = async () => {
           await trx.rollback();
         };
       }
       try {
-        const res = await put(org(uuid, 'While busy'));
+        const waiting = put(org(uuid, 'While busy'));
+        // The write waits for the lock (1.5 s here); /health does not wait with it.
+        const healthMs = [await healthy(svc.url), await healthy(svc.url), await healthy(svc.url)];
+        const res = await waiting;
+        process.stdout.write(`# busy wait (${kind}): /health max ${Math.max(...healthMs).toFixed(0)} ms while a write waited for the lock\n`);
         assert.equal(res.status, 503, await res.clone().text());
         assert.equal(((await res.json()) as { error: string }).error, 'busy');
         assert.ok(Number(res.headers.get('retry-after')) > 0);

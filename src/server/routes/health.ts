@@ -23,7 +23,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     },
     async () => {
       const store = app.store;
-      return { status: 'ok', instance: store.instance.uuid, name: store.instance.name, schema_version: SCHEMA_VERSION, head: await store.head() };
+      return { status: 'ok', instance: store.instance.uuid, name: store.instance.name, schema_version: SCHEMA_VERSION, head: await store.peekHead() };
     },
   );
 }

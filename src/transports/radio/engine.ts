@@ -2,6 +2,7 @@ import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
 import { acks, collectChanges } from '../../sync/collect.js';
+import { grantedPush, grantFor, type Grant } from '../../sync/grant.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { acknowledgeSent, advanceReceived, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
@@ -106,6 +107,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   const peers = new Peers(store);
   const peer = await peers.get(peerRef);
   const plan = await planFor(store, peer, 'radio');
+  const grant = await grantFor(store, peer);
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
   let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
@@ -127,11 +129,8 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       },
       batchSize: opts.batchSize,
       apply: async (changes) => {
-        if (plan.direction === 'push') {
-          log.warn({ peer: peer.name, records: changes.length }, 'radio: received changes from a peer this instance only sends to; not applied');
-          return;
-        }
-        conflicts += (await applyVersions(store, plan, changes)).conflicts;
+        const granted = withinGrant(grant, changes);
+        if (granted.length) conflicts += (await applyVersions(store, plan, granted)).conflicts;
       },
       // Acknowledge: a resource's position moves once the peer applied all of it.
       sent: async (batch) => {
@@ -155,4 +154,23 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');
   return { ...result, peer, conflicts, durationMs };
+}
+
+/**
+ * The received records the peer is granted to give (direction, resources, filters: the same rule
+ * as an online push, src/sync/grant.ts); the rest are refused, not applied, and logged.
+ */
+function withinGrant(grant: Grant, changes: readonly RecordVersion[]): RecordVersion[] {
+  const refused: string[] = [];
+  const granted = changes.filter((r) => {
+    try {
+      grantedPush(grant, r.resource, [r]);
+      return true;
+    } catch (e) {
+      refused.push((e as Error).message);
+      return false;
+    }
+  });
+  if (refused.length) log.warn({ peer: grant.peer, refused: refused.length, first: refused[0] }, 'radio: received records outside the grant; not applied');
+  return granted;
 }
