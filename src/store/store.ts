@@ -298,11 +298,17 @@ export class Writer {
       const known: StoredRecord[] = [];
       for (const { v, seq } of items) {
         // The peer a version came from unchanged already holds it: the feed never offers it back.
-        const row = { ...versionToRow(def, v, seq), tm_from: opts.takenFrom ?? null };
+        // Built in place, not spread into new objects: rows have 40-odd columns, and copying
+        // them was the largest JavaScript cost of receiving a sync (docs/sync-protocol.md).
+        const row = versionToRow(def, v, seq);
+        row.tm_from = opts.takenFrom ?? null;
         const prior = have.get(v.uuid);
-        if (prior) changed.push({ ...row, id: prior.id });
-        else fresh.push(row);
-        const stored = { ...v, data: { ...v.data }, id: prior?.id ?? 0, seq };
+        if (prior) {
+          row.id = prior.id;
+          changed.push(row);
+        } else fresh.push(row);
+        // The versions are read-only input: the stored record shares their data, not a copy.
+        const stored = { ...v, id: prior?.id ?? 0, seq };
         out.push(stored);
         written.push(stored);
         if (prior) known.push(stored);
