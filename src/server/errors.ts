@@ -43,20 +43,31 @@ export function toCatalogueError(err: unknown): TidemarkError | undefined {
   return code ? new TidemarkError(code, e.message) : undefined;
 }
 
-/** The one error handler of the service, and the answer for routes that do not exist. */
-export function registerErrorHandling(app: FastifyInstance): void {
+/**
+ * Sahana Eden's JSON status shape, which its sync client reads and logs
+ * (`{"status":"failed","statuscode":"403","message":…}`); `error` keeps the catalogue code.
+ */
+export function edenShaped(e: TidemarkError): Record<string, unknown> {
+  return { status: 'failed', statuscode: String(e.status), message: e.describe(), error: e.code };
+}
+
+/**
+ * The one error handler of the service (`shape`: Tidemark's JSON, or Eden's on Eden's sync
+ * endpoints, whose client logs only its own shape), and the answer for routes that do not exist.
+ */
+export function registerErrorHandling(app: FastifyInstance, shape: 'tidemark' | 'eden' = 'tidemark'): void {
   app.setErrorHandler((err, req, reply) => {
-    const known = toCatalogueError(err);
-    if (known) {
-      if (known.code === 'busy') void reply.header('retry-after', '1');
-      // Never a Basic challenge: browsers would cache the credentials and send them cross-site.
-      if (known.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="tidemark"');
-      return reply.status(known.status).send(known.toJSON());
+    let known = toCatalogueError(err);
+    if (!known) {
+      req.log.error({ err }, 'request failed');
+      known = coded('internal');
     }
-    req.log.error({ err }, 'request failed');
-    const internal = coded('internal');
-    return reply.status(internal.status).send(internal.toJSON());
+    if (known.code === 'busy') void reply.header('retry-after', '1');
+    // Never a Basic challenge: browsers would cache the credentials and send them cross-site.
+    if (known.code === 'unauthorized') void reply.header('www-authenticate', 'Bearer realm="tidemark"');
+    return reply.status(known.status).send(shape === 'eden' ? edenShaped(known) : known.toJSON());
   });
+  if (shape === 'eden') return;
   app.setNotFoundHandler((req, reply) => {
     const e = coded('not_found', { what: `${req.method} ${req.url.split('?')[0]}` });
     return reply.status(e.status).send(e.toJSON());

@@ -4,11 +4,21 @@ import { randomUUID } from 'node:crypto';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from './processes.js';
 import { openStore } from '../../src/open.js';
-import { createInvite } from '../../src/sync/index.js';
+import { createInvite, Peers } from '../../src/sync/index.js';
 import { publish } from '../../src/auth/index.js';
 import { userOn } from '../support/auth.js';
 
 after(dropTestDatabases);
+
+/** A refusal as Eden's sync client reads and logs it: its JSON status shape, with our code. */
+async function edenRefusal(res: Response, status: number, code: string): Promise<void> {
+  assert.equal(res.status, status);
+  const body = (await res.json()) as Record<string, unknown>;
+  assert.equal(body.status, 'failed');
+  assert.equal(body.statuscode, String(status));
+  assert.equal(typeof body.message, 'string');
+  assert.equal(body.error, code);
+}
 
 test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, register with a pairing code, push", async () => {
   const dbA = await freshDatabase('sqlite');
@@ -25,8 +35,7 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
 
     // Eden answers anonymous pulls only of what is configured so (docs/security.md): refused
     // until the operator publishes the resource.
-    const closed = await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}`);
-    assert.equal(closed.status, 401);
+    await edenRefusal(await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}`), 401, 'unauthorized');
     await publish(a, ['s3xml:org_organisation']);
     // An Eden pull: GET with the repository uuid, msince (Eden's zone-less form) and tombstones.
     const pull = await fetch(`${A.url}/sync/sync.xml?resource=org_organisation&repository=${eden}&msince=2000-01-01T00:00:00&include_deleted=True`);
@@ -47,9 +56,7 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
         headers: { 'content-type': 'application/x-www-form-urlencoded', ...(auth ? { authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {}) },
         body,
       });
-    const refused = await push('admin:whatever');
-    assert.equal(refused.status, 403);
-    assert.match(((await refused.json()) as { message: string }).message, /Registration required/);
+    await edenRefusal(await push('admin:whatever'), 403, 'forbidden');
 
     // Registration as Eden does it, the pairing code as the password.
     const { code } = await createInvite(b);
@@ -63,9 +70,9 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     assert.equal(regBody.status, 'success');
     assert.equal(regBody.sender, b.instance.uuid);
     const bad = await fetch(`${B.url}/sync/repository/register.json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ uuid: `urn:uuid:${randomUUID()}` }) });
-    assert.equal(bad.status, 403);
+    await edenRefusal(bad, 403, 'forbidden');
 
-    assert.equal((await push(`admin:wrong`)).status, 401);
+    await edenRefusal(await push(`admin:wrong`), 401, 'unauthorized');
     const ok = await push(`admin:${code}`);
     assert.equal(ok.status, 200, await ok.clone().text());
     assert.equal(((await ok.json()) as { status: string }).status, 'success');
@@ -81,6 +88,10 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     assert.equal(failed.status, 'failed');
     assert.equal(failed.statuscode, '422');
     assert.match(failed.message, /1 invalid item/);
+    assert.equal(await b.head(), head, 'nothing written');
+    // The grant: a repository granted offices only may not push organisations.
+    await new Peers(b).configure(eden.slice('urn:uuid:'.length), { resources: ['org_office'] });
+    await edenRefusal(await push(`admin:${code}`), 403, 'forbidden');
     assert.equal(await b.head(), head, 'nothing written');
   } finally {
     await A.stop();

@@ -5,6 +5,7 @@ import { answerHello, answerPair, answerPull, answerPush } from '../../sync/serv
 import type { Peer } from '../../sync/peers.js';
 import { grantedWhole, grantFor } from '../../sync/grant.js';
 import { boundedGunzip, intParam, receiveBody } from '../body.js';
+import { registerErrorHandling } from '../errors.js';
 
 /** The most a gzip sync page may inflate to (a page of 1,000 records is a few MB). */
 const MAX_INFLATED = 32 * 1024 * 1024;
@@ -92,6 +93,8 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
   // the body is (urllib's default wins over the type Eden sets): bodies are read by their content.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+  // Every refusal here, the access hook's included, in Eden's JSON status shape.
+  registerErrorHandling(app, 'eden');
   const tags = ['eden'];
   app.post('/sync/repository/register.json', { schema: { tags, summary: 'Eden: register a repository (Basic password = pairing code)' } }, async (req) =>
     registerEdenRepository(app.store, await registrationBody(req.body as Readable | undefined), basicPassword(req)),
@@ -164,9 +167,8 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
           }
           return reply.send({ status: 'success', statuscode: '200', message: counts, records: s.records });
         } catch (e) {
-          if (!(e instanceof TidemarkError)) throw e;
           body?.resume?.();
-          return reply.status(e.status).send({ status: 'failed', statuscode: String(e.status), message: e.describe() });
+          throw e;
         }
       },
     });
