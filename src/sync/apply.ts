@@ -20,6 +20,9 @@ export interface ApplyResult {
   taken: number;
   /** Versions that needed a decision (concurrent changes), whether or not they conflicted. */
   resolved: number;
+  /** Of the records written: new here, and existing ones changed (each record counted once). */
+  created: number;
+  updated: number;
   conflicts: number;
   skipped: number;
   /** References re-pointed because a received merge replaced a record. */
@@ -46,7 +49,7 @@ export async function applyRemoteVersions(w: Writer, peer: string, versions: rea
 }
 
 async function applyFrom(w: Writer, peer: string, versions: readonly RecordVersion[], opts: ApplyOptions): Promise<ApplyResult> {
-  const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, conflicts: 0, skipped: 0, repointed: 0 };
+  const result: ApplyResult = { received: versions.length, taken: 0, resolved: 0, created: 0, updated: 0, conflicts: 0, skipped: 0, repointed: 0 };
   const groups = new Map<string, RecordVersion[]>();
   for (const v of versions) {
     const def = w.registry.get(v.resource);
@@ -101,6 +104,10 @@ async function applyFrom(w: Writer, peer: string, versions: readonly RecordVersi
           detail: JSON.stringify(dec),
         });
       }
+    }
+    for (const uuid of outcome.keys()) {
+      if (before.has(uuid)) result.updated++;
+      else result.created++;
     }
     const takes = [...outcome.values()].filter((o) => o.kind === 'take').map((o) => o.v);
     const resolved = [...outcome.values()].filter((o) => o.kind === 'resolve').map((o) => o.v);
@@ -164,14 +171,14 @@ export async function applyCheckedPage(store: Store, peer: string, page: Page, v
   }
   return store.transaction(async (w) => {
     const held = await heldCursor(w.trx, peer, page.resource);
-    const noop = { cursor: page.cursor, received: versions.length, applied: 0, conflicts: 0, duplicate: true };
+    const noop = { cursor: page.cursor, received: versions.length, applied: 0, conflicts: 0, duplicate: true, created: 0, updated: 0 };
     if (held === page.cursor) return noop;
     if (page.from !== null && held !== page.from) {
       throw coded('handshake_needed', { from: page.from, held: held ?? 'nothing' }, { resource: page.resource });
     }
     const r = await applyRemoteVersions(w, peer, versions, opts);
     await storeCursor(w.trx, peer, page.resource, held, page.cursor);
-    return { cursor: page.cursor, received: r.received, applied: r.taken + r.resolved, conflicts: r.conflicts, duplicate: false };
+    return { cursor: page.cursor, received: r.received, applied: r.taken + r.resolved, conflicts: r.conflicts, duplicate: false, created: r.created, updated: r.updated };
   });
 }
 

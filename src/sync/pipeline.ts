@@ -130,6 +130,8 @@ export interface Received {
   /** Pages applied, and how many of them moved my position in the sender's feed. */
   received: number;
   applied: number;
+  created: number;
+  updated: number;
   conflicts: number;
   /** The position moved (the page continued, or overlapped, where I stood). */
   advanced: boolean;
@@ -153,7 +155,7 @@ export async function applyReceived(store: Store, plan: Plan, page: Page, versio
   const apply = { policy: (r: string): PolicyName => plan.receiving(r, page.policy), via: plan.carrier };
   if (opts.strict) {
     const r = await applyCheckedPage(store, peer, page, versions, apply);
-    return { received: r.received, applied: r.applied, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+    return { received: r.received, applied: r.applied, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
   }
   const held = await heldCursor(store.knex, peer, page.resource);
   const heldSeq = seqOf(held, peer);
@@ -161,10 +163,10 @@ export async function applyReceived(store: Store, plan: Plan, page: Page, versio
   const toSeq = seqOf(page.cursor, peer);
   if (held === page.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
     const r = await applyCheckedPage(store, peer, { ...page, from: held }, versions, apply);
-    return { received: versions.length, applied: r.applied, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+    return { received: versions.length, applied: r.applied, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
   }
   const r = await applyVersions(store, plan, versions, page.policy);
-  return { received: versions.length, applied: r.taken + r.resolved, conflicts: r.conflicts, advanced: false, duplicate: false, gap: fromSeq > heldSeq };
+  return { received: versions.length, applied: r.taken + r.resolved, created: r.created, updated: r.updated, conflicts: r.conflicts, advanced: false, duplicate: false, gap: fromSeq > heldSeq };
 }
 
 /** Applies versions that carry no position (radio payloads, bundle pages off my position). */
@@ -226,6 +228,10 @@ export function checkPeerHello(peer: Peer, theirs: Hello): void {
 export interface LogCounts {
   sent?: number;
   received?: number;
+  /** Records the receiving side created, changed, or refused (a page or payload it would not apply). */
+  created?: number;
+  updated?: number;
+  refused?: number;
   conflicts?: number;
   bytes?: number;
 }
@@ -245,6 +251,9 @@ export function logRow(
     result: more.result ?? 'success',
     sent: counts.sent ?? 0,
     received: counts.received ?? 0,
+    created: counts.created ?? 0,
+    updated: counts.updated ?? 0,
+    refused: counts.refused ?? 0,
     conflicts: counts.conflicts ?? 0,
     bytes: counts.bytes ?? 0,
     duration_ms: more.durationMs ?? (more.startedAt !== undefined ? performance.now() - more.startedAt : 0),

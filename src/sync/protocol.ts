@@ -93,6 +93,9 @@ export interface PageResult {
   applied: number;
   conflicts: number;
   duplicate: boolean;
+  /** Of the applied: records new here, and records that existed and changed (older peers omit them). */
+  created?: number;
+  updated?: number;
 }
 
 export interface PairRequest {

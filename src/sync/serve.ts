@@ -88,7 +88,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   const after = req.after === null ? 0 : decodeCursor(req.after, store.instance.uuid);
   const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, ...(filter ? { filter } : {}) });
   if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, after);
-  await tally(store, peer, 'send', req.resource, page.records.length, 0, page.more);
+  await tally(store, peer, 'send', req.resource, { records: page.records.length }, page.more);
   return page;
 }
 
@@ -122,14 +122,19 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
   const apply = async (): Promise<PageResult> => {
     const { page: checked, versions } = readPage(store.registry, raw);
     const r = await applyReceived(store, plan, checked, versions, { strict: true });
-    return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate };
+    return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate, created: r.created, updated: r.updated };
   };
-  const out = await apply().catch((e: unknown) => {
+  const out = await apply().catch(async (e: unknown) => {
     if (e instanceof TidemarkError && e.where.field === 'tm_hlc') log.warn({ peer: peer.name, resource: e.where.resource, uuid: e.where.uuid, problem: e.message }, 'push refused: clock stamp');
+    // A page refused for what it holds: its records are refused here, and the run history says so.
+    if (e instanceof TidemarkError && e.code === 'invalid' && page && Array.isArray(page.records)) {
+      const n = page.records.length;
+      await writeLog(store.knex, [logRow(peer, 'receive', { received: n, refused: n }, { resource: String(page.resource), result: 'error', message: `pushed by the peer, refused: ${e.describe()}` })]);
+    }
     throw e;
   });
   applied.emit(key);
-  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? 0 : out.received, out.conflicts, Boolean(page?.more));
+  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? {} : { records: out.received, conflicts: out.conflicts, created: out.created, updated: out.updated }, Boolean(page?.more));
   return out;
 }
 
@@ -137,19 +142,22 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
  * The passive side's sync log: what a peer pulled from me or pushed to me, one row per resource
  * stream (written when its last page is answered).
  */
-const streams = new Map<string, { records: number; conflicts: number; started: number }>();
-async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, records: number, conflicts: number, more: boolean): Promise<void> {
+type Tally = { records: number; conflicts: number; created: number; updated: number };
+const streams = new Map<string, Tally & { started: number }>();
+async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, add: Partial<Tally>, more: boolean): Promise<void> {
   const key = `${store.instance.uuid}|${peer.uuid}|${direction}|${resource}`;
-  const s = streams.get(key) ?? { records: 0, conflicts: 0, started: performance.now() };
-  s.records += records;
-  s.conflicts += conflicts;
+  const s = streams.get(key) ?? { records: 0, conflicts: 0, created: 0, updated: 0, started: performance.now() };
+  s.records += add.records ?? 0;
+  s.conflicts += add.conflicts ?? 0;
+  s.created += add.created ?? 0;
+  s.updated += add.updated ?? 0;
   if (more) {
     streams.set(key, s);
     return;
   }
   streams.delete(key);
   if (!s.records && !s.conflicts) return;
-  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, conflicts: s.conflicts };
+  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, created: s.created, updated: s.updated, conflicts: s.conflicts };
   await writeLog(store.knex, [logRow(peer, direction, counts, { resource, startedAt: s.started, message: direction === 'send' ? 'pulled by the peer' : 'pushed by the peer' })]);
 }
 

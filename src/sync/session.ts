@@ -26,6 +26,10 @@ export interface ResourceReport {
   received: number;
   applied: number;
   sent: number;
+  /** Where the records were applied (here on pull, at the peer on push): new, changed, refused. */
+  created: number;
+  updated: number;
+  refused: number;
   conflicts: number;
   pullPages: number;
   pushPages: number;
@@ -42,6 +46,9 @@ export interface SyncReport {
   received: number;
   applied: number;
   sent: number;
+  created: number;
+  updated: number;
+  refused: number;
   conflicts: number;
   bytes: number;
   roundTrips: number;
@@ -76,7 +83,7 @@ export function classify(e: unknown): SyncResult {
 export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, opts: SyncOptions = {}): Promise<SyncReport> {
   const started = performance.now();
   const peers = new Peers(store);
-  const report: SyncReport = { peer: peer.uuid, name: peer.name, result: 'success', resources: [], received: 0, applied: 0, sent: 0, conflicts: 0, bytes: 0, roundTrips: 0, durationMs: 0 };
+  const report: SyncReport = { peer: peer.uuid, name: peer.name, result: 'success', resources: [], received: 0, applied: 0, sent: 0, created: 0, updated: 0, refused: 0, conflicts: 0, bytes: 0, roundTrips: 0, durationMs: 0 };
   const knex = store.knex;
   const logs: SyncLogEntry[] = [];
   let leased = await acquireLease(knex, peer.uuid);
@@ -111,6 +118,9 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
     report.received += r.received;
     report.applied += r.applied;
     report.sent += r.sent;
+    report.created += r.created;
+    report.updated += r.updated;
+    report.refused += r.refused;
     report.conflicts += r.conflicts;
   }
   if (report.result === 'success' && report.conflicts) report.message = `${report.conflicts} conflict(s) decided, see "tidemark conflicts"`;
@@ -149,7 +159,7 @@ interface Stage {
 
 function entry(report: SyncReport, resource: string): ResourceReport {
   let r = report.resources.find((x) => x.resource === resource);
-  if (!r) report.resources.push((r = { resource, received: 0, applied: 0, sent: 0, conflicts: 0, pullPages: 0, pushPages: 0, bytes: 0, ms: 0 }));
+  if (!r) report.resources.push((r = { resource, received: 0, applied: 0, sent: 0, created: 0, updated: 0, refused: 0, conflicts: 0, pullPages: 0, pushPages: 0, bytes: 0, ms: 0 }));
   return r;
 }
 
@@ -170,26 +180,40 @@ async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hel
   const b0 = carrier.stats().bytes;
   const filter = plan.filters[resource];
   let next = carrier.pull({ resource, after: held, limit: s.limit, filter });
+  const counts = () => ({ received: r.received, created: r.created, updated: r.updated, refused: r.refused, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 });
   for (;;) {
-    const { page, versions } = readPage(store.registry, await next);
-    // Fetch the next page while this one is applied.
-    if (page.more) {
-      next = carrier.pull({ resource, after: page.cursor, limit: s.limit, filter });
-      next.catch(() => undefined);
+    const raw = await next;
+    let res;
+    try {
+      const { page, versions } = readPage(store.registry, raw);
+      // Fetch the next page while this one is applied.
+      if (page.more) {
+        next = carrier.pull({ resource, after: page.cursor, limit: s.limit, filter });
+        next.catch(() => undefined);
+      }
+      res = { ...(await applyReceived(store, plan, page, versions, { strict: true })), more: page.more };
+    } catch (e) {
+      // A page this side will not apply (bad data, a clock stamp from the future): its records are refused.
+      if (refusal(e)) {
+        r.refused += pageRecords(raw);
+        s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0, result: 'error', message: e.describe() }));
+      }
+      throw e;
     }
-    const res = await applyReceived(store, plan, page, versions, { strict: true });
     r.pullPages++;
     r.received += res.received;
     r.applied += res.applied;
+    r.created += res.created;
+    r.updated += res.updated;
     r.conflicts += res.conflicts;
     opts.onPage?.(r, 'pull');
     await renewLease(store.knex, plan.peer.uuid);
-    if (!page.more) break;
+    if (!res.more) break;
     checkCancel(opts);
   }
   r.ms += performance.now() - t0;
   r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'pull', { received: r.received, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 }, { resource, startedAt: t0 }));
+  s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0 }));
 }
 
 /**
@@ -208,14 +232,28 @@ async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { se
   const t0 = performance.now();
   const b0 = carrier.stats().bytes;
   const n0 = r.sent;
+  const c0 = { created: r.created, updated: r.updated, refused: r.refused };
+  const counts = () => ({ sent: r.sent - n0, created: r.created - c0.created, updated: r.updated - c0.updated, refused: r.refused - c0.refused, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 });
   const pages = outgoingPages(store, plan, resource, from, { limit: s.limit });
   let next = pages.next();
   const inflight: { done: Promise<PageResult>; records: number }[] = [];
   const settle = async (): Promise<void> => {
     const f = inflight.shift()!;
-    const res = await f.done;
+    let res: PageResult;
+    try {
+      res = await f.done;
+    } catch (e) {
+      // The peer would not apply the page: its records are refused there.
+      if (refusal(e)) {
+        r.refused += f.records;
+        s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0, result: 'error', message: e.describe() }));
+      }
+      throw e;
+    }
     r.pushPages++;
     r.sent += f.records;
+    r.created += res.created ?? 0;
+    r.updated += res.updated ?? 0;
     await acknowledgeSent(store.knex, plan.peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid));
     opts.onPage?.(r, 'push');
     await renewLease(store.knex, plan.peer.uuid);
@@ -240,8 +278,18 @@ async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { se
   }
   r.ms += performance.now() - t0;
   r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'push', { sent: r.sent - n0, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 }, { resource, startedAt: t0 }));
+  s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0 }));
 }
+
+/** A refusal by the side that applies (bad data, grant, clock stamp), not a link or server failure. */
+function refusal(e: unknown): e is TidemarkError {
+  return e instanceof TidemarkError && e.status >= 400 && e.status < 500 && !['handshake_needed', 'cursor_moved', 'busy', 'unauthorized'].includes(e.code);
+}
+
+const pageRecords = (raw: unknown): number => {
+  const recs = (raw as { records?: unknown } | null)?.records;
+  return Array.isArray(recs) ? recs.length : 0;
+};
 
 /** One line per resource that moved, for the CLI. */
 export function describeReport(rep: SyncReport): string[] {

@@ -14,6 +14,10 @@ export interface SyncLogEntry {
   result: SyncResult;
   sent?: number;
   received?: number;
+  /** Records created and changed where they were applied, and records refused there. */
+  created?: number;
+  updated?: number;
+  refused?: number;
   conflicts?: number;
   bytes?: number;
   duration_ms?: number;
@@ -32,6 +36,9 @@ export async function writeSyncLog(knex: Knex, entries: SyncLogEntry[]): Promise
       result: e.result,
       sent: e.sent ?? 0,
       received: e.received ?? 0,
+      created: e.created ?? 0,
+      updated: e.updated ?? 0,
+      refused: e.refused ?? 0,
       conflicts: e.conflicts ?? 0,
       bytes: e.bytes ?? 0,
       duration_ms: Math.round(e.duration_ms ?? 0),
@@ -66,7 +73,7 @@ export async function readSyncLog(knex: Knex, opts: SyncLogQuery = {}): Promise<
   return (await q) as Required<SyncLogEntry>[];
 }
 
-const CSV_COLUMNS = ['at', 'peer', 'peer_name', 'direction', 'resource', 'result', 'sent', 'received', 'conflicts', 'bytes', 'duration_ms', 'message'] as const;
+const CSV_COLUMNS = ['at', 'peer', 'peer_name', 'direction', 'resource', 'result', 'sent', 'received', 'created', 'updated', 'refused', 'conflicts', 'bytes', 'duration_ms', 'message'] as const;
 
 /** The sync log as CSV (RFC 4180: quoted where needed, CRLF), for spreadsheets. */
 export function syncLogCsv(rows: readonly SyncLogEntry[]): string {

@@ -109,6 +109,15 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
       t.text('message');
     });
   }
+  if (!(await knex.schema.hasColumn('tm_sync_log', 'created'))) {
+    // What the receiving side did with the records: created, changed, refused (rows written
+    // before this column existed read 0).
+    await knex.schema.alterTable('tm_sync_log', (t) => {
+      t.integer('created').notNullable().defaultTo(0);
+      t.integer('updated').notNullable().defaultTo(0);
+      t.integer('refused').notNullable().defaultTo(0);
+    });
+  }
   if (!(await has('tm_sync_lease'))) {
     // One active sync per peer, across every process serving this database.
     await knex.schema.createTable('tm_sync_lease', (t) => {

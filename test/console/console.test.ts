@@ -310,8 +310,15 @@ test('the run history lists the syncs and downloads as CSV', async () => {
   const [csv] = await Promise.all([pageA.waitForEvent('download'), pageA.getByRole('link', { name: 'Download as CSV' }).click()]);
   const text = readFileSync(await csv.path(), 'utf8');
   const lines = text.trim().split('\r\n');
-  assert.equal(lines[0], 'at,peer,peer_name,direction,resource,result,sent,received,conflicts,bytes,duration_ms,message');
+  assert.equal(lines[0], 'at,peer,peer_name,direction,resource,result,sent,received,created,updated,refused,conflicts,bytes,duration_ms,message');
   assert.equal(lines.length - 1, await rows.count());
+  // What the receiving side did: the first sync created every record it sent; later ones updated the edits.
+  const col = async (name: string): Promise<number[]> => (await rows.locator(`td[data-col="${name}"]`).allInnerTexts()).map(Number);
+  const created = await col('created');
+  const updated = await col('updated');
+  assert.ok(Math.max(...created) > 100, `created ${created.join(',')}`);
+  assert.ok(updated.some((n) => n >= 1), `updated ${updated.join(',')}`);
+  assert.deepEqual(await col('refused'), created.map(() => 0));
 
   // The overview now shows the peer as the sync log has it.
   await pageA.goto(`${A.url}/`);

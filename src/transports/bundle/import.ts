@@ -20,6 +20,10 @@ export interface ImportResult {
   repeat: boolean;
   received: number;
   applied: number;
+  /** Records new here, existing ones changed, and records of pages not applied (refused). */
+  created: number;
+  updated: number;
+  refused: number;
   conflicts: number;
   /** Resources whose position in the sender's feed moved forward. */
   advanced: string[];
@@ -143,7 +147,7 @@ export async function previewBundle(store: Store, file: Buffer): Promise<BundleP
  */
 export async function importBundle(store: Store, file: Buffer, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
   const { header: h, sender, pages } = await openBundle(store, file);
-  const result: ImportResult = { header: h, sender, repeat: false, received: 0, applied: 0, conflicts: 0, advanced: [], acknowledged: [], warnings: [] };
+  const result: ImportResult = { header: h, sender, repeat: false, received: 0, applied: 0, created: 0, updated: 0, refused: 0, conflicts: 0, advanced: [], acknowledged: [], warnings: [] };
   const previous = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) as { imported_on: string } | undefined;
   result.repeat = previous !== undefined;
   if (result.repeat) result.warnings.push(`bundle ${h.id} was imported already on ${previous!.imported_on}: nothing applied again`);
@@ -159,12 +163,15 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
       } catch (e) {
         if (!(e instanceof TidemarkError)) throw e;
         result.warnings.push(`${resource}: not applied, ${e.describe()}`);
+        result.refused += raw.records.length;
         continue;
       }
       // As for an online push: my own policy if I set one, else the sender's hint.
       const r = await applyReceived(store, plan, raw, versions);
       result.received += versions.length;
       result.applied += r.applied;
+      result.created += r.created;
+      result.updated += r.updated;
       result.conflicts += r.conflicts;
       if (r.advanced && !result.advanced.includes(resource)) result.advanced.push(resource);
       if (r.gap) result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
@@ -176,7 +183,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
     const summary = { received: result.received, applied: result.applied, conflicts: result.conflicts, warnings: result.warnings };
     await store.knex('tm_bundle_log').insert({ id: h.id, sender: sender.uuid, kind: h.kind, imported_on: nowIso(), summary: JSON.stringify(summary) }).onConflict('id').ignore();
     await writeLog(store.knex, [
-      logRow(sender, 'receive', { received: result.received, conflicts: result.conflicts, bytes: file.length }, { result: result.warnings.length ? 'warning' : 'success', message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}` }),
+      logRow(sender, 'receive', { received: result.received, created: result.created, updated: result.updated, refused: result.refused, conflicts: result.conflicts, bytes: file.length }, { result: result.warnings.length ? 'warning' : 'success', message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}` }),
     ]);
   }
   // Acknowledge every changes bundle, repeats too: the first acknowledgement may have been lost.

@@ -112,6 +112,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
   let conflicts = 0;
+  const applied = { created: 0, updated: 0, refused: 0 };
   let result: RadioSyncResult;
   try {
     result = await radioSync({
@@ -130,7 +131,13 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       batchSize: opts.batchSize,
       apply: async (changes) => {
         const granted = withinGrant(grant, changes);
-        if (granted.length) conflicts += (await applyVersions(store, plan, granted)).conflicts;
+        // What the grant does not cover is refused (and logged by withinGrant).
+        applied.refused += changes.length - granted.length;
+        if (!granted.length) return;
+        const r = await applyVersions(store, plan, granted);
+        conflicts += r.conflicts;
+        applied.created += r.created;
+        applied.updated += r.updated;
       },
       // Acknowledge: a resource's position moves once the peer applied all of it.
       sent: async (batch) => {
@@ -151,7 +158,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
     throw e;
   }
   const durationMs = performance.now() - started;
-  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
+  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, ...applied, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');
   return { ...result, peer, conflicts, durationMs };
 }
