@@ -1,7 +1,7 @@
 import { invalid, TidemarkError, type ErrorLocation } from '../errors.js';
-import type { FieldDef, ResourceDef } from '../registry/types.js';
+import type { FieldDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
-import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, compareVersions, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer, type WriteSource } from '../store/index.js';
+import { isRecordUuid, RECORD_UUID_RULE, bumpVersion, chunks, mergeVersions, newRecordUuid, type RecordVersion, type Store, type StoredRecord, type Writer, type WriteSource } from '../store/index.js';
 import { readS3json } from './json-reader.js';
 import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS } from './model.js';
 import { readS3xml } from './reader.js';
@@ -9,6 +9,8 @@ import { matchCandidates } from './dedup.js';
 import { SITE_TAG } from './represent.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
+import { planRecord } from './import-plan.js';
+import { collect, detach, detachUnit, key, located, needRef, type Plan, type Rec, type Unit } from './import-units.js';
 
 /**
  * S3XML / S3JSON import, after Eden's S3ImportJob (reference notes §4), streaming:
@@ -82,76 +84,6 @@ const KNOWN_CAP = 20_000;
 
 /** At most this many problems are kept and reported; the rest are counted. */
 const MAX_PROBLEMS = 1000;
-
-interface Rec {
-  def: ResourceDef;
-  item: S3Item;
-  uuid: string;
-  /** Coerced values given in the document (absent fields are not keys). */
-  values: Record<string, FieldValue>;
-  /**
-   * The uuid made up for a record that came without uuid or tuid: it may yet be matched to an
-   * existing record as Eden deduplicates (dedup.ts), which then lends its uuid.
-   */
-  generated?: string;
-}
-
-interface Unit {
-  recs: Rec[];
-  /** What the unit refers to and is not yet known to exist: key -> where the reference is. */
-  needs: Map<string, ErrorLocation>;
-  /** tuid references waiting for their tuid: the value is filled in when the tuid is seen. */
-  tuidRefs: { key: string; rec: Rec; field: string; resource: string }[];
-}
-
-/** What happens to one record of the document. */
-type Plan =
-  | { kind: 'create'; rec: Rec; data: Record<string, FieldValue> }
-  | { kind: 'update'; rec: Rec; data: Record<string, FieldValue> }
-  | { kind: 'version'; rec: Rec; version: RecordVersion; counts: 'created' | 'updated' | 'deleted' | 'merged'; concurrent?: StoredRecord }
-  | { kind: 'delete'; rec: Rec }
-  | { kind: 'skip'; rec: Rec };
-
-/**
- * A copy of a string that shares no memory with the text it was cut from. Strings the parser
- * hands over are slices of a whole input chunk and keep it alive; anything the importer keeps
- * beyond the current batch is detached first, or memory would grow with the document.
- */
-const detach = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
-
-function detachUnit(u: Unit): void {
-  const copy = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
-  for (const r of u.recs) {
-    r.uuid = detach(r.uuid);
-    if (r.generated) r.generated = detach(r.generated);
-    r.values = copy(r.values);
-    r.item = copy({ ...r.item, data: [], references: [], components: [] });
-  }
-  u.needs = new Map([...u.needs].map(([k, at]) => [detach(k), copy(at)]));
-  for (const t of u.tuidRefs) t.key = detach(t.key);
-}
-
-const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
-
-const sameValue = (a: FieldValue, b: FieldValue): boolean => a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
-
-/** A copy of a record's location pointing at one element of it (built only for problems). */
-function located(base: ErrorLocation, line: number | undefined, field: string, element = 'data'): ErrorLocation {
-  return { ...base, line: line ?? base.line, field, element };
-}
-
-/** Keeps a user's mistake as a problem of the item; anything else is a bug and propagates. */
-function collect(problems: TidemarkError[], e: unknown): void {
-  if (e instanceof TidemarkError) problems.push(e);
-  else throw e;
-}
-
-/** Records that `rec` refers to `target`, unless the unit itself provides it. */
-function needRef(own: Unit, rec: Rec, resource: string, target: string, at: ErrorLocation): void {
-  if (resource === rec.def.name && target === rec.uuid) return;
-  for (const r of own.recs) if (r.uuid === target && r.def.name === resource) return;
-  own.needs.set(key(resource, target), at);
-}
 
 export class Importer {
   readonly summary: ImportSummary = { records: 0, created: 0, updated: 0, deleted: 0, merged: 0, skipped: 0, errors: [], warnings: [] };
@@ -564,18 +496,6 @@ export class Importer {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  /** The full field map of a record after this import: document values over the stored ones. */
-  private finalData(rec: Rec, base: Record<string, FieldValue> | undefined, full: boolean): Record<string, FieldValue> {
-    const out: Record<string, FieldValue> = {};
-    for (const f of rec.def.fields) out[f.name] = f.name in rec.values ? rec.values[f.name]! : full ? null : (base?.[f.name] ?? null);
-    for (const f of rec.def.fields) {
-      if (f.required && (out[f.name] === null || out[f.name] === '')) {
-        throw invalid('value required', { ...rec.item.where, element: 'resource', field: f.name });
-      }
-    }
-    return out;
-  }
-
   private async write(units: Unit[]): Promise<void> {
     if (!units.length) return;
     const w = this.w;
@@ -615,7 +535,7 @@ export class Importer {
     for (const u of units) {
       if (bad.has(u)) continue;
       try {
-        planned.set(u, u.recs.map((rec) => this.plan(rec, existing.get(rec.def.name)!.get(rec.uuid))));
+        planned.set(u, u.recs.map((rec) => planRecord(rec, existing.get(rec.def.name)!.get(rec.uuid), this.opts.trustVersions === true)));
       } catch (e) {
         this.problem(e);
         bad.add(u);
@@ -709,44 +629,6 @@ export class Importer {
       const rows = (await this.w.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid')) as { uuid: string }[];
       for (const r of rows) await this.w.remove(comp.name, r.uuid, { modified_on });
     }
-  }
-
-  private plan(rec: Rec, prior: StoredRecord | undefined): Plan {
-    const { def, item } = rec;
-    const where = { ...item.where, element: 'resource', resource: def.name, uuid: rec.uuid };
-    if (def.referenceData) {
-      if (prior) return { kind: 'skip' as const, rec };
-      throw new TidemarkError('forbidden', `${def.name} is reference data shipped with Tidemark; it cannot be imported`, where);
-    }
-    if (item.meta && this.opts.trustVersions) {
-      // A version from another Tidemark instance: kept exactly, so the two stay comparable.
-      const order = prior ? compareVersions(item.meta.version, prior.version) : 'newer';
-      if (order === 'equal' || order === 'older') return { kind: 'skip' as const, rec };
-      const modified_on = item.modified_on ?? prior?.modified_on ?? new Date().toISOString();
-      // A tombstone carries no data: keep what is known (so an undelete has it), else nothing.
-      const data = item.deleted ? (prior?.data ?? Object.fromEntries(def.fields.map((f) => [f.name, null]))) : this.finalData(rec, undefined, true);
-      const version: RecordVersion = {
-        resource: def.name,
-        uuid: rec.uuid,
-        created_on: item.created_on ?? prior?.created_on ?? modified_on,
-        modified_on,
-        deleted: item.deleted,
-        replaced_by: item.deleted ? (item.replaced_by ?? null) : null,
-        ...item.meta,
-        data,
-      };
-      const counts: 'created' | 'updated' | 'deleted' | 'merged' = !prior ? (item.deleted ? 'deleted' : 'created') : item.deleted ? (item.replaced_by ? 'merged' : 'deleted') : 'updated';
-      return { kind: 'version' as const, rec, version, counts, concurrent: order === 'concurrent' ? prior : undefined };
-    }
-    if (item.deleted) {
-      if (!prior || (prior.deleted && prior.replaced_by === (item.replaced_by ?? null))) return { kind: 'skip' as const, rec };
-      return { kind: 'delete' as const, rec };
-    }
-    if (!prior) return { kind: 'create' as const, rec, data: this.finalData(rec, undefined, false) };
-    const data = this.finalData(rec, prior.data, false);
-    // The same values again (a document imported twice): unchanged, its version untouched.
-    if (!prior.deleted && def.fields.every((f) => sameValue(data[f.name] ?? null, prior.data[f.name] ?? null))) return { kind: 'skip' as const, rec };
-    return { kind: 'update' as const, rec, data };
   }
 }
 
