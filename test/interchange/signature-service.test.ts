@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportDocuments } from '../../src/interchange/outbound.js';
 import { signDocument, type SigningKey } from '../../src/interchange/signature.js';
-import { dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { openStore } from '../../src/open.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { fixture } from './support.js';
 
@@ -30,7 +31,7 @@ function oneLine(stderr: string, pattern: RegExp): void {
   assert.doesNotMatch(stderr, /\n\s+at |internal error/);
 }
 
-describe('signed documents through the CLI and POST /inbound (real processes)', () => {
+for (const kind of DB_KINDS) describe(`signed documents through the CLI and POST /inbound (${kind}, real processes)`, () => {
   let dir: string;
   let db: string;
   let svc: ServiceProcess;
@@ -49,7 +50,7 @@ describe('signed documents through the CLI and POST /inbound (real processes)', 
     // The signed text says -1.20; with the processing instruction the tree says 1.20.
     altered = signed.replace('<cap:polygon>-1.20,39.90 -1.20,40.30', '<cap:polygon><?x -?>1.20,39.90 <?x -?>1.20,40.30');
     assert.notEqual(altered, signed);
-    db = await freshDatabase('sqlite');
+    db = await freshDatabase(kind);
     assert.equal((await tidemark(['init', '--db', db])).code, 0);
     svc = await startService(['serve', '--db', db], { env: { TIDEMARK_PARTNERS: join(dir, 'partners.json') } });
   });
@@ -115,6 +116,9 @@ describe('signed documents through the CLI and POST /inbound (real processes)', 
       ['decoy SignatureMethod', signed.replace(/(<ds:Signature[^>]*>)/, '$1<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"/>')],
       ['9 MB SignatureValue', signed.replace(/<ds:SignatureValue>[^<]*/, `<ds:SignatureValue>${'QUJD'.repeat(9 * 256 * 1024)}`)],
     ];
+    const store = await openStore(db);
+    const alerts = async (): Promise<number> => Number(((await store.knex('cap_alert').count({ n: '*' }))[0] as { n: number }).n);
+    const before0 = await alerts();
     for (const [label, body] of cases) {
       const res = await inbound(body);
       const text = await res.text();
@@ -122,6 +126,8 @@ describe('signed documents through the CLI and POST /inbound (real processes)', 
       assert.equal((JSON.parse(text) as { error: string }).error, 'forbidden', label);
       assert.ok(text.length < 2000, `${label}: ${text.length} characters answered`);
     }
+    assert.equal(await alerts(), before0, 'nothing written');
+    await store.close();
     const good = await inbound(signed);
     assert.equal(good.status, 200, await good.clone().text());
   });

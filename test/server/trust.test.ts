@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
@@ -357,6 +357,24 @@ for (const kind of DB_KINDS) {
       const s3png = await put(org(`urn:uuid:${randomUUID()}`, 'As an image'), { 'content-type': 'image/png' });
       assert.equal(s3png.status, 415);
       assert.equal(await count(), before0 + 1);
+      await healthy(svc.url);
+    });
+
+    it('9: a token received at pairing is kept only as its hash; each side signs in with its own', async () => {
+      const { code } = await createInvite(store);
+      const site = randomUUID();
+      const mine = 's'.repeat(40);
+      const res = await fetch(`${svc.url}${SYNC}/pair`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instance: site, name: 'site-s', code, token: mine, url: null, split: true }) });
+      assert.equal(res.status, 200);
+      const theirs = ((await res.json()) as { token: string }).token;
+      assert.ok(theirs.length >= 32 && theirs !== mine);
+      const row = (await store.knex('tm_peer').where({ uuid: site }).first()) as Record<string, unknown>;
+      assert.ok(!Object.values(row).some((v) => typeof v === 'string' && v.includes(mine)), 'the received token is not stored');
+      assert.equal(row.token_in_hash, createHash('sha256').update(mine).digest('hex'));
+      const hello = (token: string) =>
+        fetch(`${svc.url}${SYNC}/hello`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-tidemark-instance': site }, body: '{}' });
+      assert.equal((await hello(theirs)).status, 401, "this side's own token does not sign in as the peer");
+      assert.notEqual((await hello(mine)).status, 401);
       await healthy(svc.url);
     });
 
