@@ -10,6 +10,7 @@ import { SITE_TAG } from './represent.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 import { planRecord } from './import-plan.js';
+import { resolvable, WaitingUnits } from './import-waiting.js';
 import { collect, detach, detachUnit, key, located, needRef, type Plan, type Rec, type Unit } from './import-units.js';
 
 /**
@@ -93,8 +94,7 @@ export class Importer {
   private incoming: Unit[] = [];
   private incomingRecs = 0;
   /** Waiting units, indexed by each key they still need. */
-  private readonly waiting = new Map<string, Set<Unit>>();
-  private readonly waitingUnits = new Set<Unit>();
+  private readonly waiting = new WaitingUnits();
   /** Keys known to exist (in the database or written by this import); bounded. */
   private readonly known = new Set<string>();
   /** Made-up uuids of records matched to existing ones -> the existing uuid. */
@@ -344,11 +344,10 @@ export class Importer {
   /** A tuid has appeared: fill it into the records that referred to it before it did. */
   private resolveTuid(tuid: string, uuid: string, resource: string): void {
     const k = `tuid|${tuid}`;
-    const units = [...(this.waiting.get(k) ?? []), ...this.incoming.filter((u) => u.needs.has(k))];
+    const units = [...this.waiting.take(k), ...this.incoming.filter((u) => u.needs.has(k))];
     for (const u of units) this.bindTuid(u, k, uuid, resource);
-    this.waiting.delete(k);
     // Those waiting units now wait for the record itself (or are checked in the next batch).
-    for (const u of units) if (this.waitingUnits.has(u)) this.rewait(u);
+    for (const u of units) if (this.waiting.has(u)) this.waiting.index(u);
   }
 
   private bindTuid(u: Unit, k: string, uuid: string, resource: string): void {
@@ -369,14 +368,6 @@ export class Importer {
     for (const ref of [...u.tuidRefs]) {
       const bound = this.tuids.get(ref.key.slice(5));
       if (bound && u.needs.has(ref.key)) this.bindTuid(u, ref.key, bound.uuid, bound.resource);
-    }
-  }
-
-  private rewait(u: Unit): void {
-    for (const k of u.needs.keys()) {
-      const set = this.waiting.get(k) ?? new Set();
-      set.add(u);
-      this.waiting.set(k, set);
     }
   }
 
@@ -417,38 +408,13 @@ export class Importer {
       for (const u of units) for (const k of u.needs.keys()) needed.push(k);
       await this.lookup(needed);
       for (const u of units) for (const k of [...u.needs.keys()]) if (this.known.has(k)) u.needs.delete(k);
-      const ready = this.resolvable(units, (k) => this.known.has(k));
+      const ready = resolvable(units, (k) => this.known.has(k));
       for (const u of units) {
         if (ready.has(u)) continue;
         detachUnit(u);
-        this.waitingUnits.add(u);
-        this.rewait(u);
+        this.waiting.add(u);
       }
       await this.write([...ready]);
-    }
-  }
-
-  /**
-   * The units among `units` that can be written together: every need is satisfied by `exists` or
-   * by another unit of the set. Repeatedly drops units with an outside need (a fixpoint), so
-   * chains and cycles inside the set are kept and anything hanging off a missing record is not.
-   */
-  private resolvable(units: Unit[], exists: (k: string) => boolean): Set<Unit> {
-    const set = new Set(units);
-    for (;;) {
-      const provided = new Set<string>();
-      for (const u of set) for (const r of u.recs) provided.add(key(r.def.name, r.uuid));
-      let dropped = false;
-      for (const u of set) {
-        for (const k of u.needs.keys()) {
-          if (!exists(k) && !provided.has(k)) {
-            set.delete(u);
-            dropped = true;
-            break;
-          }
-        }
-      }
-      if (!dropped) return set;
     }
   }
 
@@ -459,13 +425,7 @@ export class Importer {
         // Written keys are not remembered: later references find them with one indexed query,
         // and a cache of every written key would be garbage the size of the document.
         for (const k of r.generated && r.generated !== r.uuid ? [key(r.def.name, r.uuid), key(r.def.name, r.generated)] : [key(r.def.name, r.uuid)]) {
-          const waiters = this.waiting.get(k);
-          if (!waiters) continue;
-          this.waiting.delete(k);
-          for (const wu of waiters) {
-            wu.needs.delete(k);
-            if (!wu.needs.size && this.waitingUnits.delete(wu)) this.queue(wu);
-          }
+          for (const ready of this.waiting.written(k)) this.queue(ready);
         }
       }
     }
@@ -474,12 +434,10 @@ export class Importer {
   /** At the end of the document: write what only waited for itself, report what is missing. */
   async finish(): Promise<void> {
     await this.flush();
-    if (!this.waitingUnits.size) return;
-    const units = [...this.waitingUnits];
+    if (!this.waiting.size) return;
+    const units = this.waiting.drain();
     await this.lookup(units.flatMap((u) => [...u.needs.keys()]));
-    const ready = this.resolvable(units, (k) => this.known.has(k));
-    this.waitingUnits.clear();
-    this.waiting.clear();
+    const ready = resolvable(units, (k) => this.known.has(k));
     await this.write([...ready]);
     for (const u of units) {
       if (ready.has(u)) continue;
