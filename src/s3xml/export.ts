@@ -5,6 +5,7 @@ import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { toUtcIso } from '../registry/values.js';
 import { chunks, encodeCursor, type Store, type StoredRecord } from '../store/index.js';
+import { rowToRecord } from '../store/rows.js';
 import { jsonHead, jsonRecordObject } from './json-writer.js';
 import { type ExportNode, type ReferenceLookups, XML_TAIL, xmlHead, xmlRecord } from './writer.js';
 
@@ -214,4 +215,21 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
   }
   await write(out, json ? '}\n' : XML_TAIL);
   return { count, last: w.upTo, more, cursor };
+}
+
+/**
+ * One S3XML document of the given records of a master resource (tombstones included), each with
+ * all its live components nested, as Eden's REST import takes them (a sync carrier pushing to Eden).
+ */
+export async function exportMasters(store: Store, resource: string, uuids: readonly string[], rootAttributes: Record<string, string> = {}): Promise<string> {
+  const def = store.registry.get(resource);
+  const records: StoredRecord[] = [];
+  for (const part of chunks([...new Set(uuids)])) {
+    for (const row of (await store.knex(resource).whereIn('uuid', part).orderBy('tm_seq')) as Record<string, unknown>[]) records.push(rowToRecord(def, row));
+  }
+  const nodes = await withComponents(store, def, records, false);
+  const lookups = await locationLookups(store, nodes);
+  let text = xmlHead({ success: 'true', results: nodes.length, tm_instance: store.instance.uuid, ...rootAttributes });
+  for (const n of nodes) text += xmlRecord(n, lookups);
+  return text + XML_TAIL;
 }

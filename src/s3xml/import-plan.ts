@@ -55,5 +55,5 @@ export function planRecord(rec: Rec, prior: StoredRecord | undefined, trustVersi
   const data = finalData(rec, prior.data, false);
   // The same values again (a document imported twice): unchanged, its version untouched.
   if (!prior.deleted && def.fields.every((f) => sameValue(data[f.name] ?? null, prior.data[f.name] ?? null))) return { kind: 'skip' as const, rec };
-  return { kind: 'update' as const, rec, data };
+  return { kind: 'update' as const, rec, data, prior };
 }

@@ -34,7 +34,7 @@ export interface Unit {
 /** What happens to one record of the document. */
 export type Plan =
   | { kind: 'create'; rec: Rec; data: Record<string, FieldValue> }
-  | { kind: 'update'; rec: Rec; data: Record<string, FieldValue> }
+  | { kind: 'update'; rec: Rec; data: Record<string, FieldValue>; prior: StoredRecord }
   | { kind: 'version'; rec: Rec; version: RecordVersion; counts: 'created' | 'updated' | 'deleted' | 'merged'; concurrent?: StoredRecord }
   | { kind: 'delete'; rec: Rec }
   | { kind: 'skip'; rec: Rec };

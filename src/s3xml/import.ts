@@ -63,6 +63,24 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Who imports, for the records' history (default: an import with no name). */
   source?: WriteSource;
+  /**
+   * Writes the document's new and changed records as another site's edits (a sync carrier then
+   * decides them by its receiving policy) instead of as local edits. Records equal to the stored
+   * ones are still "unchanged"; tombstones and merges stay local deletes.
+   */
+  peerEdits?: (w: Writer, edits: PeerEdit[]) => Promise<void>;
+}
+
+/** A record of a document that a peer changed or created (see ImportOptions.peerEdits). */
+export interface PeerEdit {
+  resource: string;
+  uuid: string;
+  /** Every field: the document's values over the stored ones. */
+  data: Record<string, FieldValue>;
+  /** The record as stored before, if any. */
+  prior?: StoredRecord;
+  created_on?: string;
+  modified_on?: string;
 }
 
 export interface ImportSummary {
@@ -515,9 +533,20 @@ export class Importer {
       }
     }
     const plans = [...planned.values()].flat();
+    if (this.opts.peerEdits) {
+      const edits: PeerEdit[] = [];
+      for (const p of plans) {
+        if (p.kind !== 'create' && p.kind !== 'update') continue;
+        const { def, uuid, item } = p.rec;
+        edits.push({ resource: def.name, uuid, data: p.data, prior: p.kind === 'update' ? p.prior : undefined, created_on: item.created_on ?? item.modified_on, modified_on: item.modified_on });
+        this.summary[p.kind === 'create' ? 'created' : 'updated']++;
+      }
+      if (edits.length) await this.opts.peerEdits(w, edits);
+    }
+    const local = this.opts.peerEdits ? plans.filter((p) => p.kind !== 'create' && p.kind !== 'update') : plans;
     const creates = new Map<string, { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[]>();
     const versions: RecordVersion[] = [];
-    for (const p of plans) {
+    for (const p of local) {
       if (p.kind === 'create') {
         const list = creates.get(p.rec.def.name) ?? creates.set(p.rec.def.name, []).get(p.rec.def.name)!;
         list.push({ uuid: p.rec.uuid, data: p.data, created_on: p.rec.item.created_on ?? p.rec.item.modified_on, modified_on: p.rec.item.modified_on });
@@ -540,13 +569,13 @@ export class Importer {
       // A master's tombstone takes its live components with it, as a local delete does.
       for (const v of versions) if (v.deleted) await this.removeComponents(v.resource, v.uuid, v.modified_on);
     }
-    for (const p of plans) {
+    for (const p of local) {
       if (p.kind === 'update') {
         await w.update(p.rec.def.name, p.rec.uuid, p.data, { checkReferences: false, modified_on: p.rec.item.modified_on });
         this.summary.updated++;
       }
     }
-    for (const p of plans) {
+    for (const p of local) {
       if (p.kind !== 'delete') continue;
       const { def, uuid, item } = p.rec;
       if (item.replaced_by) {

@@ -25,9 +25,15 @@ export interface SyncConfig {
   window?: string;
 }
 
+/** Another Tidemark (the sync protocol) or a Sahana Eden called through its REST S3XML. */
+export type PeerKind = 'tidemark' | 'eden';
+
 export interface Peer extends PeerSecrets {
   uuid: string;
   name: string;
+  kind: PeerKind;
+  /** Eden: the user this instance signs in as (its password is `token`). */
+  user: string | null;
   owner: string | null;
   contact: string | null;
   url: string | null;
@@ -95,6 +101,8 @@ function rowToPeer(r: Record<string, unknown>): Peer {
   return {
     uuid: r.uuid as string,
     name: r.name as string,
+    kind: r.kind === 'eden' ? 'eden' : 'tidemark',
+    user: (r.username as string | null) ?? null,
     owner: (r.owner as string | null) ?? null,
     contact: (r.contact as string | null) ?? null,
     url: (r.url as string | null) ?? null,
@@ -164,6 +172,8 @@ export class Peers {
     const row = {
       uuid: p.uuid,
       name: p.name,
+      kind: p.kind ?? existing?.kind ?? 'tidemark',
+      username: p.user ?? existing?.user ?? null,
       owner: p.owner ?? existing?.owner ?? null,
       contact: p.contact ?? existing?.contact ?? null,
       url: p.url ?? existing?.url ?? null,

@@ -19,6 +19,24 @@ export interface SyncCarrier {
   push(page: Page): Promise<PageResult>;
   /** Bytes moved so far (both directions, bodies), and requests made. */
   stats(): { bytes: number; roundTrips: number };
+  /**
+   * A carrier to a system that does not speak Tidemark's protocol (Sahana Eden) runs the whole
+   * session itself, inside syncPeer's lease, report and sync log; hello/pull/push are then unused.
+   */
+  session?(s: SessionContext): Promise<void>;
+}
+
+/** What a carrier's own session fills in (see SyncCarrier.session). */
+export interface SessionContext {
+  store: Store;
+  peer: Peer;
+  opts: SyncOptions;
+  report: SyncReport;
+  logs: SyncLogEntry[];
+  /** The report line of one resource (made on first use). */
+  entry(resource: string): ResourceReport;
+  /** Between pages: renews the lease and stops if the sync was cancelled. */
+  checkpoint(): Promise<void>;
 }
 
 export interface ResourceReport {
@@ -96,7 +114,8 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
     report.message = 'a sync with this peer is already running';
   } else {
     try {
-      await runSession(store, peer, carrier, opts, report, logs);
+      if (carrier.session) await carrier.session(sessionContext(store, peer, opts, report, logs));
+      else await runSession(store, peer, carrier, opts, report, logs);
     } catch (e) {
       if (e instanceof Cancelled) {
         report.result = 'warning';
@@ -128,6 +147,21 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
   await writeLog(knex, logs);
   if (report.result !== 'warning' || !report.message?.includes('already running')) await peers.recordResult(peer.uuid, report.result).catch(() => undefined);
   return report;
+}
+
+function sessionContext(store: Store, peer: Peer, opts: SyncOptions, report: SyncReport, logs: SyncLogEntry[]): SessionContext {
+  return {
+    store,
+    peer,
+    opts,
+    report,
+    logs,
+    entry: (resource) => entry(report, resource),
+    checkpoint: async () => {
+      await renewLease(store.knex, peer.uuid);
+      checkCancel(opts);
+    },
+  };
 }
 
 /** The live session: plan (hello both ways), then pull, then push, each through the pipeline. */

@@ -45,6 +45,14 @@ export async function migrateSyncTables(knex: Knex): Promise<void> {
   if (!(await knex.schema.hasColumn('tm_peer', 'pin'))) {
     await knex.schema.alterTable('tm_peer', (t) => t.string('pin', 104)); // sha256:AB:… of a self-signed peer's certificate
   }
+  if (!(await knex.schema.hasColumn('tm_peer', 'kind'))) {
+    // A peer is another Tidemark (paired, shared token) or a Sahana Eden this instance calls
+    // (its REST S3XML with a user's Basic credentials; the password is kept in `token`).
+    await knex.schema.alterTable('tm_peer', (t) => {
+      t.string('kind', 16).notNullable().defaultTo('tidemark');
+      t.string('username', 255);
+    });
+  }
   if (!(await has('tm_peer_cursor'))) {
     // How far I have applied the peer's feed of a resource: the peer's own cursor, stored in the
     // same transaction as the data it covers.

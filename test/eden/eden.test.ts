@@ -11,11 +11,14 @@ import { exportRecords, importRecords, type ExportOptions } from '../../src/s3xm
 import { loadSamples } from '../../src/samples/load.js';
 import { openStore } from '../../src/open.js';
 import type { Store } from '../../src/store/index.js';
-import { createInvite } from '../../src/sync/index.js';
+import { createInvite, Peers } from '../../src/sync/index.js';
+import { addEdenPeer, EdenClient } from '../../src/transports/eden/index.js';
+import { TidemarkError } from '../../src/errors.js';
+import { tidemark, type RunResult } from '../support/processes.js';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from '../sync/processes.js';
 import { differencesFromStore, edenRecords } from './compare.js';
-import { EDEN_DIR, EDEN_PRESENT, startEden, type Eden } from './support.js';
+import { EDEN_ADMIN, EDEN_DIR, EDEN_PRESENT, startEden, type Eden } from './support.js';
 
 /**
  * Tidemark against a real Sahana Eden (../shared/eden): Eden's exports into Tidemark, Tidemark's
@@ -169,6 +172,119 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
       assert.equal((await store.get('med_hospital', seeded.uuid))!.data.available_beds, 21, "Eden's edit in Tidemark");
     } finally {
       await svc.stop();
+      await store.close();
+    }
+  });
+
+  it("4. Tidemark's Eden peer syncs with the running Eden both ways: the same records, a second sync moves nothing, edits travel, a concurrent edit is decided by the policy and logged; Eden's refusals are coded errors", async () => {
+    await eden.reset();
+    const db = await freshDatabase('sqlite');
+    const store = await openStore(db, { instanceName: 'eden-peer' });
+    const cli = (...args: string[]): Promise<RunResult> => tidemark([...args, '--db', db]);
+    const ok = async (...args: string[]): Promise<string> => {
+      const r = await cli(...args);
+      assert.equal(r.code, 0, `tidemark ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      return r.stdout;
+    };
+    const exportsOf = async (): Promise<Record<string, string>> => {
+      const out: Record<string, string> = {};
+      for (const path of ['/gis/location.xml', '/org/organisation.xml', '/med/hospital.xml', '/cap/alert.xml']) {
+        const res = await eden.get(path);
+        assert.equal(res.status, 200, path);
+        out[path] = await res.text();
+      }
+      return out;
+    };
+    try {
+      await loadSamples(store);
+      // A wrong password is refused at once: Eden registers this instance only for its own users.
+      await assert.rejects(addEdenPeer(store, eden.url, { user: EDEN_ADMIN.user, password: 'not-the-password' }), (e: unknown) => e instanceof TidemarkError && e.code === 'unauthorized');
+      assert.equal((await cli('peer', 'add', eden.url, '--eden', '--user', EDEN_ADMIN.user, '--password', 'not-the-password')).code, 1);
+      assert.deepEqual(await new Peers(store).list(), []);
+      await ok('peer', 'add', `${eden.url}/`, '--eden', '--user', EDEN_ADMIN.user, '--password', EDEN_ADMIN.password, '--name', 'eden');
+      const [peer] = await new Peers(store).list();
+      assert.equal(peer!.kind, 'eden');
+      // Granted like any peer: what both model (offices and shelters are left to another grant).
+      const granted = ['gis_location', 'org_organisation', 'med_hospital', 'med_bed_capacity', 'med_hospital_status', 'med_hospital_services', 'cap_alert', 'cap_info', 'cap_area'];
+      await ok('peer', 'set', 'eden', '--resources', granted.join(','), '--policies', 'med_hospital=THIS');
+
+      const first = await ok('sync', 'eden');
+      assert.match(first, /eden \([0-9a-f]{8}\): success/);
+      const docs = await exportsOf();
+      // Where Tidemark holds no value, Eden stores its field default (False for a service), as in case 2.
+      const edenDefault = (d: { resource: string; eden: unknown; tidemark: unknown }): boolean => d.resource === 'med_hospital_services' && d.eden === false && d.tidemark === null;
+      for (const [path, xml] of Object.entries(docs)) assert.deepEqual((await differencesFromStore(store, xml)).filter((d) => !edenDefault(d)), [], `Eden's ${path} equals Tidemark's records`);
+      const inEden = Object.values(docs).flatMap((xml) => edenRecords(xml));
+      for (const resource of granted) {
+        for (const r of await store.list(resource)) assert.ok(inEden.some((e) => e.resource === resource && e.uuid === r.uuid), `Tidemark's ${resource} ${r.uuid} in Eden`);
+      }
+      const hospitals = await store.list('med_hospital');
+      assert.deepEqual(hospitals.filter((h) => String(h.data.gov_uuid).startsWith('GOV-HOSP-')).length, 3, "Eden's seeded hospitals in Tidemark");
+      for (const comp of ['med_bed_capacity', 'med_hospital_status', 'med_hospital_services']) {
+        assert.deepEqual(inEden.filter((e) => e.resource === comp).map((e) => e.uuid).sort(), (await store.list(comp)).map((r) => r.uuid).sort(), comp);
+      }
+      assert.ok((await store.list('cap_alert')).some((a) => a.uuid === 'urn:oid:2.49.0.1.826.0.2026.11.30.1'), "Eden's alert in Tidemark");
+
+      // A second sync moves nothing, on either side.
+      const head = await store.head();
+      const second = await ok('sync', 'eden');
+      assert.match(second, /success; received 0, applied 0, sent 0, conflicts 0/);
+      assert.equal(await store.head(), head, 'nothing changed in Tidemark');
+      assert.deepEqual(await exportsOf(), docs, 'nothing changed in Eden');
+
+      // An edit on either side travels on the next sync.
+      const mine = hospitals.find((h) => h.data.gov_uuid === 'KE-MFL-10000')!;
+      const [status] = await store.list('med_hospital_status', { where: { hospital_id: mine.uuid } });
+      await store.update('med_hospital', mine.uuid, { phone_emergency: '+254 700 000 111' });
+      await store.update('med_hospital_status', status!.uuid, { facility_status: 2 });
+      const seeded = hospitals.find((h) => h.data.gov_uuid === 'GOV-HOSP-0002')!;
+      const edit = `<s3xml><resource name="med_hospital" uuid="${seeded.uuid}"><data field="phone_exchange">+44 20 7946 0999</data></resource></s3xml>`;
+      assert.equal(((await (await eden.post('/med/hospital.xml', edit)).json()) as { status: string }).status, 'success');
+      // The same field changed on both sides: med_hospital is THIS for this peer, so Tidemark's value stays.
+      const both = hospitals.find((h) => h.data.gov_uuid === 'GOV-HOSP-0003')!;
+      await store.update('med_hospital', both.uuid, { email: 'tidemark@example.org' });
+      const clash = `<s3xml><resource name="med_hospital" uuid="${both.uuid}"><data field="email">eden@example.org</data></resource></s3xml>`;
+      assert.equal(((await (await eden.post('/med/hospital.xml', clash)).json()) as { status: string }).status, 'success');
+      const third = await ok('sync', 'eden');
+      assert.match(third, /success - 1 conflict\(s\) decided/);
+      const one = async (uuid: string): Promise<Record<string, unknown>> => {
+        const [r] = edenRecords(await (await eden.get(`/med/hospital.xml?~.uuid=${encodeURIComponent(uuid)}`)).text()).filter((e) => e.uuid === uuid);
+        return r!.values;
+      };
+      assert.equal((await one(mine.uuid)).phone_emergency, '+254 700 000 111', "Tidemark's edit in Eden");
+      const statusInEden = edenRecords(await (await eden.get(`/med/hospital.xml?~.uuid=${encodeURIComponent(mine.uuid)}`)).text()).find((e) => e.uuid === status!.uuid);
+      assert.equal(statusInEden!.values.facility_status, 2, "Tidemark's component edit in Eden");
+      assert.equal((await store.get('med_hospital', seeded.uuid))!.data.phone_exchange, '+44 20 7946 0999', "Eden's edit in Tidemark");
+      assert.equal((await store.get('med_hospital', both.uuid))!.data.email, 'tidemark@example.org', 'the policy kept Tidemark’s value');
+      assert.equal((await one(both.uuid)).email, 'tidemark@example.org', 'and it went back to Eden');
+      const conflicts = await ok('conflicts');
+      const line = conflicts.split('\n').find((l) => l.includes(both.uuid));
+      assert.ok(line, conflicts);
+      assert.match(line, /med_hospital\t.*THIS\/policy\twinner=local\temail/);
+      const [row] = (await store.knex('tm_conflict').where({ uuid: both.uuid })) as { peer: string; detail: string }[];
+      assert.equal(row!.peer, peer!.uuid);
+      assert.deepEqual((JSON.parse(row!.detail) as { fields: Record<string, unknown> }).fields.email, ['tidemark@example.org', 'eden@example.org'], 'the lost value is kept in the log');
+      assert.match(await ok('sync', 'eden'), /success; received 0, applied 0, sent 0, conflicts 0/, 'and then nothing moves');
+
+      // Eden's refusals are coded errors in the sync log, never a crash: wrong credentials (401)...
+      await store.knex('tm_peer').where({ uuid: peer!.uuid }).update({ token: 'changed-in-eden' });
+      const refused = await cli('sync', 'eden');
+      assert.equal(refused.code, 1, refused.stderr);
+      await ok('peer', 'set', 'eden', '--url', `${eden.url}/no-such-module`);
+      await store.knex('tm_peer').where({ uuid: peer!.uuid }).update({ token: EDEN_ADMIN.password });
+      const missing = await cli('sync', 'eden');
+      assert.equal(missing.code, 1, missing.stderr);
+      const log = JSON.parse(await ok('log', '--peer', 'eden', '--json')) as { direction: string; result: string; message: string | null }[];
+      const failures = log.filter((l) => l.direction === 'sync' && l.result !== 'success');
+      assert.equal(failures.length, 2, JSON.stringify(log.slice(0, 4)));
+      assert.deepEqual(failures.map((f) => f.result).sort(), ['error', 'fatal'], 'a refused login is fatal, a missing page an error');
+      // ...and Eden's JSON failure status, which Eden answers with HTTP 200.
+      const client = new EdenClient(eden.url, EDEN_ADMIN.user, EDEN_ADMIN.password);
+      await assert.rejects(
+        client.post('/med/hospital.xml', '<s3xml><resource name="med_hospital"><data field="name">X</data><data field="facility_type" value="777">X</data></resource></s3xml>'),
+        (e: unknown) => e instanceof TidemarkError && e.code === 'refused' && /facility_type/.test(e.message),
+      );
+    } finally {
       await store.close();
     }
   });

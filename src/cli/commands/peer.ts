@@ -3,11 +3,13 @@ import { list, positiveNumber, str } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { createInvite, parseFilters, peerCursors, Peers, type Direction, type PolicyName, type SyncConfig } from '../../sync/index.js';
 import { addHttpPeer } from '../../transports/http/index.js';
+import { addEdenPeer } from '../../transports/eden/index.js';
 
 const USAGE = [
   'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
   '       tidemark peer add URL --code CODE [--pin sha256:AB:CD:..] [--name N] [--cluster C,..] [--my-url URL]',
   '                                   --pin: trust the https:// peer\'s self-signed certificate with this SHA-256 fingerprint',
+  '       tidemark peer add EDEN_URL --eden --user U [--password P] [--name N] [--cluster C,..]   a Sahana Eden (e.g. http://host:8000/eden); P also from TIDEMARK_EDEN_PASSWORD',
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
@@ -40,6 +42,9 @@ export const peerCommand: Command = {
   allowPositionals: true,
   options: {
     code: { type: 'string' },
+    eden: { type: 'boolean' },
+    user: { type: 'string' },
+    password: { type: 'string' },
     name: { type: 'string' },
     cluster: { type: 'string' },
     'my-url': { type: 'string' },
@@ -73,6 +78,12 @@ export const peerCommand: Command = {
         }
         case 'add': {
           if (!arg) throw new TidemarkError('invalid', 'peer add needs the URL of the other instance');
+          if (ctx.values.eden) {
+            const password = str(ctx.values, 'password') ?? process.env.TIDEMARK_EDEN_PASSWORD ?? '';
+            const p = await addEdenPeer(store, arg, { user: str(ctx.values, 'user') ?? '', password, name: str(ctx.values, 'name'), clusters: list(ctx.values, 'cluster') });
+            out(`added Sahana Eden "${p.name}" (${p.uuid}) at ${p.url} as ${p.user}`);
+            return 0;
+          }
           const code = str(ctx.values, 'code');
           if (!code) throw new TidemarkError('invalid', 'peer add needs --code (run "tidemark peer invite" on the other instance)');
           const p = await addHttpPeer(store, arg, { code, pin: str(ctx.values, 'pin') ?? null, name: str(ctx.values, 'name'), clusters: list(ctx.values, 'cluster'), myUrl: str(ctx.values, 'my-url') ?? null });
@@ -86,7 +97,7 @@ export const peerCommand: Command = {
           for (const p of all) {
             const e = await peers.effective(p);
             out(
-              `${p.name}\t${p.uuid}\t${p.url ?? '(calls us)'}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s${e.window ? ` in ${e.window}` : ''}\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
+              `${p.name}\t${p.uuid}\t${p.kind === 'eden' ? `eden ${p.url} as ${p.user ?? '-'}` : (p.url ?? '(calls us)')}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s${e.window ? ` in ${e.window}` : ''}\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
             );
           }
           return 0;

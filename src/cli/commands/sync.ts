@@ -31,8 +31,8 @@ export const syncCommand: Command = {
         ctx.progress('');
         for (const line of describeReport(rep)) ctx.stdout.write(`${line}\n`);
         if (rep.result === 'error' || rep.result === 'fatal') failed++;
-        // Unreachable peer or dropped link: offer the file route (a bundle to carry over).
-        const offer = rep.result === 'error' ? await fileRouteAfterFailure(store, rep).catch(() => undefined) : undefined;
+        // Unreachable peer or dropped link: offer the file route (a bundle to carry over; an Eden reads none).
+        const offer = rep.result === 'error' && p.kind !== 'eden' ? await fileRouteAfterFailure(store, rep).catch(() => undefined) : undefined;
         if (offer) ctx.stderr.write(`${offer.message}\n`);
       }
       return failed ? 1 : 0;

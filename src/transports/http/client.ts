@@ -73,7 +73,7 @@ const CODES: Record<number, ErrorCode> = { 400: 'malformed', 401: 'unauthorized'
 export const MAX_ANSWER = 64 * 1024 * 1024;
 
 /** A response body as text, cut off (and refused) past `max` bytes: a hostile peer cannot flood us. */
-async function boundedText(res: Response, max: number, url: string): Promise<string> {
+export async function boundedText(res: Response, max: number, url: string): Promise<string> {
   if (!res.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -2,16 +2,18 @@ import type { Store } from '../../store/index.js';
 import { pairWith } from '../../sync/pairing.js';
 import { checkPin, Peers, type Peer } from '../../sync/peers.js';
 import { startDaemon } from '../../sync/daemon.js';
-import { syncPeer, type SyncOptions, type SyncReport } from '../../sync/session.js';
+import { syncPeer, type SyncCarrier, type SyncOptions, type SyncReport } from '../../sync/session.js';
+import { EdenCarrier } from '../eden/index.js';
 import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { HttpCarrier, pairOverHttp } from './client.js';
 
 export { HttpCarrier, pairOverHttp, SYNC_PATH } from './client.js';
 
-/** The HTTP carrier for a peer that has a URL. */
-export function httpCarrierFor(store: Store, peer: Peer): HttpCarrier | undefined {
-  return peer.url ? new HttpCarrier(peer.url, store.instance.uuid, peer.token, undefined, peer.pin) : undefined;
+/** The carrier for a peer that has a URL: Tidemark's protocol, or Eden's REST S3XML for an Eden peer. */
+export function httpCarrierFor(store: Store, peer: Peer): SyncCarrier | undefined {
+  if (!peer.url) return undefined;
+  return peer.kind === 'eden' ? new EdenCarrier(peer) : new HttpCarrier(peer.url, store.instance.uuid, peer.token, undefined, peer.pin);
 }
 
 /**
