@@ -16,8 +16,9 @@ import type { EdenClient } from './client.js';
  *    Eden's own clock (its Date header) and is stored as the peer's cursor with the data.
  * 2. push: my changes since Eden's ack (the feed, so nothing Eden sent is echoed back, and
  *    only what the grant allows), as masters with their components, `POST /<module>/<name>.xml`.
- * 3. after a push, the pushed resources are pulled once more: Eden derives values on import
- *    (a hospital's bed totals), and taking them now keeps the next round empty.
+ * 3. after a push, Eden's copies of the pushed records are read back (`?~.uuid=`): Eden
+ *    normalises and derives values on import (a hospital's bed totals, a language code), and
+ *    taking them now, as Eden's edits, keeps the next round empty.
  */
 
 /** Eden's REST path of a table: `med_hospital` -> `/med/hospital.xml`. */
@@ -26,6 +27,8 @@ export const edenPath = (resource: string): string => `/${resource.replace('_', 
 /** Seconds of margin on `msince`: a record saved during the export is pulled again (unchanged, it changes nothing). */
 const MSINCE_MARGIN_MS = 2000;
 const PUSH_CHUNK = 200;
+/** Records read back per request (their uuids go in the URL). */
+const READBACK_CHUNK = 50;
 
 /** `2026-11-30T14:40:34` as Eden writes and reads times (UTC, seconds, no zone). */
 const edenTime = (d: Date): string => d.toISOString().slice(0, 19);
@@ -88,14 +91,16 @@ export async function edenSession(s: SessionContext, client: EdenClient): Promis
     s.logs.push({ peer: eden, peer_name: peer.name, ...e });
   };
 
-  const pull = async (master: string): Promise<void> => {
+  /** Eden's changes since the cursor; or, with `uuids`, Eden's copies of those records (the cursor stays). */
+  const pull = async (master: string, uuids?: readonly string[]): Promise<void> => {
     const t0 = performance.now();
     const b0 = client.stats().bytes;
     const r = s.entry(master);
     const held = await heldCursor(store.knex, eden, master);
     const path = edenPath(master);
-    const { text, date } = await client.get(held ? `${path}?msince=${encodeURIComponent(held)}` : path);
-    const next = date ? edenTime(new Date(date.getTime() - MSINCE_MARGIN_MS)) : held;
+    const query = uuids ? `?~.uuid=${uuids.map(encodeURIComponent).join(',')}` : held ? `?msince=${encodeURIComponent(held)}` : '';
+    const { text, date } = await client.get(`${path}${query}`);
+    const next = uuids ? held : date ? edenTime(new Date(date.getTime() - MSINCE_MARGIN_MS)) : held;
     const totals: PullTotals = { received: 0, applied: 0, conflicts: 0, resolved: new Set(), outside: 0 };
     const summary = await store.transaction(async (w) => {
       const resources = [...new Set([...masters.flatMap(groupOf)])];
@@ -149,7 +154,7 @@ export async function edenSession(s: SessionContext, client: EdenClient): Promis
     await s.checkpoint();
   };
 
-  const push = async (master: string): Promise<boolean> => {
+  const push = async (master: string): Promise<string[]> => {
     const t0 = performance.now();
     const b0 = client.stats().bytes;
     const group = groupOf(master);
@@ -183,19 +188,21 @@ export async function edenSession(s: SessionContext, client: EdenClient): Promis
       await s.checkpoint();
     }
     for (const [res, seq] of reached) await recordAck(store.knex, eden, res, seq, { clearReset: true });
-    if (!uuids.length) return false;
+    if (!uuids.length) return [];
     r.sent += records;
     const bytes = client.stats().bytes - b0;
     r.bytes += bytes;
     r.ms += performance.now() - t0;
     log({ direction: 'push', resource: master, result: 'success', sent: records, bytes, duration_ms: performance.now() - t0 });
-    return true;
+    return uuids;
   };
 
   if (grant.receive) for (const m of masters) await pull(m);
-  const pushed: string[] = [];
-  if (grant.send) for (const m of masters) if (await push(m)) pushed.push(m);
-  if (grant.receive) for (const m of pushed) await pull(m);
+  const pushed = new Map<string, string[]>();
+  if (grant.send) for (const m of masters) pushed.set(m, await push(m));
+  // Eden's copies of what was pushed: it normalises and derives values on import (a language
+  // code, a hospital's bed totals, defaults) without moving modified_on past the pull cursor.
+  if (grant.receive) for (const [m, uuids] of pushed) for (let i = 0; i < uuids.length; i += READBACK_CHUNK) await pull(m, uuids.slice(i, i + READBACK_CHUNK));
 }
 
 /** Eden's new and changed records of one import batch, decided as that peer's edits. */
