@@ -5,6 +5,7 @@ import { latestSyncJob, Peers, peerStatuses, readSyncLog, recentPlan, staleAfter
 import { outboxDir } from '../../transports/bundle/outbox.js';
 import { BUNDLE_EXTENSION } from '../../transports/bundle/format.js';
 import { listCandidates } from '../../transports/discovery/candidates.js';
+import { radioLinks } from '../../transports/radio/engine.js';
 import { PACKAGE_VERSION } from '../assets.js';
 import { duration, resultBadge, safeDbUrl, timeEl, when } from '../format.js';
 import { html, type Html } from '../html.js';
@@ -77,10 +78,16 @@ async function carriersSection(store: Store): Promise<Html> {
     outbox = 0; // no outbox folder yet: nothing waits
   }
   const candidates = await listCandidates(store.knex).catch(() => []);
+  const links = await radioLinks(store);
+  const pct = (x: number | null): string => (x === null ? '–' : `${Math.round(x * 100)}%`);
   return html`<section aria-labelledby="h-carriers"><h2 id="h-carriers">${M.overview.carriers}</h2>
 <dl class="facts"><dt>${M.overview.outbox}</dt><dd>${outbox}</dd>
 <dt>${M.overview.discovery}</dt><dd>${candidates.length ? html`<ul>${candidates.map((c) => html`<li>${c.name} <code>${c.url}</code></li>`)}</ul>` : M.common.none}</dd>
-<dt>${M.overview.radio}</dt><dd>${M.overview.radioNone}</dd></dl></section>`;
+<dt>${M.overview.radio}</dt><dd>${links.length
+    ? html`<div class="scroll"><table id="radio-links"><thead><tr><th scope="col">${M.overview.peer}</th><th scope="col">${M.overview.radioHeard}</th><th scope="col">${M.overview.radioQuality}</th><th scope="col" class="n">${M.overview.radioQueued}</th></tr></thead><tbody>
+${links.map((l) => html`<tr data-peer="${l.peer.uuid}"><th scope="row">${l.peer.name}</th><td>${timeEl(l.lastHeard)}</td><td>${l.intact === null ? M.overview.radioNoFrames : M.overview.radioQualityText(pct(l.intact), pct(l.resent))}</td><td class="n">${M.overview.radioQueuedText(l.queuedRecords, M.common.bytes(l.queuedBytes))}</td></tr>`)}
+</tbody></table></div>`
+    : M.overview.radioNone}</dd></dl></section>`;
 }
 
 export async function runsSection(store: Store): Promise<Html> {

@@ -26,6 +26,59 @@ export async function saveRadioKnowledge(store: Store, peer: string, k: RadioPee
     .merge();
 }
 
+/** How the link fared in this session, for the overview (a session that heard nothing keeps the last time heard). */
+async function recordLinkStatus(store: Store, peer: string, session: RadioSession): Promise<void> {
+  const s = session.stats;
+  const status = {
+    session_on: nowIso(),
+    frames_received: s.framesReceived,
+    frames_dropped: s.framesDropped,
+    chunks_sent: s.chunksSent,
+    chunks_resent: s.chunksResent,
+    ...(session.heardAt !== null ? { last_heard: new Date(session.heardAt).toISOString() } : {}),
+  };
+  const n = await store.knex('tm_radio_link').where({ peer }).update(status);
+  if (!Number(n)) await store.knex('tm_radio_link').insert({ peer, knowledge: serialisePeerKnowledge(newPeerKnowledge()), updated_on: nowIso(), ...status }).onConflict('peer').merge(status);
+}
+
+export interface RadioLinkStatus {
+  peer: Peer;
+  /** A frame from the peer last heard intact (null: never). */
+  lastHeard: string | null;
+  /** When the last session ended. */
+  sessionOn: string | null;
+  /** Of the frames heard in the last session, the share that arrived intact; of the chunks sent, the share sent again. */
+  intact: number | null;
+  resent: number | null;
+  /** What waits for the peer now: records, and their encoded size. */
+  queuedRecords: number;
+  queuedBytes: number;
+}
+
+/** The radio links this instance has used (a row in tm_radio_link), for the overview. */
+export async function radioLinks(store: Store): Promise<RadioLinkStatus[]> {
+  const rows = (await store.knex('tm_radio_link').select('peer', 'last_heard', 'session_on', 'frames_received', 'frames_dropped', 'chunks_sent', 'chunks_resent')) as Record<string, unknown>[];
+  const peers = new Peers(store);
+  const out: RadioLinkStatus[] = [];
+  for (const r of rows) {
+    const peer = await peers.find(r.peer as string);
+    if (!peer) continue;
+    const heard = Number(r.frames_received) + Number(r.frames_dropped);
+    const chunks = Number(r.chunks_sent);
+    const queued = await estimateRadio(store, peer.uuid, 1200);
+    out.push({
+      peer,
+      lastHeard: (r.last_heard as string | null) ?? null,
+      sessionOn: (r.session_on as string | null) ?? null,
+      intact: heard ? Number(r.frames_received) / heard : null,
+      resent: chunks ? Number(r.chunks_resent) / chunks : null,
+      queuedRecords: queued.records,
+      queuedBytes: queued.records ? queued.bytes : 0,
+    });
+  }
+  return out;
+}
+
 interface Pending {
   records: RecordVersion[];
   /** Per resource: the part of my feed collected (from, last], and how many records that is. */
@@ -155,8 +208,10 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   } catch (e) {
     await writeLog(store.knex, [logRow(peer, 'sync', {}, { result: 'error', startedAt: started, message: `radio: ${(e as Error).message}` })]);
     await peers.recordResult(peer.uuid, 'error').catch(() => undefined);
+    await recordLinkStatus(store, peer.uuid, session).catch(() => undefined);
     throw e;
   }
+  await recordLinkStatus(store, peer.uuid, session);
   const durationMs = performance.now() - started;
   await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, ...applied, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');

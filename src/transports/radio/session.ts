@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { crc32 } from 'node:zlib';
 import { coded, type ErrorCode, TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
+import { wallClockMs } from '../../store/clock.js';
 import { AX25_HEADER, ax25Header, parseAx25, parseCallsign, sameCall, type Callsign } from './ax25.js';
 import { decodeFrame, encodeFrame, FRAME_TRAILER, messageSize, Refusal, varlen, type AckMessage, type DataMessage, type Message } from './frames.js';
 
@@ -132,6 +133,8 @@ export class RadioSession extends EventEmitter {
   private sendQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private lastHeard = Date.now();
+  /** When a frame from the peer was last heard intact (null: none yet in this session). */
+  heardAt: number | null = null;
   private readonly onFrame = (f: Uint8Array): void => this.receive(f);
   private readonly onUp = (): void => this.current?.wake?.(false);
 
@@ -386,6 +389,7 @@ export class RadioSession extends EventEmitter {
     }
     this.stats.framesReceived++;
     this.lastHeard = Date.now();
+    this.heardAt = wallClockMs();
     for (const m of messages) {
       if (m.type === 'ack') this.onAck(m);
       else if (m.type === 'poll') this.answer(m.transfer, m.total);
