@@ -284,6 +284,21 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
         client.post('/med/hospital.xml', '<s3xml><resource name="med_hospital"><data field="name">X</data><data field="facility_type" value="777">X</data></resource></s3xml>'),
         (e: unknown) => e instanceof TidemarkError && e.code === 'refused' && /facility_type/.test(e.message),
       );
+
+      // The daemon of `tidemark serve` syncs the Eden peer like any other: a local edit reaches Eden.
+      await ok('peer', 'set', 'eden', '--url', eden.url);
+      await store.update('med_hospital', mine.uuid, { phone_business: '+254 700 000 222' });
+      const svc = await serveInstance(db, { env: { TIDEMARK_DAEMON: '1', TIDEMARK_DAEMON_TICK_MS: '200', TIDEMARK_DAEMON_DEBOUNCE_MS: '200' } });
+      try {
+        let seen: unknown;
+        for (let i = 0; i < 240 && seen !== '+254 700 000 222'; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          seen = (await one(mine.uuid)).phone_business;
+        }
+        assert.equal(seen, '+254 700 000 222', "the daemon pushed Tidemark's edit to Eden");
+      } finally {
+        await svc.stop();
+      }
     } finally {
       await store.close();
     }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { TidemarkError } from '../../errors.js';
 import type { Store } from '../../store/index.js';
 import { Peers, type Peer, type SyncCarrier, type SessionContext, type PageResult } from '../../sync/index.js';
@@ -57,5 +58,7 @@ export async function addEdenPeer(store: Store, url: string, opts: { user: strin
   const answer = await client.post('/sync/repository/register.json', JSON.stringify({ uuid: `urn:uuid:${store.instance.uuid}`, name: store.instance.name, apitype: 'eden' }), 'application/json');
   const uuid = plainUuid(answer.sender ?? '');
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid)) throw new TidemarkError('refused', `Eden at ${base} registered this instance but did not say its own uuid`);
-  return new Peers(store).save({ uuid, name: opts.name ?? `eden-${uuid.slice(0, 8)}`, kind: 'eden', user: opts.user, url: base, token: opts.password, clusters: opts.clusters });
+  // The password is what this instance presents; nothing presented to this instance matches it
+  // (a random received token), so the Eden user's password never opens this instance's endpoints.
+  return new Peers(store).save({ uuid, name: opts.name ?? `eden-${uuid.slice(0, 8)}`, kind: 'eden', user: opts.user, url: base, token: opts.password, tokenIn: randomBytes(32).toString('base64url'), clusters: opts.clusters });
 }
