@@ -15,6 +15,9 @@ if [ -z "${TIDEMARK_TEST_PG:-}" ]; then
   trap 'bash scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 fi
 export TIDEMARK_LOG_LEVEL=${TIDEMARK_LOG_LEVEL:-warn}
+# Services the tests start do not warm the feeds in the background (~4 s of CPU each; the
+# warm-up is measured by bench/first-feed.ts).
+export TIDEMARK_WARM_FEEDS=${TIDEMARK_WARM_FEEDS:-off}
 # A failed online sync writes the file route into the outbox: keep the tests' out of the work tree.
 TIDEMARK_OUTBOX=$(mktemp -d /tmp/tidemark-outbox.XXXXXX)
 export TIDEMARK_OUTBOX

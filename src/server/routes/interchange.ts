@@ -44,6 +44,9 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
   // Once listening, ready the feeds in the background: the first request then does not pay for
   // loading SaxonJS, the compiled stylesheets and the schemas (docs/operations.md, "Start-up").
   app.addHook('onListen', async () => {
+    // TIDEMARK_WARM_FEEDS=off: no warm-up (the tests, which start dozens of short-lived services
+    // on two cores and would pay ~4 s of background CPU each).
+    if ((process.env.TIDEMARK_WARM_FEEDS ?? 'on').toLowerCase() === 'off') return;
     setImmediate(() => {
       const started = Date.now();
       warmFeeds(app.store).then(
