@@ -225,16 +225,9 @@ export function checkPeerHello(peer: Peer, theirs: Hello): void {
 
 // ---- the sync log ------------------------------------------------------------------------
 
-export interface LogCounts {
-  sent?: number;
-  received?: number;
-  /** Records the receiving side created, changed, or refused (a page or payload it would not apply). */
-  created?: number;
-  updated?: number;
-  refused?: number;
-  conflicts?: number;
-  bytes?: number;
-}
+/** The counts of a sync-log row (what moved, and what the receiving side did with it). */
+const COUNTS = ['sent', 'received', 'created', 'updated', 'refused', 'conflicts', 'bytes'] as const;
+export type LogCounts = Pick<SyncLogEntry, (typeof COUNTS)[number]>;
 
 /** The one builder of sync-log rows, whichever carrier and stage writes them. */
 export function logRow(
@@ -249,13 +242,8 @@ export function logRow(
     direction,
     resource: more.resource ?? null,
     result: more.result ?? 'success',
-    sent: counts.sent ?? 0,
-    received: counts.received ?? 0,
-    created: counts.created ?? 0,
-    updated: counts.updated ?? 0,
-    refused: counts.refused ?? 0,
-    conflicts: counts.conflicts ?? 0,
-    bytes: counts.bytes ?? 0,
+    // Only the counts (a caller may pass a whole report); those left out are 0 (writeSyncLog).
+    ...Object.fromEntries(COUNTS.map((k) => [k, counts[k]])),
     duration_ms: more.durationMs ?? (more.startedAt !== undefined ? performance.now() - more.startedAt : 0),
     message: more.message ?? null,
   };

@@ -154,6 +154,8 @@ async function upload(app: FastifyInstance, req: FastifyRequest, reply: FastifyR
       ignoreErrors: (req.query as ImportQuery).ignore_errors ?? false,
       strict: (req.query as ImportQuery).strict ?? false,
       maxBytes: app.initialConfig.bodyLimit,
+      // The records' history names who sent the document.
+      source: { kind: 'import', name: req.principal?.kind === 'user' ? `${req.principal.user} over HTTP` : 'HTTP' },
     });
     return reply.status(200).send(message(summary));
   } catch (e) {
