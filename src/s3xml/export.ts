@@ -4,7 +4,7 @@ import { invalid } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { toUtcIso } from '../registry/values.js';
-import { chunks, encodeCursor, type Store, type StoredRecord } from '../store/index.js';
+import { chunks, encodeCursor, notTakenFrom, type Store, type StoredRecord } from '../store/index.js';
 import { rowToRecord } from '../store/rows.js';
 import { jsonHead, jsonRecordObject } from './json-writer.js';
 import { type ExportNode, type ReferenceLookups, XML_TAIL, xmlHead, xmlRecord } from './writer.js';
@@ -24,6 +24,24 @@ export interface ExportOptions {
   limit?: number;
   /** Write tombstones too (sync and audit want them; a plain export does not). */
   includeDeleted?: boolean;
+  /**
+   * The peer the export is for (an Eden repository's pull): records taken unchanged from it are
+   * left out (echo suppression, `tm_from`); a master travels when it or a component is not.
+   */
+  notFrom?: string;
+  /**
+   * A master's `modified_on` says when it or a nested component last changed. Eden's client
+   * takes the newest `modified_on` of a pull as how far it has pulled (its next `msince`), so
+   * a component changed after its master must move that on, or it is sent again every time.
+   */
+  componentTimes?: boolean;
+  /**
+   * S3XML only: the live records the exported ones refer to (and what those refer to), of other
+   * resources, written at the top level before the records that need them, each once, as Eden's
+   * own sync exports do: the reader may not hold a hospital's location or organisation yet.
+   * Reference data shipped with the code and records taken from `notFrom` are left out.
+   */
+  withReferences?: boolean;
   /** Extra root attributes (e.g. domain, url). */
   rootAttributes?: Record<string, string>;
   onProgress?: (written: number, total: number) => void;
@@ -63,11 +81,33 @@ interface Window {
   since?: string;
   until?: string;
   includeDeleted: boolean;
+  notFrom?: string;
 }
 
-function windowed(q: Knex.QueryBuilder, w: Window): Knex.QueryBuilder {
-  q.where('tm_seq', '>', w.after).andWhere('tm_seq', '<=', w.upTo);
+/** Rows changed at or after `since` and not taken unchanged from `notFrom`. */
+function changedFor(q: Knex.QueryBuilder, w: Window): Knex.QueryBuilder {
   if (w.since) q.andWhere('modified_on', '>=', w.since);
+  if (w.notFrom) notTakenFrom(q, w.notFrom);
+  return q;
+}
+
+/**
+ * The records of `def` in the window. With `since` or `notFrom`, a master qualifies when it or
+ * one of its components does: components travel nested in their master, so a changed bed
+ * capacity row must bring its hospital along.
+ */
+function windowed(store: Store, def: ResourceDef, w: Window): Knex.QueryBuilder {
+  const q = store.knex(def.name).where('tm_seq', '>', w.after).andWhere('tm_seq', '<=', w.upTo);
+  if (w.since || w.notFrom) {
+    const comps = store.registry.components(def.name);
+    if (!comps.length) changedFor(q, w);
+    else {
+      q.andWhere((any) => {
+        any.where((own) => changedFor(own, w));
+        for (const c of comps) any.orWhereIn('uuid', (sub) => changedFor(sub.from(c.name).select(c.component!.joinField), w));
+      });
+    }
+  }
   if (w.until) q.andWhere('modified_on', '<', w.until);
   if (!w.includeDeleted) q.andWhere({ deleted: false });
   return q;
@@ -83,7 +123,7 @@ async function cutoff(store: Store, defs: ResourceDef[], w: Window, limit?: numb
   if (limit === undefined) return { upTo: w.upTo, more: false };
   const seqs: number[] = [];
   for (const def of defs) {
-    const rows = (await windowed(store.knex(def.name), w).orderBy('tm_seq').limit(limit + 1).pluck('tm_seq')) as (number | string)[];
+    const rows = (await windowed(store, def, w).orderBy('tm_seq').limit(limit + 1).pluck('tm_seq')) as (number | string)[];
     for (const s of rows) seqs.push(Number(s));
   }
   if (seqs.length <= limit) return { upTo: w.upTo, more: false };
@@ -94,7 +134,7 @@ async function cutoff(store: Store, defs: ResourceDef[], w: Window, limit?: numb
 async function countIn(store: Store, defs: ResourceDef[], w: Window): Promise<number> {
   let n = 0;
   for (const def of defs) {
-    const [row] = await windowed(store.knex(def.name), w).count({ n: '*' });
+    const [row] = await windowed(store, def, w).count({ n: '*' });
     n += Number((row as { n: number | string }).n);
   }
   return n;
@@ -130,6 +170,50 @@ async function withComponents(store: Store, def: ResourceDef, records: StoredRec
     }
   }
   return nodes;
+}
+
+/**
+ * The records `nodes` refer to that are not in `sent`, and what those refer to in turn, ordered
+ * so that a record comes after what it refers to. Adds them to `sent`.
+ */
+async function referencedNodes(store: Store, nodes: ExportNode[], sent: Set<string>, notFrom?: string): Promise<ExportNode[]> {
+  const levels: ExportNode[][] = [];
+  let from = nodes;
+  while (from.length) {
+    const wanted = new Map<string, Set<string>>();
+    const visit = (n: ExportNode): void => {
+      for (const f of n.def.fields) {
+        const v = n.record.data[f.name];
+        if (f.type !== 'reference' || typeof v !== 'string' || !v) continue;
+        const target = store.registry.get(f.resource!);
+        if (target.referenceData || sent.has(`${target.name}|*`) || sent.has(`${target.name}|${v}`)) continue;
+        sent.add(`${target.name}|${v}`);
+        (wanted.get(target.name) ?? wanted.set(target.name, new Set()).get(target.name)!).add(v);
+      }
+      n.components.forEach(visit);
+    };
+    from.forEach(visit);
+    const level: ExportNode[] = [];
+    for (const [resource, uuids] of wanted) {
+      const def = store.registry.get(resource);
+      for (const part of chunks([...uuids])) {
+        const q = store.knex(resource).whereIn('uuid', part).andWhere({ deleted: false });
+        if (notFrom) notTakenFrom(q, notFrom);
+        for (const r of (await q) as Record<string, unknown>[]) level.push({ def, record: rowToRecord(def, r), components: [] });
+      }
+    }
+    levels.unshift(level);
+    from = level;
+  }
+  return levels.flat();
+}
+
+/** The newest modified_on of a record and its nested components (ISO 8601 UTC sorts as text). */
+function latestChange(n: ExportNode): string {
+  return n.components.reduce((m, c) => {
+    const t = latestChange(c);
+    return t > m ? t : m;
+  }, n.record.modified_on);
 }
 
 /** Resolves once `out` can take more, or rejects if it closed or failed first. */
@@ -176,6 +260,7 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
     since: opts.since ? toUtcIso(opts.since, { field: 'since' }) : undefined,
     until: opts.until ? toUtcIso(opts.until, { field: 'until' }) : undefined,
     includeDeleted: opts.includeDeleted ?? false,
+    notFrom: opts.notFrom,
   };
   const { upTo, more } = await cutoff(store, defs, base, opts.limit);
   const w: Window = { ...base, upTo: Math.max(upTo, base.after) };
@@ -186,14 +271,17 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
   const root = { success: 'true', results: total, cursor, more: more ? 'true' : 'false', tm_instance: store.instance.uuid, ...opts.rootAttributes };
   await write(out, json ? jsonHead(root) : xmlHead(root));
   let count = 0;
+  // What has been written (or is exported in its own right) need not be dereferenced again.
+  const sent = new Set<string>(defs.map((d) => `${d.name}|*`));
   for (const def of defs) {
     let after = w.after;
     let opened = false;
     for (;;) {
-      const page = await store.changes(def.name, { after, limit: PAGE, since: w.since, until: w.until, includeDeleted: w.includeDeleted });
-      const records = page.records.filter((r) => r.seq <= w.upTo);
+      const rows = (await windowed(store, def, { ...w, after }).orderBy('tm_seq').limit(PAGE)) as Record<string, unknown>[];
+      const records = rows.map((r) => rowToRecord(def, r));
       if (records.length) {
         const nodes = await withComponents(store, def, records, w.includeDeleted);
+        if (opts.componentTimes) for (const n of nodes) n.record = { ...n.record, modified_on: latestChange(n) };
         const lookups = await locationLookups(store, nodes);
         let text = '';
         if (json) {
@@ -202,14 +290,15 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
             opened = true;
           }
         } else {
+          if (opts.withReferences) for (const n of await referencedNodes(store, nodes, sent, w.notFrom)) text += xmlRecord(n, await locationLookups(store, [n]));
           for (const n of nodes) text += xmlRecord(n, lookups);
         }
         await write(out, text);
         count += records.length;
         opts.onProgress?.(count, total);
       }
-      if (!page.more || records.length < page.records.length) break;
-      after = page.last;
+      if (records.length < PAGE) break;
+      after = records[records.length - 1]!.seq;
     }
     if (opened) await write(out, ']');
   }

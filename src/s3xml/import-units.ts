@@ -29,6 +29,8 @@ export interface Unit {
   needs: Map<string, ErrorLocation>;
   /** tuid references waiting for their tuid: the value is filled in when the tuid is seen. */
   tuidRefs: { key: string; rec: Rec; field: string; resource: string }[];
+  /** A record the sender may not write: it only resolves references to it (`referenced`). */
+  lookupOnly?: boolean;
 }
 
 /** What happens to one record of the document. */
@@ -59,6 +61,19 @@ export function detachUnit(u: Unit): void {
 }
 
 export const key = (resource: string, uuid: string): string => `${resource}|${uuid}`;
+
+/**
+ * A json field's value from `value`: Eden keeps some as JSON text and writes the JSON of that text
+ * (`value="&quot;[]&quot;"`); the store keeps the structure, so text that is JSON is read as such.
+ */
+export function jsonValue(raw: unknown): FieldValue {
+  if (typeof raw !== 'string') return raw as FieldValue;
+  try {
+    return JSON.parse(raw) as FieldValue;
+  } catch {
+    return raw;
+  }
+}
 
 export const sameValue = (a: FieldValue, b: FieldValue): boolean => a === b || (typeof a === 'object' && typeof b === 'object' && JSON.stringify(a) === JSON.stringify(b));
 

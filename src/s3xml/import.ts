@@ -11,7 +11,7 @@ import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 import { planRecord } from './import-plan.js';
 import { resolvable, WaitingUnits } from './import-waiting.js';
-import { collect, detach, detachUnit, key, located, needRef, type Plan, type Rec, type Unit } from './import-units.js';
+import { collect, detach, detachUnit, jsonValue, key, located, needRef, type Plan, type Rec, type Unit } from './import-units.js';
 
 /**
  * S3XML / S3JSON import, after Eden's S3ImportJob (reference notes §4), streaming:
@@ -47,6 +47,19 @@ export interface ImportOptions {
   batchSize?: number;
   /** Top-level records must be of these resources (PUT /s3xml/{resource}); references may be any. */
   resources?: string[];
+  /**
+   * With `resources`: records of other resources that travel along because the document's
+   * records refer to them (Eden's pushes carry the referenced locations and organisations, at the
+   * top level or inline). Those of the resources listed here are imported; any other is only
+   * used to resolve the reference (to the record held here, by uuid or as Eden deduplicates) and
+   * is not written, with a warning. Without this option such top-level records are refused.
+   */
+  referenced?: string[];
+  /**
+   * The peer the document comes from, when it holds what it sent (an Eden repository's push):
+   * the rows written are marked as taken from it (`tm_from`), so they are never offered back.
+   */
+  takenFrom?: string;
   /**
    * Refuse fields and components of a known resource that Tidemark does not model (default:
    * skip them with a warning, as Eden's own importer skips fields it does not know).
@@ -165,7 +178,7 @@ export class Importer {
   async add(item: S3Item): Promise<void> {
     const units: Unit[] = [];
     const problems: TidemarkError[] = [];
-    if (this.opts.resources && !this.opts.resources.includes(item.resource)) {
+    if (this.opts.resources && !this.opts.resources.includes(item.resource) && !this.opts.referenced) {
       this.summary.records++;
       this.problem(invalid(`a ${item.resource} record where only ${this.opts.resources.join(', ')} records are accepted`, { ...item.where, element: 'resource' }));
       return;
@@ -206,6 +219,11 @@ export class Importer {
     } catch {
       return t;
     }
+  }
+
+  /** Whether records of `resource` met outside their place are only read to resolve references. */
+  private lookupOnly(resource: string): boolean {
+    return this.opts.referenced !== undefined && !this.opts.resources?.includes(resource) && !this.opts.referenced.includes(resource);
   }
 
   /** Builds the unit(s) for an item: inline references first, then the record with its components. */
@@ -249,6 +267,14 @@ export class Importer {
     }
     const rec: Rec = { def, item, uuid, values: {} };
     if (!item.uuid && !item.tuid && !item.deleted) rec.generated = uuid;
+    if (!master && this.lookupOnly(def.name)) {
+      // Not written: its values only serve to find the record it describes, so it is matched
+      // like a record without uuid, and what it refers to or holds does not matter.
+      if (!item.uuid && !item.deleted) rec.generated = uuid;
+      item.references = [];
+      item.components = [];
+      own.lookupOnly = true;
+    }
     try {
       if (item.created_on) item.created_on = toUtcIso(item.created_on, { ...where, field: 'created_on' });
       if (item.modified_on) item.modified_on = toUtcIso(item.modified_on, { ...where, field: 'modified_on' });
@@ -279,7 +305,7 @@ export class Importer {
       }
       try {
         const raw = this.decode(f, d, dataWhere);
-        rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? (raw as FieldValue) : coerceValue(f, raw, dataWhere);
+        rec.values[f.name] = f.type === 'json' && (d.hasDecoded || d.value !== undefined) ? jsonValue(raw) : coerceValue(f, raw, dataWhere);
       } catch (e) {
         if (e instanceof SyntaxError) problems.push(invalid(`not valid JSON: ${e.message}`, located(dataWhere, d.line, d.field)));
         else if (e instanceof TidemarkError) problems.push(new TidemarkError(e.code, e.message, located(dataWhere, d.line, d.field)));
@@ -413,13 +439,29 @@ export class Importer {
     }
   }
 
+  /**
+   * A record the sender may not write (`referenced`): a warning, and if it came without uuid,
+   * the record held here that it describes (as Eden deduplicates) stands in for it.
+   */
+  private async resolveOnly(u: Unit): Promise<void> {
+    const rec = u.recs[0]!;
+    const where = { ...rec.item.where, element: 'resource', resource: rec.def.name, ...(rec.item.uuid ? { uuid: rec.uuid } : {}) };
+    if (this.summary.warnings.length < MAX_PROBLEMS) {
+      this.summary.warnings.push(invalid(`${rec.def.name} is not granted to this sender: used only to resolve references to it, not written`, where));
+    }
+    if (!rec.generated) return;
+    await this.matchExisting(rec);
+    if (rec.uuid !== rec.generated) this.remember(key(rec.def.name, rec.generated));
+  }
+
   /** Writes the units gathered so far whose references all resolve; the others wait. */
   async flush(): Promise<void> {
     // The cache of known keys is bounded; it is only ever emptied between batches, never while
     // a batch is being resolved against it.
     if (this.known.size > KNOWN_CAP) this.known.clear();
     while (this.incoming.length) {
-      const units = this.incoming;
+      const units = this.incoming.filter((u) => !u.lookupOnly);
+      for (const u of this.incoming) if (u.lookupOnly) await this.resolveOnly(u);
       this.incoming = [];
       this.incomingRecs = 0;
       const needed: string[] = [];
@@ -464,7 +506,8 @@ export class Importer {
         if (k.startsWith('tuid|')) this.problem(invalid(`no record in this document has tuid "${k.slice(5)}"`, at));
         else {
           const [resource, uuid] = [k.slice(0, k.indexOf('|')), k.slice(k.indexOf('|') + 1)];
-          this.problem(invalid(`refers to ${resource} ${uuid}, which is neither in the database nor (valid) in this document`, at));
+          const why = this.lookupOnly(resource) ? 'which this sender may not write and this instance does not hold' : 'which is neither in the database nor (valid) in this document';
+          this.problem(invalid(`refers to ${resource} ${uuid}, ${why}`, at));
         }
       }
     }
@@ -563,15 +606,16 @@ export class Importer {
         this.summary[p.counts]++;
       } else if (p.kind === 'skip') this.summary.skipped++;
     }
-    for (const [resource, items] of creates) await w.insertLocal(w.registry.get(resource), items);
+    const takenFrom = this.opts.takenFrom;
+    for (const [resource, items] of creates) await w.insertLocal(w.registry.get(resource), items, { takenFrom });
     if (versions.length) {
-      await w.applyVersions(versions);
+      await w.applyVersions(versions, { takenFrom });
       // A master's tombstone takes its live components with it, as a local delete does.
       for (const v of versions) if (v.deleted) await this.removeComponents(v.resource, v.uuid, v.modified_on);
     }
     for (const p of local) {
       if (p.kind === 'update') {
-        await w.update(p.rec.def.name, p.rec.uuid, p.data, { checkReferences: false, modified_on: p.rec.item.modified_on });
+        await w.update(p.rec.def.name, p.rec.uuid, p.data, { checkReferences: false, modified_on: p.rec.item.modified_on, takenFrom });
         this.summary.updated++;
       }
     }
@@ -582,7 +626,7 @@ export class Importer {
         await w.merge(def.name, uuid, item.replaced_by);
         this.summary.merged++;
       } else {
-        await w.remove(def.name, uuid, { modified_on: item.modified_on });
+        await w.remove(def.name, uuid, { modified_on: item.modified_on, takenFrom });
         this.summary.deleted++;
       }
     }

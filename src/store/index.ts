@@ -8,3 +8,4 @@ export { openDatabase, DEFAULT_DB_URL, type Database, type Dialect } from './dat
 export { busyError } from './busy.js';
 export { isRecordUuid, RECORD_UUID_RULE } from './uuid.js';
 export { HISTORY_KEEP_DEFAULT, historyKeep, setHistoryKeep, readHistory, versionDiff, migrateHistoryTable, type HistoryEntry, type WriteSource } from './history.js';
+export { notTakenFrom } from './rows.js';

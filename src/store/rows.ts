@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { ResourceDef } from '../registry/types.js';
 import type { FieldValue } from '../registry/values.js';
 import type { RecordVersion, StoredRecord } from './types.js';
@@ -55,4 +56,13 @@ export function versionToRow(def: ResourceDef, v: RecordVersion, seq: number): R
     row[f.name] = value === undefined || value === null ? null : f.type === 'json' ? JSON.stringify(value) : value;
   }
   return row;
+}
+
+/**
+ * Echo suppression: rows other than those taken unchanged from `peer` (`tm_from`, set when a
+ * version is written as a peer sent it). The peer holds those already; they are never offered
+ * back to it, whatever carrier asks (the native feed, Eden's pulls).
+ */
+export function notTakenFrom(q: Knex.QueryBuilder, peer: string): Knex.QueryBuilder {
+  return q.andWhere((b) => b.whereNull('tm_from').orWhereNot('tm_from', peer));
 }

@@ -133,7 +133,11 @@ export class Writer {
   }
 
   /** Inserts new records made here, in one statement per chunk (the bulk path of imports). */
-  async insertLocal(def: ResourceDef, items: { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[]): Promise<StoredRecord[]> {
+  async insertLocal(
+    def: ResourceDef,
+    items: { uuid: string; data: Record<string, FieldValue>; created_on?: string; modified_on?: string }[],
+    opts: { takenFrom?: string } = {},
+  ): Promise<StoredRecord[]> {
     if (!items.length) return [];
     const { firstSeq, hlcs } = await this.allocate(items.length);
     const now = nowIso();
@@ -156,33 +160,42 @@ export class Writer {
     }));
     // Stay under SQLite's limit of bound variables per statement.
     const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
-    await insertRows(this.trx, def.name, versions.map((v) => versionToRow(def, v, v.seq)), rowsPerInsert);
+    const from = opts.takenFrom ? { tm_from: opts.takenFrom } : {};
+    await insertRows(this.trx, def.name, versions.map((v) => ({ ...versionToRow(def, v, v.seq), ...from })), rowsPerInsert);
     await this.history(versions, []);
     await this.touchMasters(def, versions);
     return versions;
   }
 
-  /** `decisions`: a change that is itself a conflict decision (a reversal) carries it to every peer. */
-  async update(resource: string, uuid: string, patch: RecordData, opts: { checkReferences?: boolean; modified_on?: string; decisions?: MergeDecision[] } = {}): Promise<StoredRecord> {
+  /**
+   * `decisions`: a change that is itself a conflict decision (a reversal) carries it to every peer.
+   * `takenFrom`: a change a peer sent that holds it already (an Eden repository's push).
+   */
+  async update(
+    resource: string,
+    uuid: string,
+    patch: RecordData,
+    opts: { checkReferences?: boolean; modified_on?: string; decisions?: MergeDecision[]; takenFrom?: string } = {},
+  ): Promise<StoredRecord> {
     const def = this.writable(resource);
     const current = await this.getRow(resource, uuid);
     if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
     const data = this.checkData(def, patch, current.data, { uuid });
     if (opts.checkReferences !== false) await this.checkReferences(def, data, { uuid });
-    return this.writeLocalChange(def, current, { data, deleted: false, replaced_by: null, modified_on: opts.modified_on, decisions: opts.decisions });
+    return this.writeLocalChange(def, current, { data, deleted: false, replaced_by: null, modified_on: opts.modified_on, decisions: opts.decisions, takenFrom: opts.takenFrom });
   }
 
   /** Soft delete: the record stays as a tombstone; its live components are deleted with it. */
-  async remove(resource: string, uuid: string, opts: { replacedBy?: string | null; modified_on?: string; decisions?: MergeDecision[] } = {}): Promise<StoredRecord> {
+  async remove(resource: string, uuid: string, opts: { replacedBy?: string | null; modified_on?: string; decisions?: MergeDecision[]; takenFrom?: string } = {}): Promise<StoredRecord> {
     const def = this.writable(resource);
     const current = await this.getRow(resource, uuid);
     if (!current) throw new TidemarkError('not_found', 'no such record', { resource, uuid });
     const replaced_by = opts.replacedBy ?? null;
     if (current.deleted && current.replaced_by === replaced_by) return current;
-    const stored = await this.writeLocalChange(def, current, { data: current.data, deleted: true, replaced_by, modified_on: opts.modified_on, decisions: opts.decisions });
+    const stored = await this.writeLocalChange(def, current, { data: current.data, deleted: true, replaced_by, modified_on: opts.modified_on, decisions: opts.decisions, takenFrom: opts.takenFrom });
     for (const comp of this.registry.components(resource)) {
       const children = await this.trx(comp.name).where({ [comp.component!.joinField]: uuid, deleted: false }).select('uuid');
-      for (const c of children) await this.remove(comp.name, c.uuid as string, { modified_on: opts.modified_on });
+      for (const c of children) await this.remove(comp.name, c.uuid as string, { modified_on: opts.modified_on, takenFrom: opts.takenFrom });
     }
     return stored;
   }
@@ -228,7 +241,7 @@ export class Writer {
   private async writeLocalChange(
     def: ResourceDef,
     current: StoredRecord,
-    next: { data: Record<string, FieldValue>; deleted: boolean; replaced_by: string | null; modified_on?: string; decisions?: MergeDecision[] },
+    next: { data: Record<string, FieldValue>; deleted: boolean; replaced_by: string | null; modified_on?: string; decisions?: MergeDecision[]; takenFrom?: string },
   ): Promise<StoredRecord> {
     const { firstSeq, hlcs } = await this.allocate(1);
     const me = this.instance.uuid;
@@ -260,7 +273,7 @@ export class Writer {
       fields,
       ...(decisions.length ? { decisions } : {}),
     };
-    await this.trx(def.name).where({ id: current.id }).update({ ...versionToRow(def, version, firstSeq), tm_from: null });
+    await this.trx(def.name).where({ id: current.id }).update({ ...versionToRow(def, version, firstSeq), tm_from: next.takenFrom ?? null });
     await this.history([version], [version]);
     await this.touchMasters(def, [version]);
     return version;

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { FieldValue } from '../registry/values.js';
 import type { RecordVersion, Store } from '../store/index.js';
 import { decodeCursor, encodeCursor } from '../store/index.js';
-import { rowToRecord } from '../store/rows.js';
+import { notTakenFrom, rowToRecord } from '../store/rows.js';
 import { nowIso } from '../registry/values.js';
 import { toWire, type Page } from './protocol.js';
 
@@ -62,10 +62,7 @@ export async function collectChanges(store: Store, peer: string, resource: strin
  */
 // (Returns a holder: a knex builder is thenable and would run if returned from an async function.)
 async function feedQuery(knex: Knex, peer: string, resource: string, after: number, head: number): Promise<{ q: Knex.QueryBuilder }> {
-  const q = knex(resource)
-    .where('tm_seq', '>', after)
-    .andWhere('tm_seq', '<=', head)
-    .andWhere((b) => b.whereNull('tm_from').orWhereNot('tm_from', peer));
+  const q = notTakenFrom(knex(resource).where('tm_seq', '>', after).andWhere('tm_seq', '<=', head), peer);
   return { q };
 }
 

@@ -73,3 +73,13 @@ export function grantedWhole(grant: Grant, resource: string, direction: 'send' |
   else grantedPush(grant, resource);
   if (grant.filters[resource]) throw new TidemarkError('forbidden', `${resource} is granted to ${grant.peer} only filtered, which this carrier cannot apply`, { resource });
 }
+
+/**
+ * The resources whose records a peer may write when they travel along with a pushed resource
+ * because its records refer to them (Eden sends a hospital's location and organisation with it):
+ * those it may push itself, unfiltered (a filter cannot be checked on a record sent as a mere
+ * reference). Records of any other resource only resolve the reference and are not written.
+ */
+export function grantedAlong(grant: Grant): string[] {
+  return grant.receive ? grant.resources.filter((r) => !grant.filters[r]) : [];
+}

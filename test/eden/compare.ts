@@ -26,7 +26,16 @@ export function edenValue(resource: string, d: Element): FieldValue | undefined 
       }
     }
   }
-  return f.type === 'json' && v !== undefined ? (raw as FieldValue) : coerceValue(f, raw);
+  if (f.type === 'json' && v !== undefined) {
+    // Eden keeps some json fields as JSON text, and writes the JSON of that text.
+    if (typeof raw !== 'string') return raw as FieldValue;
+    try {
+      return JSON.parse(raw) as FieldValue;
+    } catch {
+      return raw;
+    }
+  }
+  return coerceValue(f, raw);
 }
 
 /** The modelled values of one `<resource>` element (gov_uuid from Eden's site tag). */

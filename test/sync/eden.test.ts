@@ -100,3 +100,75 @@ test("Sahana Eden's endpoints: pull S3XML with msince, 403 before registration, 
     await b.close();
   }
 });
+
+test("An Eden push carries the records its records refer to: written where the repository's grant covers them, else only resolving the reference; what it sent is not pulled back", async () => {
+  const db = await freshDatabase('sqlite');
+  const store = await openStore(db, { instanceName: 'tidemark-refs' });
+  const svc = await serveInstance(db);
+  try {
+    const eden = `urn:uuid:${randomUUID()}`;
+    const { code } = await createInvite(store);
+    const auth = `Basic ${Buffer.from(`eden:${code}`).toString('base64')}`;
+    const send = (method: 'GET' | 'PUT', resource: string, body?: string, query = '') =>
+      fetch(`${svc.url}/sync/sync.xml?resource=${resource}&repository=${eden}${query}`, { method, headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth }, body });
+    const reg = await fetch(`${svc.url}/sync/repository/register.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth }, body: JSON.stringify({ uuid: eden, name: 'eden' }) });
+    assert.equal(reg.status, 200);
+    const known = await store.create('gis_location', { name: 'Kisumu', lat: -0.0917, lon: 34.768 });
+    // Eden's export: the referenced location and organisation at the top level, then the office.
+    const fresh = (): string => `urn:uuid:${randomUUID()}`;
+    const [loc, org, office, newLoc] = [fresh(), fresh(), fresh(), fresh()];
+    const doc = (officeLoc: string, extra = '') => `<s3xml>
+      <resource name="gis_location" uuid="${loc}"><data field="name">Nakuru</data><data field="lat" value="-0.3031">-0.3031</data><data field="lon" value="36.08">36.08</data></resource>
+      <resource name="gis_location"><data field="name">Kisumu</data><data field="lat" value="-0.0917">-0.0917</data><data field="lon" value="34.768">34.768</data></resource>
+      ${extra}
+      <resource name="org_organisation" uuid="${org}"><data field="name">Nakuru Relief</data></resource>
+      <resource name="org_office" uuid="${office}"><data field="name">Nakuru office</data>
+        <reference field="organisation_id" resource="org_organisation" uuid="${org}"/>
+        <reference field="location_id" resource="gis_location" uuid="${officeLoc}"/></resource>
+    </s3xml>`;
+
+    // Granted everything (the default): the referenced records are written with the office.
+    const all = await send('PUT', 'org_office', doc(loc));
+    assert.equal(all.status, 200, await all.clone().text());
+    assert.equal((await store.get('gis_location', loc))?.data.name, 'Nakuru');
+    assert.equal((await store.get('org_organisation', org))?.data.name, 'Nakuru Relief');
+    assert.equal((await store.get('org_office', office))?.data.location_id, loc);
+    assert.equal((await store.list('gis_location', { where: { name: 'Kisumu' } })).length, 1, 'the uuid-less location matched, not duplicated');
+
+    // What came from the repository is not offered back to it; a local edit is.
+    const pull = async (): Promise<string> => (await send('GET', 'org_office', undefined, '&include_deleted=True')).text();
+    assert.ok(!(await pull()).includes(office), 'its own office is not sent back');
+    await store.update('org_office', office, { email: 'nakuru@example.org', location_id: known.uuid });
+    const edited = await pull();
+    assert.ok(edited.includes(office), 'an edit made here travels');
+    // The records it refers to travel along first (for Eden to resolve), unless they came from Eden.
+    assert.ok(edited.includes(`<resource name="gis_location" uuid="${known.uuid}"`));
+    assert.ok(edited.indexOf(`uuid="${known.uuid}"`) < edited.indexOf(`uuid="${office}"`), 'its location goes first');
+    assert.ok(!edited.includes(`<resource name="org_organisation" uuid="${org}"`), 'the organisation Eden sent is not sent back');
+
+    // Granted only offices: locations and organisations are not written, only resolve references.
+    await new Peers(store).configure(eden.slice(9), { resources: ['org_office'] });
+    const head = await store.head();
+    const office2 = `urn:uuid:${randomUUID()}`;
+    const narrow = await send('PUT', 'org_office', doc(known.uuid, '').replace(office, office2).replace('Nakuru Relief', 'Renamed by Eden').replace('>Nakuru<', '>Renamed<'));
+    const answer = (await narrow.json()) as { status: string; message: string; warnings?: string[] };
+    assert.equal(narrow.status, 200, answer.message);
+    assert.match(answer.warnings?.[0] ?? '', /not granted/);
+    assert.equal((await store.get('org_organisation', org))?.data.name, 'Nakuru Relief', 'an ungranted record is not written');
+    assert.equal((await store.get('gis_location', loc))?.data.name, 'Nakuru');
+    assert.equal((await store.get('org_office', office2))?.data.location_id, known.uuid, 'the office refers to the location held here');
+    assert.ok((await store.head()) > head);
+    // A reference to an ungranted record this instance does not hold cannot be applied: 422, nothing written.
+    const head2 = await store.head();
+    const missing = await send('PUT', 'org_office', doc(newLoc, `<resource name="gis_location" uuid="${newLoc}"><data field="name">Eldoret</data></resource>`).replace(office, `urn:uuid:${randomUUID()}`));
+    assert.equal(missing.status, 422);
+    const failed = (await missing.json()) as { status: string; message: string };
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.message, /may not write/);
+    assert.equal(await store.get('gis_location', newLoc), undefined);
+    assert.equal(await store.head(), head2, 'nothing written');
+  } finally {
+    await svc.stop();
+    await store.close();
+  }
+});

@@ -3,7 +3,7 @@ import { COMPRESS_HEADER, COMPRESS_MIN, SYNC_PATH } from '../../transports/http/
 import { gzipSync } from 'node:zlib';
 import { answerHello, answerPair, answerPull, answerPush } from '../../sync/serve.js';
 import type { Peer } from '../../sync/peers.js';
-import { grantedWhole, grantFor } from '../../sync/grant.js';
+import { grantedAlong, grantedWhole, grantFor } from '../../sync/grant.js';
 import { boundedGunzip, intParam, receiveBody } from '../body.js';
 import { registerErrorHandling } from '../errors.js';
 
@@ -102,7 +102,9 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
   app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)' } }, async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     const resource = edenResource(app.store, q.resource);
-    if (req.principal.kind === 'peer') grantedWhole(await grantFor(app.store, req.principal.peer), resource, 'send');
+    // What came from this repository is not sent back to it (echo suppression, as for any peer).
+    const peer = req.principal.kind === 'peer' ? req.principal.peer : undefined;
+    if (peer) grantedWhole(await grantFor(app.store, peer), resource, 'send');
     const out = new PassThrough();
     let started!: () => void;
     const ready = new Promise<void>((resolve) => (started = resolve));
@@ -115,6 +117,9 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
         resources: [resource],
         since: edenSince(q.msince),
         includeDeleted: /^true$/i.test(q.include_deleted ?? ''),
+        notFrom: peer?.uuid,
+        componentTimes: true,
+        withReferences: true,
         limit: limit && !start ? limit : undefined,
         rootAttributes: { domain: app.store.instance.name },
         onStart: () => started(),
@@ -139,7 +144,8 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
         try {
           const repository = await edenRepository(app.store, q.repository, basicPassword(req));
           const resource = edenResource(app.store, q.resource);
-          grantedWhole(await grantFor(app.store, repository), resource, 'receive');
+          const grant = await grantFor(app.store, repository);
+          grantedWhole(grant, resource, 'receive');
           if (!body || typeof (body as Readable).on !== 'function') throw new TidemarkError('malformed', 'no S3XML document in the request body');
           // Eden imports what it can and reports the rest (ignore_errors on receive)...
           // The body first, the write lock after (a slow upload must not freeze the instance).
@@ -147,13 +153,17 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
           const s = await importRecords(app.store, text, {
             format: 's3xml',
             resources: [resource],
+            // Eden sends the records its records refer to along: written where the grant allows.
+            referenced: grantedAlong(grant),
+            takenFrom: repository.uuid,
             ignoreErrors: true,
             maxBytes: app.initialConfig.bodyLimit,
             // A registered repository is a paired peer: its versions are kept (clock stamps still bounded).
             trustVersions: true,
             source: { kind: 'peer', name: repository.uuid, via: 'eden' },
           });
-          const counts = `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged`;
+          const warned = s.warnings.length ? `; ${s.warnings.length} warning(s), first: ${s.warnings[0]!.describe()}` : '';
+          const counts = `${s.created} created, ${s.updated} updated, ${s.deleted} deleted, ${s.merged} merged, ${s.skipped} unchanged${warned}`;
           if (s.errors.length) {
             // ...but Eden's client logs any 2xx as a success whatever the JSON says: a push that
             // could not be applied in full is an HTTP error, which Eden logs as a failure.
@@ -165,7 +175,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
               records: s.records,
             });
           }
-          return reply.send({ status: 'success', statuscode: '200', message: counts, records: s.records });
+          return reply.send({ status: 'success', statuscode: '200', message: counts, records: s.records, ...(s.warnings.length ? { warnings: s.warnings.slice(0, 100).map((w) => w.describe()) } : {}) });
         } catch (e) {
           body?.resume?.();
           throw e;
