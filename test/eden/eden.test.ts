@@ -139,7 +139,7 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
     }
   });
 
-  it("3. Eden's own sync client pulls from and pushes to a running Tidemark; a second run moves nothing; an edit on either side travels", async () => {
+  it("3. Eden's own sync client pulls from and pushes to a running Tidemark; a second run moves nothing; an edit on either side travels", async (t) => {
     await eden.reset();
     const db = await freshDatabase('sqlite');
     const store = await openStore(db, { instanceName: 'tidemark-for-eden' });
@@ -212,7 +212,8 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
       const theirs = (await store.get('med_hospital', seeded.uuid))!.data;
       assert.deepEqual([theirs.nurses, theirs.phone_emergency], [21, '+44 20 7946 0999'], "Eden's edit in Tidemark");
       assert.deepEqual(await differencesFromStore(store, await (await eden.get('/med/hospital.xml')).text()), [], 'both sides hold the same values after the edits');
-      console.log(['first', first, 'second', second, 'third', third].map((x) => (typeof x === 'string' ? `-- ${x} run` : x.output.split('\n').filter((l) => l.startsWith('eden-sync: log')).join('\n'))).join('\n'));
+      // What Eden's client logged, run by run (in the test report).
+      t.diagnostic(['first', first, 'second', second, 'third', third].map((x) => (typeof x === 'string' ? `-- ${x} run` : x.output.split('\n').filter((l) => l.startsWith('eden-sync: log')).join('\n'))).join('\n'));
     } finally {
       await svc.stop();
       await store.close();
