@@ -213,6 +213,8 @@ test('a bundle exported on one side is previewed, then imported, on the other', 
   await shot(pageB, '10-bundle-preview-phone');
   await pageB.getByRole('button', { name: 'Apply this bundle' }).click();
   await pageB.locator('#import-result').waitFor();
+  // The organisation edited on A was held on B already: one record updated, none created or refused.
+  assert.match(await pageB.locator('#import-result').innerText(), /Updated\s+1\s+Refused\s+0/);
   const [ack] = await Promise.all([pageB.waitForEvent('download'), pageB.getByRole('link', { name: 'Download the acknowledgement for the sender' }).click()]);
   assert.match(ack.suggestedFilename(), /\.ack\.tmb$/);
 

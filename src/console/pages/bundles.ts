@@ -39,7 +39,7 @@ ${p.resources.map((r) => html`<tr data-resource="${r.resource}"><td>${r.resource
 }
 
 export function importResultPage(r: ImportResult, ackId: string | null): Html {
-  return html`<dl class="facts" id="import-result"><dt>${M.bundles.from}</dt><dd>${r.sender.name}</dd><dt>${M.bundles.received}</dt><dd>${r.received}</dd><dt>${M.bundles.applied}</dt><dd>${r.applied}</dd><dt>${M.bundles.conflicts}</dt><dd>${r.conflicts}</dd></dl>
+  return html`<dl class="facts" id="import-result"><dt>${M.bundles.from}</dt><dd>${r.sender.name}</dd><dt>${M.bundles.received}</dt><dd>${r.received}</dd><dt>${M.bundles.applied}</dt><dd>${r.applied}</dd><dt>${M.runs.created}</dt><dd>${r.created}</dd><dt>${M.runs.updated}</dt><dd>${r.updated}</dd><dt>${M.runs.refused}</dt><dd>${r.refused}</dd><dt>${M.bundles.conflicts}</dt><dd>${r.conflicts}</dd></dl>
 ${r.warnings.length ? html`<h2>${M.bundles.warnings}</h2><ul>${r.warnings.map((w) => html`<li>${w}</li>`)}</ul>` : ''}
 ${ackId ? html`<p><a class="button" href="/console/bundles/ack/${ackId}" download>${M.bundles.ack}</a></p>` : ''}
 <p><a href="/console/bundles">${M.common.back}</a></p>`;
