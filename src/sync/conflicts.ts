@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { coded, TidemarkError } from '../errors.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
-import { DELETED_FIELD, type MergeDecision, type RecordVersion, type Store, type StoredRecord } from '../store/index.js';
+import { DELETED_FIELD, type MergeDecision, type RecordVersion, type Store, type StoredRecord, type Writer } from '../store/index.js';
 
 /**
  * The conflict log as people read it: every decision this instance made or received with a
@@ -169,26 +169,43 @@ export async function resolveConflict(store: Store, id: number, choice: { take: 
     let record: StoredRecord;
     if (deleted.deleted) record = await w.remove(c.resource, c.uuid, { replacedBy: deleted.replaced_by, decisions: [decision] });
     else record = await w.update(c.resource, c.uuid, data, { checkReferences: false, decisions: [decision] });
-    const { id: _id, seq: _seq, ...version } = record;
-    await w.trx('tm_conflict').where({ id }).update({ reversed_on: now });
-    await w.trx('tm_conflict').insert({
-      resource: c.resource,
-      uuid: c.uuid,
-      peer: store.instance.uuid,
-      policy: 'HAND',
-      rule: HAND_RULE,
-      winner,
-      local: JSON.stringify(c.local),
-      remote: JSON.stringify(c.remote),
-      result: JSON.stringify(version),
-      decided_on: now,
-      decision: decision.id,
-      detail: JSON.stringify(decision),
-      reverses: c.id,
-    });
-    const row = (await w.trx('tm_conflict').where({ decision: decision.id }).first('id')) as { id: number };
-    return { record, entry: Number(row.id) };
+    const entry = await replaceDecision(w, store, c, decision, { policy: 'HAND', winner, local: c.local, remote: c.remote, result: record });
+    return { record, entry };
   });
+}
+
+/**
+ * Logs a decision taken here by a person (a hand resolution or a reversal) in place of conflict
+ * `c`: `c` is marked reversed and the new decision gets its own entry, which names it. Returns
+ * the new entry's id.
+ */
+async function replaceDecision(
+  w: Writer,
+  store: Store,
+  c: ConflictEntry,
+  decision: MergeDecision,
+  row: { policy: 'HAND' | 'REVERSAL'; winner: string; local: unknown; remote: unknown; result: StoredRecord },
+): Promise<number> {
+  const { id: _id, seq: _seq, ...version } = row.result;
+  const now = decision.kept.at;
+  await w.trx('tm_conflict').where({ id: c.id }).update({ reversed_on: now });
+  await w.trx('tm_conflict').insert({
+    resource: c.resource,
+    uuid: c.uuid,
+    peer: store.instance.uuid,
+    policy: row.policy,
+    rule: decision.rule,
+    winner: row.winner,
+    local: JSON.stringify(row.local),
+    remote: JSON.stringify(row.remote),
+    result: JSON.stringify(version),
+    decided_on: now,
+    decision: decision.id,
+    detail: JSON.stringify(decision),
+    reverses: c.id,
+  });
+  const entry = (await w.trx('tm_conflict').where({ decision: decision.id }).first('id')) as { id: number };
+  return Number(entry.id);
 }
 
 export async function getConflict(store: Store, id: number): Promise<ConflictEntry> {
@@ -287,23 +304,7 @@ export async function reverseConflict(store: Store, id: number, take?: Side): Pr
     } else {
       out = await w.update(c.resource, c.uuid, patch, { checkReferences: false, decisions: [reversal] });
     }
-    const { id: _id, seq: _seq, ...version } = out;
-    await w.trx('tm_conflict').where({ id }).update({ reversed_on: now });
-    await w.trx('tm_conflict').insert({
-      resource: c.resource,
-      uuid: c.uuid,
-      peer: store.instance.uuid,
-      policy: 'REVERSAL',
-      rule: 'reversal',
-      winner: 'local',
-      local: JSON.stringify(current),
-      remote: JSON.stringify(c.result),
-      result: JSON.stringify(version),
-      decided_on: now,
-      decision: reversal.id,
-      detail: JSON.stringify(reversal),
-      reverses: c.id,
-    });
+    await replaceDecision(w, store, c, reversal, { policy: 'REVERSAL', winner: 'local', local: current, remote: c.result, result: out });
     return out;
   });
 }
