@@ -1,0 +1,70 @@
+import type { Store } from '../../../store/index.js';
+import type { Command, CommandContext } from '../../command.js';
+import { peerAdd } from './add.js';
+import { peerCluster } from './cluster.js';
+import { peerInvite } from './invite.js';
+import { peerList } from './list.js';
+import { peerRemove } from './remove.js';
+import { peerSet } from './set.js';
+import { peerShow } from './show.js';
+
+const USAGE = [
+  'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
+  '       tidemark peer add URL --code CODE [--pin sha256:AB:CD:..] [--name N] [--cluster C,..] [--my-url URL]',
+  '                                   --pin: trust the https:// peer\'s self-signed certificate with this SHA-256 fingerprint',
+  '       tidemark peer list',
+  '       tidemark peer show PEER                       settings in force and the cursors in both directions',
+  '       tidemark peer remove PEER',
+  '       tidemark peer set PEER [--policy P] [--direction pull|push|both] [--resources a,b|all] [--filter RES.FIELD=VALUE,..] [--interval S] [--window HH:MM-HH:MM|none] [--cluster C,..] [--url URL] [--pin sha256:..|none]',
+  '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S] [--window HH:MM-HH:MM|none]',
+].join('\n');
+
+const SUBCOMMANDS = new Map<string, (ctx: CommandContext, store: Store, arg: string | undefined) => Promise<number>>([
+  ['invite', peerInvite],
+  ['add', peerAdd],
+  ['list', peerList],
+  ['show', peerShow],
+  ['remove', peerRemove],
+  ['set', peerSet],
+  ['cluster', peerCluster],
+]);
+
+/** `tidemark peer`: the options and which sub-command runs (one module each). */
+export const peerCommand: Command = {
+  name: 'peer',
+  usage: USAGE,
+  allowPositionals: true,
+  options: {
+    code: { type: 'string' },
+    name: { type: 'string' },
+    cluster: { type: 'string' },
+    'my-url': { type: 'string' },
+    url: { type: 'string' },
+    pin: { type: 'string' },
+    owner: { type: 'string' },
+    contact: { type: 'string' },
+    ttl: { type: 'string' },
+    repair: { type: 'string' },
+    policy: { type: 'string' },
+    policies: { type: 'string' },
+    direction: { type: 'string' },
+    resources: { type: 'string' },
+    filter: { type: 'string' },
+    interval: { type: 'string' },
+    window: { type: 'string' },
+  },
+  async run(ctx) {
+    const [sub, arg] = ctx.positionals;
+    const run = SUBCOMMANDS.get(sub ?? 'list');
+    if (!run) {
+      ctx.stderr.write(`tidemark peer: unknown subcommand "${sub}"\nUsage: ${USAGE}\n`);
+      return 2;
+    }
+    const store = await ctx.openStore();
+    try {
+      return await run(ctx, store, arg);
+    } finally {
+      await store.close();
+    }
+  },
+};
