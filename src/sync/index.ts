@@ -1,10 +1,8 @@
 /**
- * Sync between instances, independent of the carrier. Carriers (HTTP, file bundles, radio) move
- * the messages of protocol.ts and call:
- *  - collectPage / collectChanges: my changes since a cursor I issued, for one peer;
- *  - applyPage (one page + cursor in one transaction) or applyRemoteVersions (inside the
- *    caller's own transaction): decide per record from version vectors, policies, resolvers;
- *  - syncPeer: a whole live session (hello, pull, push) over a SyncCarrier.
+ * Sync between instances, independent of the carrier. pipeline.ts holds the stages every
+ * carrier shares (plan, collect, apply, acknowledge, the sync-log row); carriers (HTTP, file
+ * bundles, radio) supply only the transfer. syncPeer runs a whole live session (hello, pull,
+ * push) over a SyncCarrier.
  */
 export * from './tables.js';
 export * from './policy.js';
@@ -14,6 +12,7 @@ export * from './apply.js';
 export * from './collect.js';
 export * from './serve.js';
 export * from './session.js';
+export { acknowledgeSent, advanceReceived, applyReceived, applyVersions, learnPositions, logRow, myPosition, outgoingPages, planFor, sendFrom, writeLog, type Carrier, type Plan } from './pipeline.js';
 export * from './pairing.js';
 export * from './conflicts.js';
 export * from './synclog.js';
