@@ -200,7 +200,8 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       reach: () => [...pending.reach].map(([resource, r]) => ({ resource, from: r.from, to: r.last })),
       // The peer's whole turn is applied: my position in its feed moves as after a pull.
       arrived: async (reach) => {
-        if (plan.direction === 'push') return;
+        // Not past records refused by the grant: a wider grant later must still see them come.
+        if (plan.direction === 'push' || applied.refused) return;
         for (const x of reach) if (plan.order.includes(x.resource)) await advanceReceived(store, peer.uuid, x.resource, x.from, x.to);
       },
       save: (k) => saveRadioKnowledge(store, peer.uuid, k),
