@@ -12,6 +12,7 @@ const USAGE = [
   'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
   '       tidemark peer add URL --code CODE [--pin sha256:AB:CD:..] [--name N] [--cluster C,..] [--my-url URL]',
   '                                   --pin: trust the https:// peer\'s self-signed certificate with this SHA-256 fingerprint',
+  '       tidemark peer add EDEN_URL --eden --user U [--password P] [--name N] [--cluster C,..]   a Sahana Eden (e.g. http://host:8000/eden); P also from TIDEMARK_EDEN_PASSWORD',
   '       tidemark peer list',
   '       tidemark peer show PEER                       settings in force and the cursors in both directions',
   '       tidemark peer remove PEER',
@@ -36,6 +37,9 @@ export const peerCommand: Command = {
   allowPositionals: true,
   options: {
     code: { type: 'string' },
+    eden: { type: 'boolean' },
+    user: { type: 'string' },
+    password: { type: 'string' },
     name: { type: 'string' },
     cluster: { type: 'string' },
     'my-url': { type: 'string' },

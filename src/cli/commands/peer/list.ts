@@ -11,7 +11,7 @@ export async function peerList(ctx: CommandContext, store: Store): Promise<numbe
   for (const p of all) {
     const e = await peers.effective(p);
     out(
-      `${p.name}\t${p.uuid}\t${p.url ?? '(calls us)'}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s${e.window ? ` in ${e.window}` : ''}\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
+      `${p.name}\t${p.uuid}\t${p.kind === 'eden' ? `eden ${p.url} as ${p.user ?? '-'}` : (p.url ?? '(calls us)')}\tclusters=${p.clusters.join(',') || '-'}\t${e.direction} ${e.policy} every ${e.interval}s${e.window ? ` in ${e.window}` : ''}\tlast=${p.last_sync_on ?? 'never'} ${p.last_result ?? ''}${p.failures ? ` failures=${p.failures}` : ''}`,
     );
   }
   return 0;
