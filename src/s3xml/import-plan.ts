@@ -3,6 +3,9 @@ import type { FieldValue } from '../registry/values.js';
 import { compareVersions, type RecordVersion, type StoredRecord } from '../store/index.js';
 import { type Plan, type Rec, sameValue } from './import-units.js';
 
+/** An instant to the second (Eden keeps modified_on to the second). */
+const toSecond = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
 /** The full field map of a record after this import: document values over the stored ones. */
 export function finalData(rec: Rec, base: Record<string, FieldValue> | undefined, full: boolean): Record<string, FieldValue> {
   const out: Record<string, FieldValue> = {};
@@ -20,7 +23,7 @@ export function finalData(rec: Rec, base: Record<string, FieldValue> | undefined
  * Tidemark version exactly (compared by version vector); otherwise the document's values are an
  * edit made here, and the same values again change nothing.
  */
-export function planRecord(rec: Rec, prior: StoredRecord | undefined, trustVersions: boolean): Plan {
+export function planRecord(rec: Rec, prior: StoredRecord | undefined, trustVersions: boolean, olderLoses = false): Plan {
   const { def, item } = rec;
   const where = { ...item.where, element: 'resource', resource: def.name, uuid: rec.uuid };
   if (def.referenceData) {
@@ -47,6 +50,8 @@ export function planRecord(rec: Rec, prior: StoredRecord | undefined, trustVersi
     const counts: 'created' | 'updated' | 'deleted' | 'merged' = !prior ? (item.deleted ? 'deleted' : 'created') : item.deleted ? (item.replaced_by ? 'merged' : 'deleted') : 'updated';
     return { kind: 'version' as const, rec, version, counts, concurrent: order === 'concurrent' ? prior : undefined };
   }
+  // A sender that re-sends everything (Eden's client) must not turn back a newer change made here.
+  if (olderLoses && prior && item.modified_on && toSecond(item.modified_on) < toSecond(prior.modified_on)) return { kind: 'skip' as const, rec, stale: true };
   if (item.deleted) {
     if (!prior || (prior.deleted && prior.replaced_by === (item.replaced_by ?? null))) return { kind: 'skip' as const, rec };
     return { kind: 'delete' as const, rec };

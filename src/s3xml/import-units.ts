@@ -39,7 +39,8 @@ export type Plan =
   | { kind: 'update'; rec: Rec; data: Record<string, FieldValue>; prior: StoredRecord }
   | { kind: 'version'; rec: Rec; version: RecordVersion; counts: 'created' | 'updated' | 'deleted' | 'merged'; concurrent?: StoredRecord }
   | { kind: 'delete'; rec: Rec }
-  | { kind: 'skip'; rec: Rec };
+  /** `stale`: older than the record held here (ImportOptions.olderLoses). */
+  | { kind: 'skip'; rec: Rec; stale?: boolean };
 
 /**
  * A copy of a string that shares no memory with the text it was cut from. Strings the parser

@@ -61,6 +61,12 @@ export interface ImportOptions {
    */
   takenFrom?: string;
   /**
+   * A record whose modified_on is older (to the second) than the stored one's is not applied:
+   * the newer stays, with a warning (Eden's own NEWER update policy). For senders that send
+   * everything every time (Eden's client), so a stale copy never turns back a change made here.
+   */
+  olderLoses?: boolean;
+  /**
    * Refuse fields and components of a known resource that Tidemark does not model (default:
    * skip them with a warning, as Eden's own importer skips fields it does not know).
    */
@@ -554,7 +560,7 @@ export class Importer {
     for (const u of units) {
       if (bad.has(u)) continue;
       try {
-        planned.set(u, u.recs.map((rec) => planRecord(rec, existing.get(rec.def.name)!.get(rec.uuid), this.opts.trustVersions === true)));
+        planned.set(u, u.recs.map((rec) => planRecord(rec, existing.get(rec.def.name)!.get(rec.uuid), this.opts.trustVersions === true, this.opts.olderLoses === true)));
       } catch (e) {
         this.problem(e);
         bad.add(u);
@@ -604,7 +610,13 @@ export class Importer {
         }
         versions.push(p.version);
         this.summary[p.counts]++;
-      } else if (p.kind === 'skip') this.summary.skipped++;
+      } else if (p.kind === 'skip') {
+        this.summary.skipped++;
+        if (p.stale && this.summary.warnings.length < MAX_PROBLEMS) {
+          const { item, def, uuid } = p.rec;
+          this.summary.warnings.push(invalid('older than the record held here: not applied (the newer one is offered back)', { ...item.where, element: 'resource', resource: def.name, uuid, field: 'modified_on' }));
+        }
+      }
     }
     const takenFrom = this.opts.takenFrom;
     for (const [resource, items] of creates) await w.insertLocal(w.registry.get(resource), items, { takenFrom });

@@ -116,12 +116,14 @@ test("An Eden push carries the records its records refer to: written where the r
     const known = await store.create('gis_location', { name: 'Kisumu', lat: -0.0917, lon: 34.768 });
     // Eden's export: the referenced location and organisation at the top level, then the office.
     const fresh = (): string => `urn:uuid:${randomUUID()}`;
+    // Eden's stamp for its copy of the organisation: a minute before the test, to the second.
+    const past = new Date(Date.now() - 60_000).toISOString().slice(0, 19);
     const [loc, org, office, newLoc] = [fresh(), fresh(), fresh(), fresh()];
     const doc = (officeLoc: string, extra = '') => `<s3xml>
       <resource name="gis_location" uuid="${loc}"><data field="name">Nakuru</data><data field="lat" value="-0.3031">-0.3031</data><data field="lon" value="36.08">36.08</data></resource>
       <resource name="gis_location"><data field="name">Kisumu</data><data field="lat" value="-0.0917">-0.0917</data><data field="lon" value="34.768">34.768</data></resource>
       ${extra}
-      <resource name="org_organisation" uuid="${org}"><data field="name">Nakuru Relief</data></resource>
+      <resource name="org_organisation" uuid="${org}" modified_on="${past}"><data field="name">Nakuru Relief</data></resource>
       <resource name="org_office" uuid="${office}"><data field="name">Nakuru office</data>
         <reference field="organisation_id" resource="org_organisation" uuid="${org}"/>
         <reference field="location_id" resource="gis_location" uuid="${officeLoc}"/></resource>
@@ -145,6 +147,14 @@ test("An Eden push carries the records its records refer to: written where the r
     assert.ok(edited.includes(`<resource name="gis_location" uuid="${known.uuid}"`));
     assert.ok(edited.indexOf(`uuid="${known.uuid}"`) < edited.indexOf(`uuid="${office}"`), 'its location goes first');
     assert.ok(!edited.includes(`<resource name="org_organisation" uuid="${org}"`), 'the organisation Eden sent is not sent back');
+
+    // Eden sends everything every time: its older copy does not turn back a change made here since.
+    await store.update('org_organisation', org, { acronym: 'NR' });
+    const stale = await send('PUT', 'org_office', doc(loc));
+    const staleAnswer = (await stale.json()) as { status: string; warnings?: string[] };
+    assert.equal(stale.status, 200);
+    assert.ok(staleAnswer.warnings?.some((w) => /older than the record held here/.test(w)), JSON.stringify(staleAnswer));
+    assert.equal((await store.get('org_organisation', org))?.data.acronym, 'NR');
 
     // Granted only offices: locations and organisations are not written, only resolve references.
     await new Peers(store).configure(eden.slice(9), { resources: ['org_office'] });

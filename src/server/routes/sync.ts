@@ -156,6 +156,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
             // Eden sends the records its records refer to along: written where the grant allows.
             referenced: grantedAlong(grant),
             takenFrom: repository.uuid,
+            olderLoses: true,
             ignoreErrors: true,
             maxBytes: app.initialConfig.bodyLimit,
             // A registered repository is a paired peer: its versions are kept (clock stamps still bounded).
