@@ -1,4 +1,4 @@
-import { wallClockMs, type Store } from '../store/index.js';
+import type { Store } from '../store/index.js';
 import { windowOpensAt } from './window.js';
 import { acks, countChangesFor, resourceHeads } from './collect.js';
 import { Peers, type Peer } from './peers.js';
@@ -45,7 +45,7 @@ function retryDelayMs(failures: number): number {
  * What the overview shows for each peer, read from the sync log and the cursors: never a status
  * that was not written by a finished sync.
  */
-export async function peerStatuses(store: Store, now = wallClockMs()): Promise<PeerStatus[]> {
+export async function peerStatuses(store: Store, now = Date.now()): Promise<PeerStatus[]> {
   const peers = new Peers(store);
   const staleMs = (await staleAfterSeconds(store)) * 1000;
   const out: PeerStatus[] = [];
