@@ -30,7 +30,7 @@ import { View, at } from './codec-view.js';
  * pull or a bundle would (a few bytes once per sync).
  *
  * Header (never compressed, 7 bytes + epoch):
- *   u8 format << 4 | flags (1 deflated, 2 reset, 4 final) | u16 registry fingerprint |
+ *   u8 format << 4 | flags (1 deflated, 2 reset, 4 final, 8 reach) | u16 registry fingerprint |
  *   u32 MAC | uvar epoch
  *
  * The MAC is HMAC-SHA256 keyed by the link's pairing key (macKeyFor: the sender's 'out', the
@@ -52,6 +52,8 @@ export const RADIO_FORMAT = 1;
 const F_DEFLATED = 1;
 const F_RESET = 2;
 const F_FINAL = 4;
+/** A reach section follows the merge section (final payloads that carried any of the feed). */
+const F_REACH = 8;
 
 // Record flags.
 const R_NEW = 1;
@@ -115,6 +117,7 @@ export interface PayloadHeader {
   deflated: boolean;
   reset: boolean;
   final: boolean;
+  reach: boolean;
   fingerprint: number;
   mac: Uint8Array;
   epoch: number;
@@ -237,13 +240,14 @@ export function encodeChanges(
     view.setBase(normalise(res, rec));
   }
   writeMerges(body, registry, merges, view);
-  if (opts.final) writeReach(body, resourceIndex, opts.reach ?? []);
+  const reach = opts.final ? (opts.reach ?? []) : [];
+  if (reach.length) writeReach(body, resourceIndex, reach);
 
   const raw = body.finish();
   const packed = deflateRawSync(raw, { dictionary: book.dictionary, level: 9, memLevel: 9 });
   const deflated = packed.length < raw.length;
   const head = new ByteWriter()
-    .byte((RADIO_FORMAT << 4) | (deflated ? F_DEFLATED : 0) | (reset ? F_RESET : 0) | (opts.final ? F_FINAL : 0))
+    .byte((RADIO_FORMAT << 4) | (deflated ? F_DEFLATED : 0) | (reset ? F_RESET : 0) | (opts.final ? F_FINAL : 0) | (reach.length ? F_REACH : 0))
     .byte(book.fingerprint >> 8)
     .byte(book.fingerprint)
     .bytes(new Uint8Array(MAC_BYTES))
@@ -269,6 +273,7 @@ export function readPayloadHeader(bytes: Uint8Array): PayloadHeader {
     deflated: (flags & F_DEFLATED) !== 0,
     reset: (flags & F_RESET) !== 0,
     final: (flags & F_FINAL) !== 0,
+    reach: (flags & F_REACH) !== 0,
     fingerprint,
     mac,
     epoch,
@@ -393,7 +398,7 @@ export function decodeChanges(
     changes.push(rec);
   }
   readMerges(r, registry, changes, view);
-  const reach = h.final ? readReach(r, resources) : [];
+  const reach = h.reach ? readReach(r, resources) : [];
   if (r.remaining !== 0) throw new TidemarkError('malformed', `radio payload: ${r.remaining} stray bytes after the records`);
   return { changes, reach, update: view.update(h.epoch, h.reset), final: h.final, rolledBack };
 }
