@@ -201,6 +201,10 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
       const [bed] = await store.list('med_bed_capacity', { where: { hospital_id: h!.uuid } });
       await store.update('med_bed_capacity', bed!.uuid, { beds_available: Number(bed!.data.beds_available ?? 0) + 3 });
       await store.update('med_hospital', h!.uuid, { phone_emergency: '+254 700 000 911' });
+      // An organisation too: Eden pushes its older copy along with its hospitals before it pulls
+      // organisations, and that stale copy must not turn the edit back.
+      const orgUuid = String(h!.data.organisation_id);
+      await store.update('org_organisation', orgUuid, { acronym: 'EDITED' });
       const seeded = inEden.find((r) => r.resource === 'med_hospital' && r.values.gov_uuid === 'GOV-HOSP-0002')!;
       const edit = `<s3xml><resource name="med_hospital" uuid="${seeded.uuid}"><data field="nurses" value="21">21</data><data field="phone_emergency">+44 20 7946 0999</data></resource></s3xml>`;
       assert.equal(((await (await eden.post('/med/hospital.xml', edit)).json()) as { status: string }).status, 'success');
@@ -209,6 +213,9 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
       const mine = edenRecords(await (await eden.get(`/med/hospital.xml?~.uuid=${encodeURIComponent(h!.uuid)}`)).text());
       assert.equal(mine.find((r) => r.uuid === h!.uuid)!.values.phone_emergency, '+254 700 000 911', "Tidemark's hospital edit in Eden");
       assert.equal(mine.find((r) => r.uuid === bed!.uuid)!.values.beds_available, Number(bed!.data.beds_available ?? 0) + 3, "Tidemark's bed capacity edit in Eden");
+      const orgs = edenRecords(await (await eden.get(`/org/organisation.xml?~.uuid=${encodeURIComponent(orgUuid)}`)).text());
+      assert.equal(orgs.find((r) => r.uuid === orgUuid)?.values.acronym, 'EDITED', "Tidemark's organisation edit in Eden");
+      assert.equal((await store.get('org_organisation', orgUuid))!.data.acronym, 'EDITED', 'and not turned back in Tidemark');
       const theirs = (await store.get('med_hospital', seeded.uuid))!.data;
       assert.deepEqual([theirs.nurses, theirs.phone_emergency], [21, '+44 20 7946 0999'], "Eden's edit in Tidemark");
       assert.deepEqual(await differencesFromStore(store, await (await eden.get('/med/hospital.xml')).text()), [], 'both sides hold the same values after the edits');
