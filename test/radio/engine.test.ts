@@ -6,7 +6,7 @@ import { Peers } from '../../src/sync/peers.js';
 import { buildHello } from '../../src/sync/pipeline.js';
 import { estimateRadio, loadRadioKnowledge, pendingForPeer, syncPeerByRadio } from '../../src/transports/radio/engine.js';
 import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
-import { openStores, pairAll, snapshot } from '../sync/support.js';
+import { loopSync, openStores, pairAll, snapshot } from '../sync/support.js';
 import { stationPair, type Pair } from './pair.js';
 
 logger.level = process.env.TIDEMARK_LOG_LEVEL ?? 'silent';
@@ -51,6 +51,10 @@ for (const kind of kinds) {
       const helloB = await buildHello(b!, a!.instance.uuid, RESOURCES);
       for (const r of ['org_organisation', 'med_hospital_status']) assert.equal(helloB.resources[r]!.have, helloA.resources[r]!.head, r);
       assert.equal(helloA.resources.cr_shelter!.have, helloB.resources.cr_shelter!.head);
+      // So an HTTP sync right after the radio one moves nothing either way.
+      const online = await loopSync(a!, b!);
+      assert.equal(online.result, 'success');
+      assert.deepEqual([online.received, online.sent], [0, 0]);
 
       // Changes on both sides: an update travels as a field delta, a deletion as a tombstone.
       await a!.update('med_hospital_status', status.uuid, { ems_status: 3, morgue_units: 9 });
