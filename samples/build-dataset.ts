@@ -69,9 +69,12 @@ for (const [key, name, acronym, type] of orgs) {
 let officeNo = 0;
 for (const [key, , acronym] of orgs) {
   for (const town of ['Nairobi', pick(towns)[0], pick(towns)[0]]) {
-    const code = `${acronym}-${town.slice(0, 3).toUpperCase()}-${++officeNo}`;
+    // Eden limits an office's code to 10 characters; the uuid stays keyed by the older, longer form.
+    const n = ++officeNo;
+    const uuidKey = `${acronym}-${town.slice(0, 3).toUpperCase()}-${n}`;
+    const code = `${acronym}-${town.slice(0, 3).toUpperCase()}${n}`;
     if (out.some((r) => r.resource === 'org_office' && r.data.code === code)) continue;
-    add('org_office', code, {
+    add('org_office', uuidKey, {
       name: `${acronym} ${town} Office`,
       code,
       organisation_id: org.get(key),
@@ -195,7 +198,8 @@ alerts.forEach((a, i) => {
   });
   const info = add('cap_info', a.id, {
     alert_id: alert,
-    language: 'en',
+    // CAP's default language as Eden stores it (Eden rewrites a bare 'en' to 'en-US').
+    language: 'en-US',
     category: [a.type === 'Cholera' ? 'Health' : 'Met'],
     event: a.event,
     event_type_id: ref('event_event_type', a.type),

@@ -101,13 +101,15 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
     const store = await openStore(await freshDatabase('sqlite'), { instanceName: 'to-eden' });
     try {
       await loadSamples(store);
-      for (const [resource, path] of [
+      const paths = [
         ['gis_location', '/gis/location.xml'],
         ['org_organisation', '/org/organisation.xml'],
+        ['org_office', '/org/office.xml'],
         ['med_hospital', '/med/hospital.xml'],
         ['cr_shelter', '/cr/shelter.xml'],
         ['cap_alert', '/cap/alert.xml'],
-      ] as const) {
+      ] as const;
+      for (const [resource, path] of paths) {
         const xml = await exportText(store, { resources: [resource] });
         const res = await eden.post(path, xml);
         const answer = (await res.json()) as { status: string; message?: string; created?: number[] };
@@ -118,22 +120,58 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
         for (const r of await store.list(resource)) assert.ok(uuids.has(r.uuid), `${resource} ${r.uuid} in Eden`);
         assert.ok(uuids.size >= want);
       }
-      // Hospitals back out of Eden, with their components: every field both model is equal.
-      const back = await (await eden.get('/med/hospital.xml')).text();
-      const mine = await store.list('med_hospital');
-      const records = edenRecords(back).filter((r) => r.resource.startsWith('med_'));
-      for (const e of records) {
-        const stored = await store.get(e.resource, e.uuid);
-        if (!stored) continue; // Eden's own seeded hospitals
-        for (const [field, v] of Object.entries(e.values)) {
-          // Eden derives a hospital's bed totals from its bed capacity rows (med_hospital onaccept).
-          if (e.resource === 'med_hospital' && (field === 'total_beds' || field === 'available_beds')) continue;
-          // Where Tidemark holds no value, Eden writes its field default (False for a service).
-          if (stored.data[field] === null || stored.data[field] === undefined) continue;
-          assert.deepEqual(v, stored.data[field], `${e.resource}.${field} of ${e.uuid}`);
+      // Fields Eden does not hold as Tidemark sends them: not compared.
+      const skip: Record<string, string> = {
+        // Eden derives a hospital's bed totals from its bed capacity rows (med_hospital onaccept).
+        'med_hospital.total_beds': 'derived',
+        'med_hospital.available_beds': 'derived',
+        // Tidemark's additions, which Eden has no field for.
+        'med_hospital.contact_name': 'Tidemark only',
+        'med_bed_capacity.unit_name': 'Tidemark only',
+        'med_bed_capacity.capacity_status': 'Tidemark only',
+        'med_hospital_status.er_status': 'Tidemark only',
+        'med_hospital_status.er_reason': 'Tidemark only',
+        'med_hospital_status.staffing_comments': 'Tidemark only',
+        'med_hospital_status.comments': 'Tidemark only',
+        'med_hospital_services.trauma': 'Tidemark only',
+        // Not carried yet (docs/eden.md, "Not carried yet"): Eden keeps these in tables of its own.
+        'org_organisation.organisation_type_id': 'Eden links types through org_organisation_organisation_type',
+        'cr_shelter.shelter_type_id': "Tidemark's reference uuids are not in Eden's cr_shelter_type",
+        'cr_shelter.capacity_day': 'Eden: cr_shelter_details component',
+        'cr_shelter.capacity_night': 'Eden: cr_shelter_details component',
+        'cr_shelter.population': 'Eden: cr_shelter_details component',
+        'cr_shelter.status': 'Eden: cr_shelter_details component (integer code)',
+        'cap_info.event_type_id': "Tidemark's reference uuids are not in Eden's event_event_type",
+        'cap_info.parameter': 'Eden: cap_info_parameter component',
+        'cap_area.polygon': 'Eden: cap_area_location component (a gis_location polygon)',
+        'cap_area.geocode': 'Eden: cap_area_tag component',
+      };
+      // Every record back out of Eden, with its components: every field both model is equal, both ways.
+      const problems: string[] = [];
+      for (const [resource, path] of paths) {
+        const back = await (await eden.get(path)).text();
+        const records = edenRecords(back);
+        let mine = 0;
+        for (const e of records) {
+          const stored = await store.get(e.resource, e.uuid);
+          if (!stored) continue; // Eden's own seeded records
+          if (e.resource === resource) mine++;
+          for (const [field, v] of Object.entries(e.values)) {
+            if (skip[`${e.resource}.${field}`]) continue;
+            // Where Tidemark holds no value, Eden writes its field default (False for a service, "[]" for CAP event codes).
+            if (stored.data[field] === null || stored.data[field] === undefined) continue;
+            if (JSON.stringify(v) !== JSON.stringify(stored.data[field])) problems.push(`${e.resource}.${field} of ${e.uuid}: Eden ${JSON.stringify(v)}, Tidemark ${JSON.stringify(stored.data[field])}`);
+          }
+          for (const [field, v] of Object.entries(stored.data)) {
+            if (v === null || v === undefined || skip[`${e.resource}.${field}`]) continue;
+            // A component's join to its master is its place in Eden's export, not a field of it.
+            if (e.master && v === e.master) continue;
+            if (!(field in e.values)) problems.push(`${e.resource}.${field} of ${e.uuid}: Tidemark ${JSON.stringify(v)}, not in Eden`);
+          }
         }
+        assert.equal(mine, (await store.list(resource)).length, `every ${resource} back out of Eden`);
       }
-      assert.equal(records.filter((r) => r.resource === 'med_hospital' && mine.some((m) => m.uuid === r.uuid)).length, mine.length);
+      assert.deepEqual(problems, []);
     } finally {
       await store.close();
     }
