@@ -64,7 +64,7 @@ const orgs: [string, string, string, string][] = [
 ];
 const org = new Map<string, string>();
 for (const [key, name, acronym, type] of orgs) {
-  org.set(key, add('org_organisation', key, { name, acronym, country: 'KE', organisation_type_id: ref('org_organisation_type', type), website: `https://${acronym.toLowerCase()}.example.org` }));
+  org.set(key, add('org_organisation', key, { name, acronym, country: 'KE', organisation_type_id: ref('org_organisation_type', type), website: `https://${acronym.toLowerCase()}.example.org`, phone: '+254 20 2000000', comments: `${acronym} (fictional sample)` }));
 }
 let officeNo = 0;
 for (const [key, , acronym] of orgs) {
@@ -82,6 +82,7 @@ for (const [key, , acronym] of orgs) {
       phone1: `+254 7${Math.floor(rand() * 1e8).toString().padStart(8, '0')}`,
       email: `${town.toLowerCase().replace(' ', '')}@${acronym.toLowerCase()}.example.org`,
       obsolete: false,
+      comments: 'Open 08:00-17:00',
     });
   }
 }
@@ -174,6 +175,8 @@ for (let i = 0; i < 14; i++) {
     population: Math.floor(capacity * rand()),
     status: pick(['Open', 'Open', 'Full', 'Closed']),
     obsolete: false,
+    email: `shelter${i + 1}@krcs.example.org`,
+    comments: 'Water point and latrines on site',
   });
 }
 
