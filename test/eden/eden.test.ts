@@ -258,7 +258,9 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
       assert.deepEqual([theirs.nurses, theirs.phone_emergency], [21, '+44 20 7946 0999'], "Eden's edit in Tidemark");
       assert.deepEqual(await differencesFromStore(store, await (await eden.get('/med/hospital.xml')).text()), [], 'both sides hold the same values after the edits');
       // What Eden's client logged, run by run (in the test report).
-      t.diagnostic(['first', first, 'second', second, 'third', third].map((x) => (typeof x === 'string' ? `-- ${x} run` : x.output.split('\n').filter((l) => l.startsWith('eden-sync: log')).join('\n'))).join('\n'));
+      for (const [name, run] of [['first', first], ['second', second], ['third', third]] as const) {
+        for (const l of run.log) t.diagnostic(`${name} run: ${l.resource} ${l.mode} ${l.action} ${l.result}: ${l.message}`);
+      }
     } finally {
       await svc.stop();
       await store.close();
