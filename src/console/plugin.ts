@@ -363,7 +363,7 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
     const url = (b.url ?? '').trim();
     if (!/^https?:\/\/\S+$/.test(url)) throw new TidemarkError('invalid', 'the address must start with http:// or https://', { field: 'url' });
     if (!b.code?.trim()) throw new TidemarkError('invalid', 'the invite code is missing', { field: 'code' });
-    const p = await addHttpPeer(store, url, { code: b.code.trim(), name: b.name?.trim() || undefined, myUrl: b.my_url?.trim() || null });
+    const p = await addHttpPeer(store, url, { code: b.code.trim(), pin: b.pin?.trim() || null, name: b.name?.trim() || undefined, myUrl: b.my_url?.trim() || null });
     return reply.redirect(`/console/peers/${encodeURIComponent(p.uuid)}?done=paired`, 303);
   });
   app.get('/console/peers/:uuid', async (req, reply) => {

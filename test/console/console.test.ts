@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
+import { selfSigned } from '../support/certificates.js';
 import { firstLoadBytes, launch, SCREENS, shot } from './browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-console-'));
@@ -400,4 +401,42 @@ test('a reader sees records but is refused the edit form, even by its URL', asyn
   const post = await page.request.post(`${A.url}/console/records/med_hospital`, { form: { _csrf: csrf ?? '', name: 'Reader Hospital' } });
   assert.equal(post.status(), 403);
   await ctx.close();
+});
+
+test('pair with an https:// site by the pinned fingerprint of its self-signed certificate; a wrong pin pairs nothing', async () => {
+  const [certC, elsewhere] = [selfSigned('site-c'), selfSigned('elsewhere')];
+  const dbC = `sqlite:${join(dir, 'c.db')}`;
+  await cli(dbC, 'c', ['init', '--name', 'site-c']);
+  const C = await startService(['serve', '--db', dbC, '--tls-cert', certC.cert, '--tls-key', certC.key], { env: env('c') });
+  try {
+    assert.match(C.url, /^https:/);
+    const code = (await cli(dbC, 'c', ['peer', 'invite'])).trim();
+    const pair = async (pin: string): Promise<number> => {
+      await pageA.goto(`${A.url}/console/peers`);
+      await pageA.getByLabel('Address of the other site').fill(C.url);
+      await pageA.getByLabel('Invite code from the other site').fill(code);
+      await pageA.getByLabel(/^Pinned certificate fingerprint/).fill(pin);
+      const [res] = await Promise.all([
+        pageA.waitForResponse((r) => r.url() === `${A.url}/console/peers/pair` && r.request().method() === 'POST'),
+        pageA.getByRole('button', { name: 'Pair', exact: true }).click(),
+      ]);
+      return res.status();
+    };
+    // Another certificate's fingerprint: refused before the code is presented, nothing paired either side.
+    assert.equal(await pair(elsewhere.pin), 502);
+    await shot(pageA, '19-pin-refused');
+    assert.doesNotMatch(await cli(dbC, 'c', ['peer', 'list']), /site-a/);
+    await pageA.goto(`${A.url}/console/peers`);
+    assert.equal(await pageA.getByRole('link', { name: 'site-c' }).count(), 0);
+
+    // Its own fingerprint, as openssl prints it but in lower case: paired, and the pin is shown.
+    assert.equal(await pair(certC.pin.toLowerCase()), 303);
+    await pageA.waitForURL(/\/console\/peers\/[0-9a-f-]{36}/);
+    assert.equal(await pageA.getByRole('heading', { level: 1 }).innerText(), 'site-c');
+    assert.equal(await pageA.locator('#peer-pin').innerText(), certC.pin);
+    await shot(pageA, '20-peer-pinned');
+    assert.match(await cli(dbC, 'c', ['peer', 'list']), /site-a/);
+  } finally {
+    await C.stop();
+  }
 });

@@ -1,6 +1,5 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,17 +8,9 @@ import { Peers } from '../../src/sync/index.js';
 import { addHttpPeer } from '../../src/transports/http/index.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
+import { selfSigned } from '../support/certificates.js';
 
 after(dropTestDatabases);
-
-/** A self-signed certificate as a field site makes one, and its SHA-256 fingerprint as openssl prints it. */
-function selfSigned(name: string): { cert: string; key: string; pin: string } {
-  const dir = mkdtempSync(join(tmpdir(), `tidemark-${name}-`));
-  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`], { stdio: 'ignore' });
-  const line = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', cert], { encoding: 'utf8' });
-  return { cert, key, pin: `sha256:${line.trim().split('=')[1]!}` };
-}
 
 describe('https:// peers with a pinned certificate (two real tidemark serve --tls-cert processes)', () => {
   it('pairs and syncs both ways through the pin; a wrong pin or no pin is refused, nothing paired', async () => {

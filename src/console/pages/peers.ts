@@ -51,6 +51,7 @@ ${opts.canAdmin
 <div><label for="pair-url">${M.peers.pairUrl}</label><input id="pair-url" name="url" type="url" required value="${opts.pairUrl ?? ''}"></div>
 <div><label for="pair-code">${M.peers.pairCode}</label><input id="pair-code" name="code" required autocomplete="off"></div>
 <div><label for="pair-name">${M.peers.pairName}</label><input id="pair-name" name="name"></div>
+<div><label for="pair-pin">${M.peers.pairPin}</label><input id="pair-pin" name="pin" autocomplete="off" spellcheck="false" aria-describedby="pair-pin-help"><p id="pair-pin-help" class="muted">${M.peers.pairPinHelp}</p></div>
 <div><label for="pair-my-url">${M.peers.myUrl}</label><input id="pair-my-url" name="my_url" type="url" value="${opts.myUrl}"></div>
 <div><button type="submit">${M.peers.pairSubmit}</button></div></form></div>
 </section>
@@ -121,6 +122,7 @@ export async function peerPage(store: Store, peer: Peer, opts: { csrf: string; c
   const cursors = await peerCursors(store, peer.uuid);
   return html`<dl class="facts">
 <dt>${M.peers.url}</dt><dd>${peer.url ?? M.peers.noUrl}</dd>
+${peer.pin ? html`<dt>${M.peers.pin}</dt><dd><code id="peer-pin">${peer.pin}</code></dd>` : ''}
 <dt>${M.overview.uuid}</dt><dd><code>${peer.uuid}</code></dd>
 <dt>${M.peers.clustersOf}</dt><dd>${peer.clusters.join(', ') || M.common.none}</dd>
 <dt>${M.peers.inForce}</dt><dd>${M.peers.directions[e.direction]}, ${e.policy}, ${e.interval} s${e.window ? `, ${M.peers.windowShort(e.window)}` : ''}; ${e.resources.join(', ')}</dd>
