@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { selfSigned } from '../support/certificates.js';
 import { firstLoadBytes, launch, SCREENS, shot } from './browser.js';
@@ -439,4 +439,26 @@ test('pair with an https:// site by the pinned fingerprint of its self-signed ce
   } finally {
     await C.stop();
   }
+});
+
+test('a version that changed a reference names both records, as links, as the record page does', async () => {
+  const path = await hospitalPath(pageA, A.url, 'Nairobi County Referral Hospital');
+  const orgLink = (row: Locator, name: string): Locator => row.locator('td').nth(3).getByRole('link', { name, exact: true });
+  // Its first kept version (the samples) links its organisation by name, not by uuid.
+  const ministry = await orgLink(pageA.locator('#versions tbody tr').last(), 'Ministry of Health').getAttribute('href');
+  assert.match(ministry!, /^\/console\/records\/org_organisation\/urn%3Auuid%3A[0-9a-f-]{36}$/);
+
+  await pageA.goto(`${A.url}${path}/edit`);
+  await pageA.getByLabel('Organisation', { exact: true }).selectOption({ label: 'Médecins Sans Frontières' });
+  await pageA.getByRole('button', { name: 'Save' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  const newest = pageA.locator('#versions tbody tr').first();
+  const change = newest.locator('li', { hasText: 'Organisation' });
+  assert.equal(await change.locator('del a').innerText(), 'Ministry of Health');
+  assert.equal(await change.locator('del a').getAttribute('href'), ministry);
+  assert.equal(await change.locator('ins a').innerText(), 'Médecins Sans Frontières');
+  // The link leads to the organisation's own page.
+  await change.locator('ins a').click();
+  await pageA.getByRole('heading', { level: 1, name: 'Médecins Sans Frontières' }).waitFor();
+  await shot(pageA, '21-version-reference');
 });

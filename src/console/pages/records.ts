@@ -27,7 +27,7 @@ export async function listPage(store: Store, def: ResourceDef, opts: { search?: 
   const cols = def.fields.filter((f) => f.type !== 'text' && f.type !== 'json').slice(0, 5);
   const from = total ? (page - 1) * PAGE_SIZE + 1 : 0;
   const to = Math.min(total, page * PAGE_SIZE);
-  const labels = await referenceLabels(store, def, rows);
+  const labels = await referenceLabels(store, def, rows.map((r) => r.data));
   return html`<form role="search" method="get" action="/console/records/${def.name}" class="actions">
 <label for="q">${M.records.searchLabel}</label><input id="q" name="q" type="search" value="${opts.search ?? ''}">
 <button type="submit">${M.common.search}</button>
@@ -49,12 +49,12 @@ export function fieldLabel(f: FieldDef): string {
   return f.label ?? f.name.replace(/_id$/, '').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
-/** Names of the records that reference fields point at, for links that say where they go. */
-async function referenceLabels(store: Store, def: ResourceDef, rows: readonly StoredRecord[]): Promise<Map<string, string>> {
+/** Names of the records that reference fields point at (in records or kept versions), for links that say where they go. */
+async function referenceLabels(store: Store, def: ResourceDef, rows: readonly Partial<Record<string, FieldValue>>[]): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   for (const f of def.fields) {
     if (f.type !== 'reference') continue;
-    const uuids = [...new Set(rows.map((r) => r.data[f.name]).filter((v): v is string => typeof v === 'string'))];
+    const uuids = [...new Set(rows.map((r) => r[f.name]).filter((v): v is string => typeof v === 'string'))];
     if (!uuids.length) continue;
     const target = store.registry.get(f.resource!);
     const found = (await store.knex(target.name).whereIn('uuid', uuids.slice(0, 500))) as Record<string, unknown>[];
@@ -76,16 +76,18 @@ export async function recordPage(store: Store, def: ResourceDef, rec: StoredReco
   const names = new Map((await new Peers(store).list()).map((p) => [p.uuid, p.name]));
   names.set(store.instance.uuid, `${store.instance.name} (${M.records.thisInstance})`);
   const site = (u: string): string => names.get(u) ?? u;
-  const labels = await referenceLabels(store, def, [rec]);
+  const labels = await referenceLabels(store, def, [rec.data]);
   const writable = canWrite && !def.referenceData;
   const comps = store.registry.components(def.name);
   const children = comps.length ? await store.componentsOf(def.name, [rec.uuid]) : new Map<string, StoredRecord[]>();
   const conflicts = await listConflicts(store, { resource: def.name, uuid: rec.uuid, all: true });
   const versions = await versionHistory(store, def.name, rec.uuid, { limit: 100 });
+  // Every value a version's changes show, before or after, is some kept version's data.
+  const versionLabels = await referenceLabels(store, def, versions.map((v) => v.data));
   const keep = await historyKeep(store.knex);
   const master = def.component ? (rec.data[def.component.joinField] as string | null) : null;
   const childLabels = new Map<string, Map<string, string>>();
-  for (const c of comps) childLabels.set(c.name, await referenceLabels(store, c, children.get(c.name) ?? []));
+  for (const c of comps) childLabels.set(c.name, await referenceLabels(store, c, (children.get(c.name) ?? []).map((r) => r.data)));
   return html`
 ${master ? html`<p><a href="${recordHref(def.component!.master, master)}">${M.common.back}: ${labels.get(master) ?? master}</a></p>` : ''}
 ${rec.deleted ? html`<p class="notice bad">${M.records.deletedFlag}</p>` : ''}
@@ -118,7 +120,7 @@ ${writable && (c.component!.multiple || !list.length) ? html`<p><a href="/consol
 </dl>
 ${versions.length
   ? html`<p class="muted">${M.records.historyKept(keep)}</p><div class="scroll"><table id="versions"><thead><tr><th scope="col">${M.records.when}</th><th scope="col">${M.records.from}</th><th scope="col">${M.records.changedBy}</th><th scope="col">${M.records.whatChanged}</th></tr></thead><tbody>
-${versions.map((v) => html`<tr><td>${timeEl(v.modified_on)}</td><td>${sourceText(v)}</td><td>${v.changed_by_site}</td><td>${changesList(def, v)}</td></tr>`)}
+${versions.map((v) => html`<tr><td>${timeEl(v.modified_on)}</td><td>${sourceText(v)}</td><td>${v.changed_by_site}</td><td>${changesList(def, v, versionLabels)}</td></tr>`)}
 </tbody></table></div>`
   : html`<p class="muted">${M.records.historyNote}</p>`}
 ${conflicts.length
@@ -135,14 +137,15 @@ function sourceText(v: VersionView): string {
 }
 
 /** The fields a version changed, before and after (every set field for the first one kept). */
-function changesList(def: ResourceDef, v: VersionView): Html {
+function changesList(def: ResourceDef, v: VersionView, labels: Map<string, string>): Html {
   if (!v.changes.length) return html`<span class="muted">${M.common.none}</span>`;
-  const label = (f: string): string => {
-    const fd = def.fields.find((x) => x.name === f);
-    return fd ? fieldLabel(fd) : f === '$deleted' ? M.records.status : f;
-  };
-  const val = (x: FieldValue | undefined): string => (x === undefined ? '' : showValue(x) || '—');
-  return html`<ul class="changes">${v.changes.map((c) => html`<li><span class="field">${label(c.field)}</span>: ${c.before === undefined ? '' : html`<del>${val(c.before)}</del> → `}<ins>${val(c.after)}</ins></li>`)}</ul>`;
+  return html`<ul class="changes">${v.changes.map((c) => {
+    const fd = def.fields.find((x) => x.name === c.field);
+    const label = fd ? fieldLabel(fd) : c.field === '$deleted' ? M.records.status : c.field;
+    // A reference shows as the record page shows it: a link named after the record it points at.
+    const val = (x: FieldValue): Html | string => (fd ? cell(fd, x, labels) : showValue(x)) || '—';
+    return html`<li><span class="field">${label}</span>: ${c.before === undefined ? '' : html`<del>${val(c.before)}</del> → `}<ins>${val(c.after)}</ins></li>`;
+  })}</ul>`;
 }
 
 /** Reference targets offered in a select when they are few enough; else a uuid box. */
