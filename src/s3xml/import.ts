@@ -7,6 +7,7 @@ import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS 
 import { readS3xml } from './reader.js';
 import { matchCandidates } from './dedup.js';
 import { SITE_TAG } from './represent.js';
+import { CAP_AREA, wktToCapPolygon } from './cap-area.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 import { planRecord } from './import-plan.js';
@@ -136,6 +137,8 @@ export class Importer {
   private readonly known = new Set<string>();
   /** Made-up uuids of records matched to existing ones -> the existing uuid. */
   private readonly renamed = new Map<string, string>();
+  /** CAP area fields filled from Eden's components (readCapAreaPart), so further parts append. */
+  private readonly capFilled = new WeakMap<Rec, Set<string>>();
   private startHead = 0;
   private readonly batchSize: number;
 
@@ -242,6 +245,7 @@ export class Importer {
         this.readSiteTag(item, master);
         return undefined;
       }
+      if ((item.resource === CAP_AREA.location || item.resource === CAP_AREA.tag) && this.readCapAreaPart(item, master, unit)) return undefined;
       this.unmodelled(problems, `component "${item.resource}" of ${master.def.name} is not modelled by Tidemark`, { ...where, resource: item.resource });
       return undefined;
     }
@@ -389,6 +393,45 @@ export class Importer {
       const v = text('value');
       master.values[SITE_TAG.field] = v ? detach(v) : null;
     } else this.unmodelled([], `site tag "${text('tag') ?? ''}" is not modelled by Tidemark`, { ...item.where, resource: item.resource });
+  }
+
+  /**
+   * Eden's CAP area components (cap-area.ts) become the area's polygon and geocode: nested in the
+   * area, or under the alert naming the area by `area_id`. Where the area carries Tidemark's own
+   * `polygon`/`geocode` field, that field wins. Returns false for what cannot be read (Eden's
+   * S3XML export leaves a location's WKT out), which is then skipped as unmodelled.
+   */
+  private readCapAreaPart(item: S3Item, master: Rec, unit: Unit | undefined): boolean {
+    let area: Rec | undefined = master.def.name === CAP_AREA.resource ? master : undefined;
+    if (!area && master.def.name === 'cap_alert') {
+      const ref = item.references.find((r) => r.field === 'area_id' && r.uuid);
+      const uuid = ref?.uuid ? detach(ref.uuid) : undefined;
+      area = unit?.recs.find((r) => r.def.name === CAP_AREA.resource && (r.uuid === uuid || r.item.uuid === uuid));
+    }
+    if (!area) return false;
+    if (item.deleted) return true;
+    const text = (data: S3Item['data'], name: string): string | undefined => data.find((d) => d.field === name)?.text.trim();
+    let field: 'polygon' | 'geocode';
+    let value: FieldValue;
+    if (item.resource === CAP_AREA.tag) {
+      const tag = text(item.data, 'tag');
+      if (!tag) return false;
+      field = 'geocode';
+      value = { valueName: tag, value: text(item.data, 'value') ?? '' };
+    } else {
+      const inline = item.references.find((r) => r.field === 'location_id')?.inline;
+      const wkt = inline ? text(inline.data, 'wkt') : undefined;
+      const polygon = wkt ? wktToCapPolygon(wkt) : undefined;
+      if (!polygon) return false;
+      field = 'polygon';
+      value = polygon;
+    }
+    // The area's own field, when it came with one, is the whole value.
+    const filled = this.capFilled.get(area) ?? new Set<string>();
+    if (area.values[field] !== undefined && !filled.has(field)) return true;
+    area.values[field] = [...(filled.has(field) ? (area.values[field] as FieldValue[]) : []), value];
+    this.capFilled.set(area, filled.add(field));
+    return true;
   }
 
   /** A tuid has appeared: fill it into the records that referred to it before it did. */

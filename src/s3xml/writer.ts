@@ -2,6 +2,7 @@ import type { ResourceDef } from '../registry/types.js';
 import type { StoredRecord } from '../store/types.js';
 import { TM_ATTRS } from './model.js';
 import { isTextField, representation, SITE_TAG, valueAttribute } from './represent.js';
+import { CAP_AREA, capPairs, capPolygons, capPolygonToWkt, derivedUuid, locationName } from './cap-area.js';
 
 export { isTextField } from './represent.js';
 
@@ -115,6 +116,25 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
   if (tag !== null && tag !== undefined && tag !== '') {
     s += `${inner}<resource name="${SITE_TAG.resource}" alias="${SITE_TAG.alias}"><data field="tag">${SITE_TAG.alias}</data><data field="value">${escapeText(String(tag))}</data></resource>\n`;
   }
+  if (def.name === CAP_AREA.resource) s += capAreaComponents(r, inner, lookups.domain);
   for (const c of node.components) s += xmlRecord(c, lookups, depth + 1);
   return `${s}${pad}</resource>\n`;
+}
+
+/** A CAP area's polygons and geocodes as Eden's components (cap-area.ts), after its own fields. */
+function capAreaComponents(r: StoredRecord, pad: string, domain: string | undefined): string {
+  let s = '';
+  const id = (kind: 'location' | 'polygon' | 'tag', i: number): string => escapeAttr(exportUid(derivedUuid(r.uuid, kind, i), domain));
+  capPolygons(r.data.polygon).forEach((polygon, i) => {
+    const wkt = capPolygonToWkt(polygon);
+    if (!wkt) return;
+    s +=
+      `${pad}<resource name="${CAP_AREA.location}" uuid="${id('location', i)}"><reference field="location_id" resource="gis_location">` +
+      `<resource name="gis_location" uuid="${id('polygon', i)}"><data field="gis_feature_type" value="3">Polygon</data>` +
+      `<data field="name">${escapeText(locationName(String(r.data.name ?? '')))}</data><data field="wkt">${wkt}</data></resource></reference></resource>\n`;
+  });
+  capPairs(r.data.geocode).forEach((g, i) => {
+    s += `${pad}<resource name="${CAP_AREA.tag}" uuid="${id('tag', i)}"><data field="tag">${escapeText(g.valueName)}</data><data field="value">${escapeText(g.value)}</data></resource>\n`;
+  });
+  return s;
 }

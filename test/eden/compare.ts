@@ -70,6 +70,12 @@ export function edenRecords(xml: string): { resource: string; uuid: string; valu
     for (const c of r.find('resource') as Element[]) walk(c, uuid);
   };
   for (const r of parseXml(xml).find('/s3xml/resource') as Element[]) walk(r);
+  // Eden's cap_area_tag components (under the alert, naming the area) are the area's geocodes.
+  for (const t of parseXml(xml).find('//resource[@name="cap_area_tag"]') as Element[]) {
+    const area = out.find((r) => r.resource === 'cap_area' && r.uuid === (t.get('reference[@field="area_id"]') as Element | null)?.attr('uuid')?.value());
+    const tag = (name: string): string => (t.get(`data[@field="${name}"]`) as Element | null)?.text().trim() ?? '';
+    if (area) area.values.geocode = [...((area.values.geocode as FieldValue[] | undefined) ?? []), { valueName: tag('tag'), value: tag('value') }];
+  }
   return out;
 }
 

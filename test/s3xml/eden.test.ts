@@ -241,6 +241,36 @@ for (const kind of DB_KINDS) {
       assert.doesNotMatch(text, /uuid="site-a\/urn:/);
     });
 
+    it('reads a CAP area’s polygon and geocodes from Eden’s components, nested in the area or under the alert', async () => {
+      const A = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c1';
+      const AREA1 = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c2';
+      const AREA2 = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c3';
+      const xml = `<s3xml><resource name="cap_alert" uuid="${A}">
+        <data field="identifier">EDEN-AREA-1</data><data field="sender">a@example.org</data><data field="sent" value="2024-03-01T08:00:00">x</data>
+        <data field="status" value="&quot;Actual&quot;">Actual</data><data field="msg_type">Alert</data><data field="scope">Public</data>
+        <resource name="cap_area" uuid="${AREA1}"><data field="name">Tana basin</data>
+          <resource name="cap_area_location"><reference field="location_id" resource="gis_location"><resource name="gis_location">
+            <data field="gis_feature_type" value="3">Polygon</data><data field="name">Tana basin</data>
+            <data field="wkt">POLYGON ((39.9 -1.2, 40.3 -1.2, 40.3 -2.3, 39.9 -2.3, 39.9 -1.2))</data></resource></reference></resource>
+          <resource name="cap_area_tag"><data field="tag">KE-COUNTY</data><data field="value">Tana</data></resource>
+          <resource name="cap_area_tag"><data field="tag">SAME</data><data field="value">006113</data></resource>
+        </resource>
+        <resource name="cap_area" uuid="${AREA2}"><data field="name">Coast</data></resource>
+        <resource name="cap_area_tag" alias="tag"><data field="tag">KE-COUNTY</data><data field="value">Kilifi</data><reference field="area_id" resource="cap_area" uuid="${AREA2}">Coast</reference></resource>
+      </resource></s3xml>`;
+      const summary = await importRecords(store, xml, { format: 's3xml' });
+      assert.deepEqual(summary.errors, []);
+      const a1 = await store.get('cap_area', AREA1);
+      assert.deepEqual(a1!.data.polygon, ['-1.2,39.9 -1.2,40.3 -2.3,40.3 -2.3,39.9 -1.2,39.9']);
+      assert.deepEqual(a1!.data.geocode, [{ valueName: 'KE-COUNTY', value: 'Tana' }, { valueName: 'SAME', value: '006113' }]);
+      assert.deepEqual((await store.get('cap_area', AREA2))!.data.geocode, [{ valueName: 'KE-COUNTY', value: 'Kilifi' }]);
+      // Tidemark's own export carries both the fields and the components; reading it back changes nothing.
+      const head = await store.head();
+      await importRecords(store, (await exportText(store, { resources: ['cap_alert'] })).text, { format: 's3xml' });
+      assert.equal(await store.head(), head);
+      assert.deepEqual((await store.get('cap_area', AREA1))!.data.polygon, a1!.data.polygon);
+    });
+
     it('imports the same records as S3JSON (Eden’s JSON twin)', async () => {
       const json = JSON.stringify({
         '@success': 'true',
