@@ -1,6 +1,6 @@
 import { TidemarkError } from '../errors.js';
 import type { FieldValue } from '../registry/values.js';
-import type { Store } from '../store/index.js';
+import type { RecordVersion, Store } from '../store/index.js';
 import { Peers, type Peer } from './peers.js';
 import type { WireRecord } from './protocol.js';
 
@@ -23,8 +23,13 @@ export interface Grant {
   receive: boolean;
 }
 
-export async function grantFor(store: Store, peer: Peer): Promise<Grant> {
-  const cfg = await new Peers(store).effective(peer);
+/**
+ * The grant of `peer`. A cluster bundle is written under the cluster's settings (`cluster`);
+ * everything else follows the peer's own (defaults, then its clusters, then the peer).
+ */
+export async function grantFor(store: Store, peer: Peer, opts: { cluster?: string | null } = {}): Promise<Grant> {
+  const basis = opts.cluster ? { ...peer, clusters: [opts.cluster], config: {} } : peer;
+  const cfg = await new Peers(store).effective(basis);
   return {
     peer: peer.name,
     resources: cfg.resources,
@@ -41,6 +46,44 @@ export function grantedPull(grant: Grant, resource: string, asked?: Record<strin
   const mine = grant.filters[resource];
   // The grant's filter always holds; a filter the peer asks for can only narrow it.
   return mine || asked ? { ...asked, ...mine } : undefined;
+}
+
+/** The direction of a session with the peer, from my side (`push`: I only send). */
+export function grantDirection(grant: Grant): 'pull' | 'push' | 'both' {
+  return grant.send && grant.receive ? 'both' : grant.send ? 'push' : 'pull';
+}
+
+/** The resources I send to the peer, in dependency order, each with the grant's filter. */
+export function grantedSending(store: Store, grant: Grant): { order: string[]; filters: Record<string, Record<string, FieldValue>> } {
+  return { order: store.registry.dependencyOrder().filter((r) => grant.resources.includes(r)), filters: { ...grant.filters } };
+}
+
+/** One received record the grant does not cover, and why (code `forbidden`). */
+export interface Refusal {
+  resource: string;
+  uuid: string;
+  error: TidemarkError;
+}
+
+/**
+ * The apply stage's grant check, the one for every carrier (HTTP pushes and pull answers,
+ * bundles, radio payloads): each received version is taken or refused on its own, so a record
+ * outside the grant costs only itself, never the rest of its page. Refused are the records of a
+ * resource the peer may not give me (direction, resources) and those outside its filter.
+ */
+export function withinGrant(grant: Grant, versions: readonly RecordVersion[]): { granted: RecordVersion[]; refused: Refusal[] } {
+  const granted: RecordVersion[] = [];
+  const refused: Refusal[] = [];
+  for (const v of versions) {
+    try {
+      grantedPush(grant, v.resource, [v]);
+      granted.push(v);
+    } catch (e) {
+      if (!(e instanceof TidemarkError)) throw e;
+      refused.push({ resource: v.resource, uuid: v.uuid, error: e });
+    }
+  }
+  return { granted, refused };
 }
 
 /** Refuses (403) a push of a resource, or of a record, the peer is not granted. */

@@ -199,8 +199,10 @@ export class Peers {
   }
 
   /**
-   * Changes a peer's settings. A changed filter restarts that resource from zero in both
-   * directions, so records that newly match are sent (the versions make the re-send harmless).
+   * Changes a peer's settings. A changed grant (a filter, a resource added, the direction)
+   * restarts the resources it touches from zero in both directions, so records that newly
+   * match are sent (the versions make the re-send harmless): positions move past records the
+   * grant refused (src/sync/grant.ts, withinGrant), and a wider grant must still see them come.
    */
   async configure(uuidOrName: string, patch: SyncConfig & { clusters?: string[]; url?: string; pin?: string | null; owner?: string; contact?: string; name?: string }): Promise<Peer> {
     const p = await this.get(uuidOrName);
@@ -209,13 +211,16 @@ export class Peers {
     const config = validateConfig(this.store.registry, { ...p.config, ...cfg });
     await this.save({ uuid: p.uuid, token: p.token, name: name ?? p.name, url: url ?? p.url, pin, owner: owner ?? p.owner, contact: contact ?? p.contact, clusters: clusters ?? p.clusters, config });
     const after = await this.effective(await this.get(p.uuid));
-    await this.resetChangedFilters(p.uuid, before, after);
+    await this.resetChangedGrant(p.uuid, before, after);
     return this.get(p.uuid);
   }
 
-  async resetChangedFilters(peer: string, before: SyncConfig, after: SyncConfig): Promise<string[]> {
+  async resetChangedGrant(peer: string, before: SyncConfig, after: SyncConfig): Promise<string[]> {
+    const granted = (c: SyncConfig, r: string): boolean => !c.resources || c.resources.includes(r);
     const changed = syncableResources(this.store.registry).filter(
-      (r) => JSON.stringify(before.filters?.[r] ?? null) !== JSON.stringify(after.filters?.[r] ?? null),
+      (r) =>
+        JSON.stringify(before.filters?.[r] ?? null) !== JSON.stringify(after.filters?.[r] ?? null) ||
+        (granted(after, r) && (!granted(before, r) || (before.direction ?? 'both') !== (after.direction ?? 'both'))),
     );
     if (!changed.length) return [];
     await this.knex.transaction(async (trx) => {
@@ -235,7 +240,7 @@ export class Peers {
     const members = (await this.list()).filter((p) => p.clusters.includes(name));
     const before = await Promise.all(members.map((p) => this.effective(p)));
     await this.knex('tm_cluster').insert({ name, config: JSON.stringify(validateConfig(this.store.registry, config)) }).onConflict('name').merge();
-    for (const [i, p] of members.entries()) await this.resetChangedFilters(p.uuid, before[i]!, await this.effective(p));
+    for (const [i, p] of members.entries()) await this.resetChangedGrant(p.uuid, before[i]!, await this.effective(p));
   }
 
   /** The configs that apply to a peer, least specific first: its clusters in order, then its own. */

@@ -5,6 +5,7 @@ import type { FieldValue } from '../registry/values.js';
 import { decodeCursor, encodeCursor, registryHash, SCHEMA_VERSION, type RecordVersion, type Store } from '../store/index.js';
 import { applyCheckedPage, applyRemoteVersions, heldCursor, storeCursor, type ApplyResult } from './apply.js';
 import { acks, collectPage, recordAck, resourceHeads } from './collect.js';
+import { grantDirection, grantedSending, grantFor, withinGrant, type Grant } from './grant.js';
 import { Peers, policyFor, type Peer, type ReceivingPolicy } from './peers.js';
 import { swapPolicy, type PolicyName } from './policy.js';
 import { PROTOCOL_VERSION, type Hello, type Page } from './protocol.js';
@@ -38,10 +39,12 @@ export type Carrier = 'http' | 'bundle' | 'radio';
 export interface Plan {
   peer: Peer;
   carrier: Carrier;
+  /** What the peer is granted (src/sync/grant.ts): what I send, and what I take from it. */
+  grant: Grant;
   direction: 'pull' | 'push' | 'both';
   /** The resources that sync with the peer, in dependency order. */
   order: string[];
-  /** Filters on what I send to the peer, per resource. */
+  /** Filters on what I send to the peer, per resource (the grant's). */
   filters: Record<string, Record<string, FieldValue>>;
   /** How I decide versions received from the peer (my setting if any, else the sender's hint). */
   receiving: ReceivingPolicy;
@@ -50,19 +53,21 @@ export interface Plan {
 }
 
 /**
- * What syncs with `peer` and how. A cluster bundle follows the cluster's settings (`cluster`),
- * everything else the peer's own (defaults, then its clusters, then the peer).
+ * What syncs with `peer` and how. What is sent and taken is the peer's grant (grantFor, the one
+ * every carrier and the passive side ask); only the conflict policies come from the settings
+ * besides. A cluster bundle follows the cluster's settings (`cluster`), everything else the
+ * peer's own (defaults, then its clusters, then the peer).
  */
 export async function planFor(store: Store, peer: Peer, carrier: Carrier, opts: { cluster?: string | null } = {}): Promise<Plan> {
   const peers = new Peers(store);
-  const basis = opts.cluster ? { ...peer, clusters: [opts.cluster], config: {} } : peer;
-  const cfg = await peers.effective(basis);
+  const grant = await grantFor(store, peer, opts);
+  const cfg = await peers.effective(opts.cluster ? { ...peer, clusters: [opts.cluster], config: {} } : peer);
   return {
     peer,
     carrier,
-    direction: cfg.direction,
-    order: store.registry.dependencyOrder().filter((r) => cfg.resources.includes(r)),
-    filters: cfg.filters ?? {},
+    grant,
+    direction: grantDirection(grant),
+    ...grantedSending(store, grant),
     receiving: await peers.receivingPolicy(peer),
     sendingHint: (resource) => swapPolicy(policyFor(cfg, resource)),
   };
@@ -130,6 +135,8 @@ export interface Received {
   /** Pages applied, and how many of them moved my position in the sender's feed. */
   received: number;
   applied: number;
+  /** Records outside the sender's grant: not applied (grant.ts, withinGrant). */
+  refused: number;
   created: number;
   updated: number;
   conflicts: number;
@@ -150,12 +157,15 @@ const seqOf = (cursor: string | null, issuer: string): number => (cursor === nul
  * a page wholly behind or after a gap is applied version by version (the versions decide, old
  * ones are no-ops) without moving the position, so nothing is ever skipped.
  */
-export async function applyReceived(store: Store, plan: Plan, page: Page, versions: readonly RecordVersion[], opts: { strict?: boolean } = {}): Promise<Received> {
+export async function applyReceived(store: Store, plan: Plan, page: Page, received: readonly RecordVersion[], opts: { strict?: boolean } = {}): Promise<Received> {
   const peer = plan.peer.uuid;
   const apply = { policy: (r: string): PolicyName => plan.receiving(r, page.policy), via: plan.carrier };
+  // The grant first: records outside it are refused one by one, the rest of the page applies
+  // and the position moves past the page as usual (docs/security.md, "One grant check").
+  const { granted: versions, refused } = grantCheck(plan, received);
   if (opts.strict) {
     const r = await applyCheckedPage(store, peer, page, versions, apply);
-    return { received: r.received, applied: r.applied, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+    return { received: received.length, applied: r.applied, refused: r.duplicate ? 0 : refused, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
   }
   const held = await heldCursor(store.knex, peer, page.resource);
   const heldSeq = seqOf(held, peer);
@@ -163,15 +173,29 @@ export async function applyReceived(store: Store, plan: Plan, page: Page, versio
   const toSeq = seqOf(page.cursor, peer);
   if (held === page.from || (fromSeq < heldSeq && toSeq > heldSeq)) {
     const r = await applyCheckedPage(store, peer, { ...page, from: held }, versions, apply);
-    return { received: versions.length, applied: r.applied, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
+    return { received: received.length, applied: r.applied, refused: r.duplicate ? 0 : refused, created: r.created ?? 0, updated: r.updated ?? 0, conflicts: r.conflicts, advanced: !r.duplicate, duplicate: r.duplicate, gap: false };
   }
-  const r = await applyVersions(store, plan, versions, page.policy);
-  return { received: versions.length, applied: r.taken + r.resolved, created: r.created, updated: r.updated, conflicts: r.conflicts, advanced: false, duplicate: false, gap: fromSeq > heldSeq };
+  const r = await applyGranted(store, plan, versions, page.policy);
+  return { received: received.length, applied: r.taken + r.resolved, refused, created: r.created, updated: r.updated, conflicts: r.conflicts, advanced: false, duplicate: false, gap: fromSeq > heldSeq };
 }
 
-/** Applies versions that carry no position (radio payloads, bundle pages off my position). */
-export async function applyVersions(store: Store, plan: Plan, versions: readonly RecordVersion[], hint?: PolicyName): Promise<ApplyResult> {
+/** Applies versions that carry no position (radio payloads), within the grant like every page. */
+export async function applyVersions(store: Store, plan: Plan, received: readonly RecordVersion[], hint?: PolicyName): Promise<ApplyResult & { refused: number }> {
+  const { granted, refused } = grantCheck(plan, received);
+  return { ...(await applyGranted(store, plan, granted, hint)), received: received.length, refused };
+}
+
+async function applyGranted(store: Store, plan: Plan, versions: readonly RecordVersion[], hint?: PolicyName): Promise<ApplyResult> {
   return store.transaction((w) => applyRemoteVersions(w, plan.peer.uuid, versions, { policy: (r) => plan.receiving(r, hint), via: plan.carrier }));
+}
+
+/** The one grant check of the apply stage: the granted versions, and how many were refused (logged). */
+function grantCheck(plan: Plan, received: readonly RecordVersion[]): { granted: RecordVersion[]; refused: number } {
+  const { granted, refused } = withinGrant(plan.grant, received);
+  if (refused.length) {
+    logger.warn({ peer: plan.peer.name, carrier: plan.carrier, refused: refused.length, first: refused[0]!.error.describe() }, 'received records outside the grant: refused, not applied');
+  }
+  return { granted, refused: refused.length };
 }
 
 /**

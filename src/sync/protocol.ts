@@ -96,6 +96,8 @@ export interface PageResult {
   /** Of the applied: records new here, and records that existed and changed (older peers omit them). */
   created?: number;
   updated?: number;
+  /** Records outside the pusher's grant, not applied (the rest of the page was). */
+  refused?: number;
 }
 
 export interface PairRequest {

@@ -98,9 +98,24 @@ export const MAX_PAGE = 10000;
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
   const plan = await planFor(store, peer, 'http');
   const page = raw as Partial<Page> | null;
+  // A page refused for what it holds: its records are refused here, and the run history says so.
+  const refuse = async (e: unknown): Promise<never> => {
+    if (e instanceof TidemarkError && (e.code === 'invalid' || e.code === 'forbidden') && page && Array.isArray(page.records)) {
+      const n = page.records.length;
+      await writeLog(store.knex, [logRow(peer, 'receive', { received: n, refused: n }, { resource: String(page.resource), result: 'error', message: `pushed by the peer, refused: ${e.describe()}` })]);
+    }
+    throw e;
+  };
   if (page && typeof page.resource === 'string') {
     if (!syncableResources(store.registry).includes(page.resource)) throw new TidemarkError('invalid', `unknown resource "${page.resource}"`, { resource: page.resource });
-    grantedPush(await grantFor(store, peer), page.resource, Array.isArray(page.records) ? page.records : []);
+    // A resource the peer may not give me at all (its hello was never answered with it) is
+    // refused whole (403); records outside its filter are refused one by one by the apply
+    // stage, as on every carrier (docs/security.md, "One grant check").
+    try {
+      grantedPush(plan.grant, page.resource);
+    } catch (e) {
+      await refuse(e);
+    }
   }
   const key = `${store.instance.uuid}|${peer.uuid}|${String(page?.resource)}`;
   // A pusher may send the next page before this one is answered (pipelining): wait a moment
@@ -122,19 +137,14 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
   const apply = async (): Promise<PageResult> => {
     const { page: checked, versions } = readPage(store.registry, raw);
     const r = await applyReceived(store, plan, checked, versions, { strict: true });
-    return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate, created: r.created, updated: r.updated };
+    return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate, created: r.created, updated: r.updated, refused: r.refused };
   };
-  const out = await apply().catch(async (e: unknown) => {
+  const out = await apply().catch((e: unknown) => {
     if (e instanceof TidemarkError && e.where.field === 'tm_hlc') log.warn({ peer: peer.name, resource: e.where.resource, uuid: e.where.uuid, problem: e.message }, 'push refused: clock stamp');
-    // A page refused for what it holds: its records are refused here, and the run history says so.
-    if (e instanceof TidemarkError && e.code === 'invalid' && page && Array.isArray(page.records)) {
-      const n = page.records.length;
-      await writeLog(store.knex, [logRow(peer, 'receive', { received: n, refused: n }, { resource: String(page.resource), result: 'error', message: `pushed by the peer, refused: ${e.describe()}` })]);
-    }
-    throw e;
+    return refuse(e);
   });
   applied.emit(key);
-  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? {} : { records: out.received, conflicts: out.conflicts, created: out.created, updated: out.updated }, Boolean(page?.more));
+  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? {} : { records: out.received, conflicts: out.conflicts, created: out.created, updated: out.updated, refused: out.refused }, Boolean(page?.more));
   return out;
 }
 
@@ -142,23 +152,25 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
  * The passive side's sync log: what a peer pulled from me or pushed to me, one row per resource
  * stream (written when its last page is answered).
  */
-type Tally = { records: number; conflicts: number; created: number; updated: number };
+type Tally = { records: number; conflicts: number; created: number; updated: number; refused: number };
 const streams = new Map<string, Tally & { started: number }>();
 async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, add: Partial<Tally>, more: boolean): Promise<void> {
   const key = `${store.instance.uuid}|${peer.uuid}|${direction}|${resource}`;
-  const s = streams.get(key) ?? { records: 0, conflicts: 0, created: 0, updated: 0, started: performance.now() };
+  const s = streams.get(key) ?? { records: 0, conflicts: 0, created: 0, updated: 0, refused: 0, started: performance.now() };
   s.records += add.records ?? 0;
   s.conflicts += add.conflicts ?? 0;
   s.created += add.created ?? 0;
   s.updated += add.updated ?? 0;
+  s.refused += add.refused ?? 0;
   if (more) {
     streams.set(key, s);
     return;
   }
   streams.delete(key);
   if (!s.records && !s.conflicts) return;
-  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, created: s.created, updated: s.updated, conflicts: s.conflicts };
-  await writeLog(store.knex, [logRow(peer, direction, counts, { resource, startedAt: s.started, message: direction === 'send' ? 'pulled by the peer' : 'pushed by the peer' })]);
+  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, created: s.created, updated: s.updated, refused: s.refused, conflicts: s.conflicts };
+  const message = direction === 'send' ? 'pulled by the peer' : `pushed by the peer${s.refused ? `; ${s.refused} outside its grant refused` : ''}`;
+  await writeLog(store.knex, [logRow(peer, direction, counts, { resource, startedAt: s.started, result: s.refused ? 'warning' : 'success', message })]);
 }
 
 const applied = new EventEmitter();

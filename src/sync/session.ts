@@ -239,6 +239,7 @@ async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hel
     r.applied += res.applied;
     r.created += res.created;
     r.updated += res.updated;
+    r.refused += res.refused;
     r.conflicts += res.conflicts;
     opts.onPage?.(r, 'pull');
     await renewLease(store.knex, plan.peer.uuid);
@@ -247,7 +248,7 @@ async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hel
   }
   r.ms += performance.now() - t0;
   r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0 }));
+  s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0, ...refusedNote(counts().refused) }));
 }
 
 /**
@@ -288,6 +289,7 @@ async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { se
     r.sent += f.records;
     r.created += res.created ?? 0;
     r.updated += res.updated ?? 0;
+    r.refused += res.refused ?? 0;
     await acknowledgeSent(store.knex, plan.peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid));
     opts.onPage?.(r, 'push');
     await renewLease(store.knex, plan.peer.uuid);
@@ -312,8 +314,11 @@ async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { se
   }
   r.ms += performance.now() - t0;
   r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0 }));
+  s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0, ...refusedNote(counts().refused) }));
 }
+
+/** A stream with records refused by the receiver's grant is a warning, and says so. */
+const refusedNote = (n: number): { result?: 'warning'; message?: string } => (n ? { result: 'warning', message: `${n} record(s) outside the grant refused by the receiving side` } : {});
 
 /** A refusal by the side that applies (bad data, grant, clock stamp), not a link or server failure. */
 function refusal(e: unknown): e is TidemarkError {

@@ -5,7 +5,7 @@ import { chunks, compareVersions, type Store, type VersionVector } from '../../s
 import { Peers, type Peer } from '../../sync/peers.js';
 import { PROTOCOL_VERSION, readPage, type Page } from '../../sync/protocol.js';
 import { applyReceived, learnPositions, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
-import { grantedPush, grantFor } from '../../sync/grant.js';
+import { grantFor } from '../../sync/grant.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
 import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
@@ -103,15 +103,15 @@ export interface BundlePreview {
 export async function previewBundle(store: Store, file: Buffer): Promise<BundlePreview> {
   const { header: h, sender, pages } = await openBundle(store, file);
   const repeat = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) !== undefined;
-  const cfg = await new Peers(store).effective(sender);
+  const grant = await grantFor(store, sender);
   const out = new Map<string, BundlePreview['resources'][number]>();
   for await (const { raw, versions } of pages()) {
     const resource = raw.resource;
     let r = out.get(resource);
     if (!r) out.set(resource, (r = { resource, records: 0, create: 0, update: 0, unchanged: 0, conflicts: 0, skipped: null }));
     r.records += versions.length;
-    if (repeat || cfg.direction === 'push' || !cfg.resources.includes(resource)) {
-      r.skipped = repeat ? 'imported before' : cfg.direction === 'push' ? 'this instance only sends to the sender' : 'does not sync with the sender';
+    if (repeat || !grant.receive || !grant.resources.includes(resource)) {
+      r.skipped = repeat ? 'imported before' : !grant.receive ? 'this instance only sends to the sender' : 'does not sync with the sender';
       continue;
     }
     const held = new Map<string, VersionVector>();
@@ -154,28 +154,23 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
 
   if (h.kind === 'changes' && !result.repeat) {
     const plan = await planFor(store, sender, 'bundle');
-    const grant = await grantFor(store, sender);
+    const refusedBy = new Map<string, number>();
     for await (const { raw, versions } of pages()) {
       const resource = raw.resource;
-      // The same grant as an online push: direction, resources and filters (src/sync/grant.ts).
-      try {
-        grantedPush(grant, resource, raw.records);
-      } catch (e) {
-        if (!(e instanceof TidemarkError)) throw e;
-        result.warnings.push(`${resource}: not applied, ${e.describe()}`);
-        result.refused += raw.records.length;
-        continue;
-      }
-      // As for an online push: my own policy if I set one, else the sender's hint.
+      // As for an online push: my own policy if I set one, else the sender's hint; records
+      // outside the sender's grant refused one by one by the apply stage (src/sync/grant.ts).
       const r = await applyReceived(store, plan, raw, versions);
       result.received += versions.length;
       result.applied += r.applied;
+      result.refused += r.refused;
+      if (r.refused) refusedBy.set(resource, (refusedBy.get(resource) ?? 0) + r.refused);
       result.created += r.created;
       result.updated += r.updated;
       result.conflicts += r.conflicts;
       if (r.advanced && !result.advanced.includes(resource)) result.advanced.push(resource);
       if (r.gap) result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
     }
+    for (const [resource, n] of refusedBy) result.warnings.push(`${resource}: ${n} record(s) outside what ${sender.name} is granted, refused`);
   }
   const hello = h.hello?.[store.instance.uuid];
   result.acknowledged = hello?.instance === sender.uuid ? await learnPositions(store, sender.uuid, hello, { forwardOnly: true }) : [];

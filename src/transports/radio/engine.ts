@@ -1,8 +1,6 @@
-import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
 import { acks, collectChanges } from '../../sync/collect.js';
-import { grantedPush, grantFor, type Grant } from '../../sync/grant.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { acknowledgeSent, advanceReceived, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
@@ -10,8 +8,6 @@ import { encodeChanges, prioritise } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
 import { newPeerKnowledge, parsePeerKnowledge, radioSync, serialisePeerKnowledge, type RadioPeerKnowledge, type RadioSyncResult } from './sync.js';
-
-const log = logger.child({ component: 'radio' });
 
 export async function loadRadioKnowledge(store: Store, peer: string): Promise<RadioPeerKnowledge> {
   const row = (await store.knex('tm_radio_link').where({ peer }).first()) as { knowledge: string } | undefined;
@@ -160,7 +156,6 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   const peers = new Peers(store);
   const peer = await peers.get(peerRef);
   const plan = await planFor(store, peer, 'radio');
-  const grant = await grantFor(store, peer);
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
   let pending: Pending = { records: [], reach: new Map() };
   const delivered = new Map<string, number>();
@@ -183,11 +178,9 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       },
       batchSize: opts.batchSize,
       apply: async (changes) => {
-        const granted = withinGrant(grant, changes);
-        // What the grant does not cover is refused (and logged by withinGrant).
-        applied.refused += changes.length - granted.length;
-        if (!granted.length) return;
-        const r = await applyVersions(store, plan, granted);
+        // Records outside the peer's grant are refused one by one by the apply stage.
+        const r = await applyVersions(store, plan, changes);
+        applied.refused += r.refused;
         conflicts += r.conflicts;
         applied.created += r.created;
         applied.updated += r.updated;
@@ -200,8 +193,9 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
       reach: () => [...pending.reach].map(([resource, r]) => ({ resource, from: r.from, to: r.last })),
       // The peer's whole turn is applied: my position in its feed moves as after a pull.
       arrived: async (reach) => {
-        // Not past records refused by the grant: a wider grant later must still see them come.
-        if (plan.direction === 'push' || applied.refused) return;
+        // Past records refused by the grant too, as on every carrier: a changed grant restarts
+        // the position (Peers.resetChangedGrant), so a wider one still sees them come.
+        if (plan.direction === 'push') return;
         for (const x of reach) if (plan.order.includes(x.resource)) await advanceReceived(store, peer.uuid, x.resource, x.from, x.to);
       },
       save: (k) => saveRadioKnowledge(store, peer.uuid, k),
@@ -214,26 +208,7 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   }
   await recordLinkStatus(store, peer.uuid, session);
   const durationMs = performance.now() - started;
-  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, ...applied, conflicts, bytes: result.payloadBytesSent }, { durationMs, message: 'radio' })]);
+  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, ...applied, conflicts, bytes: result.payloadBytesSent }, { durationMs, result: applied.refused ? 'warning' : 'success', message: applied.refused ? `radio; ${applied.refused} record(s) outside the peer's grant refused` : 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');
   return { ...result, peer, conflicts, durationMs };
-}
-
-/**
- * The received records the peer is granted to give (direction, resources, filters: the same rule
- * as an online push, src/sync/grant.ts); the rest are refused, not applied, and logged.
- */
-function withinGrant(grant: Grant, changes: readonly RecordVersion[]): RecordVersion[] {
-  const refused: string[] = [];
-  const granted = changes.filter((r) => {
-    try {
-      grantedPush(grant, r.resource, [r]);
-      return true;
-    } catch (e) {
-      refused.push((e as Error).message);
-      return false;
-    }
-  });
-  if (refused.length) log.warn({ peer: grant.peer, refused: refused.length, first: refused[0] }, 'radio: received records outside the grant; not applied');
-  return granted;
 }
