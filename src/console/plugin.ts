@@ -23,6 +23,7 @@ import { conflictPage, conflictsPage } from './pages/conflicts.js';
 import { importedPage, standardsPage, validationPage } from './pages/standards.js';
 import { validateText } from '../interchange/validate.js';
 import { importDocument } from '../interchange/inbound.js';
+import { addPartner, revokePartner } from '../interchange/partner-tokens.js';
 import { bundlesPage, importResultPage, previewPage } from './pages/bundles.js';
 import { hold, takeHeld } from './held.js';
 import { bundleFileName, exportBundle } from '../transports/bundle/export.js';
@@ -326,6 +327,16 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   });
   app.post('/console/admin/tokens/:id/revoke', async (req, reply) => {
     await accounts.revokeToken((req.params as { id: string }).id);
+    return redirectWith(reply, '/console/admin', 'saved');
+  });
+  const many = (v: unknown): string[] => (Array.isArray(v) ? v : v ? [v] : []).map(String);
+  app.post('/console/admin/partners', async (req, reply) => {
+    const b = form(req);
+    const { partner, token } = await addPartner(store, app.partners ?? [], { name: text(b.name), formats: many(b.formats), resources: many(b.resources), addedBy: currentUser(req)!.name });
+    return admin(req, reply, M.admin.partnerMade(partner.name, token));
+  });
+  app.post('/console/admin/partners/:name/revoke', async (req, reply) => {
+    await revokePartner(store, app.partners ?? [], userParam(req));
     return redirectWith(reply, '/console/admin', 'saved');
   });
   app.post('/console/admin/published', async (req, reply) => {

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { TidemarkError } from '../errors.js';
 import { Accounts, atLeast, checkCsrf, createSession, destroySession, findSession, isPublished, type Role, type Session, type UserPrincipal } from '../auth/index.js';
-import { authenticate as authenticatePartner, type Partner } from '../interchange/partners.js';
+import type { Partner } from '../interchange/partners.js';
+import { authenticatePartner } from '../interchange/partner-tokens.js';
 import { authenticate as authenticatePeer, type Peer } from '../sync/index.js';
 import { edenRepository } from '../sync/eden.js';
 import type { Store } from '../store/index.js';
@@ -18,7 +19,7 @@ import type { Store } from '../store/index.js';
  *              once an admin publishes it (`tidemark publish`), opens the route to anyone
  *   peer       a paired Tidemark instance (X-Tidemark-Instance + Bearer sync token)
  *   pairing    anyone presenting a pairing code; the handler checks the code
- *   partner    a configured partner's bearer token (TIDEMARK_PARTNERS)
+ *   partner    a partner's bearer token (the TIDEMARK_PARTNERS file, or added by an admin)
  *   eden       a registered Eden repository (repository= + Basic password); pulls also let in a
  *              reader, or anyone when the resource is published
  */
@@ -135,6 +136,8 @@ export const ACCESS: Record<string, Rule> = {
   'POST /console/admin/users/:name/remove': role('admin'),
   'POST /console/admin/tokens': role('admin'),
   'POST /console/admin/tokens/:id/revoke': role('admin'),
+  'POST /console/admin/partners': role('admin'),
+  'POST /console/admin/partners/:name/revoke': role('admin'),
   'POST /console/admin/published': role('admin'),
   'POST /console/admin/settings': role('admin'),
 };
@@ -352,7 +355,7 @@ async function decide(app: FastifyInstance, req: FastifyRequest, rule: Rule): Pr
       return { kind: 'peer', peer: await authenticatePeer(store, typeof instance === 'string' ? instance : undefined, bearer(req)) };
     }
     case 'partner':
-      return { kind: 'partner', partner: authenticatePartner(app.partners, req.headers.authorization) };
+      return { kind: 'partner', partner: await authenticatePartner(store, app.partners, req.headers.authorization) };
     case 'eden': {
       const repository = query(req, 'repository');
       const b = basic(req);

@@ -6,12 +6,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { selfSigned } from '../support/certificates.js';
+import { example } from '../interchange/support.js';
 import { firstLoadBytes, launch, SCREENS, shot } from './browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-console-'));
@@ -461,4 +462,48 @@ test('a version that changed a reference names both records, as links, as the re
   await change.locator('ins a').click();
   await pageA.getByRole('heading', { level: 1, name: 'Médecins Sans Frontières' }).waitFor();
   await shot(pageA, '21-version-reference');
+});
+
+test("partner credentials: added in the console or the CLI, shown once, pushing within their formats; revoked, refused; the file's partners read-only", async () => {
+  const have = example('edxl-have/1.0/valid/have-two-hospitals.xml');
+  const push = (format: string, token: string): Promise<Response> =>
+    fetch(`${A.url}/inbound/${format}`, { method: 'POST', headers: { 'content-type': 'application/xml', authorization: `Bearer ${token}` }, body: have });
+
+  await pageA.goto(`${A.url}/console/admin`);
+  await pageA.getByLabel('Partner name').fill('county-board');
+  await pageA.locator('input[name="formats"][value="edxl-have"]').check();
+  await pageA.locator('input[name="resources"][value="med_hospital"]').check();
+  await pageA.getByRole('button', { name: 'Add a partner' }).click();
+  const token = /tmp_[A-Za-z0-9_-]{43}/.exec(await pageA.locator('#admin-notice').innerText())?.[0];
+  assert.ok(token, 'the token is shown once');
+  await shot(pageA, '22-partner-added');
+  const ok = await push('edxl-have', token);
+  assert.equal(ok.status, 200, await ok.clone().text());
+  assert.equal(((await ok.json()) as { partner: string }).partner, 'county-board');
+  assert.equal((await push('cap', token)).status, 403, 'outside its formats');
+  // Kept as a hash: the token is nowhere in the listing.
+  await pageA.goto(`${A.url}/console/admin`);
+  assert.ok(!(await pageA.content()).includes(token));
+  pageA.once('dialog', (d) => void d.accept());
+  await pageA.locator('#partners tr[data-partner="county-board"]').getByRole('button', { name: 'Revoke' }).click();
+  await pageA.getByText('Saved.').waitFor();
+  assert.equal(await pageA.locator('#partners tr[data-partner="county-board"]').count(), 0);
+  assert.equal((await push('edxl-have', token)).status, 401);
+
+  // The CLI adds and revokes through the same functions; the console lists what it added.
+  const added = await cli(dbA, 'a', ['partner', 'add', 'field-lab', '--formats', 'edxl-have', '--resources', 'med_hospital']);
+  const cliToken = /tmp_[A-Za-z0-9_-]{43}/.exec(added)![0];
+  assert.equal((await push('edxl-have', cliToken)).status, 200);
+  await pageA.goto(`${A.url}/console/admin`);
+  await pageA.locator('#partners tr[data-partner="field-lab"]').waitFor();
+  await cli(dbA, 'a', ['partner', 'revoke', 'field-lab']);
+  assert.equal((await push('edxl-have', cliToken)).status, 401);
+
+  // A partner of the TIDEMARK_PARTNERS file is listed, and neither revoked nor shadowed from here.
+  const file = join(dir, 'partners.json');
+  writeFileSync(file, JSON.stringify({ partners: [{ name: 'board', token: 'board-secret-from-the-file', formats: ['edxl-have'], resources: ['med_hospital'] }] }));
+  const withFile = { env: { ...env('a'), TIDEMARK_PARTNERS: file } };
+  assert.match((await tidemark(['partner', 'list', '--db', dbA], withFile)).stdout, /^board\tedxl-have\tmed_hospital\tfile$/m);
+  assert.notEqual((await tidemark(['partner', 'revoke', 'board', '--db', dbA], withFile)).code, 0);
+  assert.notEqual((await tidemark(['partner', 'add', 'board', '--formats', 'cap', '--resources', 'cap_alert', '--db', dbA], withFile)).code, 0);
 });

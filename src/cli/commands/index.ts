@@ -17,6 +17,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'init', summary: 'Create or migrate the database, create the first admin, print this instance uuid', load: async () => (await import('./init.js')).initCommand },
   { name: 'user', summary: 'Add, list and remove people who sign in, set their role and password', load: async () => (await import('./user.js')).userCommand },
   { name: 'token', summary: 'API tokens for programs: create (shown once), list, revoke', load: async () => (await import('./user.js')).tokenCommand },
+  { name: 'partner', summary: 'Partners who push standard documents to /inbound: add (token shown once), list, revoke', load: async () => (await import('./partner.js')).partnerCommand },
   { name: 'publish', summary: 'Serve feeds or resources without sign-in (feed:FORMAT, s3xml:RESOURCE); --remove, no argument lists', load: async () => (await import('./user.js')).publishCommand },
   { name: 'serve', summary: 'Run the HTTP service (and the sync daemon) until stopped', load: async () => (await import('./serve.js')).serveCommand },
   { name: 'peer', summary: 'Pair with other instances, list, configure and remove peers and clusters', load: async () => (await import('./peer/index.js')).peerCommand },

@@ -1,4 +1,5 @@
 import type { Partner } from '../../interchange/partners.js';
+import { listStoredPartners, partnerFormats } from '../../interchange/partner-tokens.js';
 import { Accounts, published, ROLES } from '../../auth/index.js';
 import { historyKeep, type Store } from '../../store/index.js';
 import { staleAfterSeconds } from '../../sync/index.js';
@@ -22,6 +23,7 @@ export async function adminPage(store: Store, opts: { csrf: string; partners: Pa
   const open = new Set(await published(store));
   const staleH = Math.round((await staleAfterSeconds(store)) / 3600);
   const keep = await historyKeep(store.knex);
+  const added = await listStoredPartners(store);
   const enc = encodeURIComponent;
   return html`${opts.notice ? html`<p class="notice ok" role="status" id="admin-notice">${opts.notice}</p>` : ''}
 <section aria-labelledby="h-users"><h2 id="h-users">${M.admin.users}</h2>
@@ -53,10 +55,17 @@ ${tokens.map((t) => html`<tr><td>${t.user}</td><td>${t.label}</td><td>${timeEl(t
 ${publishable(store).map((i) => html`<label style="display:block"><input type="checkbox" name="items" value="${i}"${open.has(i) ? html` checked` : ''}> <code>${i}</code></label>`)}
 </fieldset><button type="submit">${M.admin.savePublished}</button></form></section>
 <section aria-labelledby="h-partners"><h2 id="h-partners">${M.admin.partners}</h2><p class="muted">${M.admin.partnersHelp}</p>
-${opts.partners.length
-  ? html`<div class="scroll"><table><thead><tr><th scope="col">${M.admin.name}</th><th scope="col">${M.admin.formats}</th><th scope="col">${M.admin.resources}</th><th scope="col">${M.admin.signature}</th></tr></thead><tbody>
-${opts.partners.map((p) => html`<tr><td>${p.name}</td><td>${p.formats.join(', ')}</td><td>${p.resources.join(', ')}</td><td>${p.requireSignature ? M.common.yes : M.common.no}</td></tr>`)}</tbody></table></div>`
-  : html`<p>${M.admin.noPartners}</p>`}</section>
+${opts.partners.length || added.length
+  ? html`<div class="scroll"><table id="partners"><thead><tr><th scope="col">${M.admin.name}</th><th scope="col">${M.admin.formats}</th><th scope="col">${M.admin.resources}</th><th scope="col">${M.admin.signature}</th><th scope="col">${M.admin.partnerSource}</th><th scope="col"><span class="sr-only">${M.admin.revoke}</span></th></tr></thead><tbody>
+${added.map((p) => html`<tr data-partner="${p.name}"><th scope="row">${p.name}</th><td>${p.formats.join(', ')}</td><td>${p.resources.join(', ')}</td><td>${M.common.no}</td><td>${M.admin.partnerAdded} ${timeEl(p.created_on)}</td>
+<td><form method="post" action="/console/admin/partners/${enc(p.name)}/revoke" data-confirm="${M.admin.revokePartner(p.name)}">${csrfField(opts.csrf)}<button type="submit" class="danger">${M.admin.revoke}</button></form></td></tr>`)}
+${opts.partners.map((p) => html`<tr data-partner="${p.name}"><th scope="row">${p.name}</th><td>${p.formats.join(', ')}</td><td>${p.resources.join(', ')}</td><td>${p.requireSignature ? M.common.yes : M.common.no}</td><td>${M.admin.partnerFromFile}</td><td></td></tr>`)}</tbody></table></div>`
+  : html`<p>${M.admin.noPartners}</p>`}
+<form class="stack card" method="post" action="/console/admin/partners">${csrfField(opts.csrf)}<h3>${M.admin.addPartner}</h3>
+<div><label for="partner-name">${M.admin.partnerName}</label><input id="partner-name" name="name" required maxlength="64" autocomplete="off"></div>
+<fieldset><legend>${M.admin.partnerFormats}</legend>${partnerFormats().map((f) => html`<label style="display:block"><input type="checkbox" name="formats" value="${f.name}"> ${f.title} <span class="muted">${f.name}</span></label>`)}</fieldset>
+<fieldset><legend>${M.admin.partnerResources}</legend>${store.registry.masters().filter((r) => !r.referenceData).map((r) => html`<label style="display:block"><input type="checkbox" name="resources" value="${r.name}"> ${r.title} <span class="muted">${r.name}</span></label>`)}</fieldset>
+<div><button type="submit">${M.admin.addPartner}</button></div></form></section>
 <section aria-labelledby="h-settings"><h2 id="h-settings">${M.admin.settings}</h2>
 <form class="stack" method="post" action="/console/admin/settings">${csrfField(opts.csrf)}
 <div><label for="stale-hours">${M.admin.staleAfter}</label><input id="stale-hours" name="stale_hours" type="number" min="1" step="1" inputmode="numeric" value="${staleH}" required></div>
