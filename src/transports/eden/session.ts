@@ -1,7 +1,7 @@
 import { logger } from '../../log.js';
 import { exportMasters, Importer, readS3xml, type PeerEdit } from '../../s3xml/index.js';
 import { DELETED_FIELD, decodeCursor, dotOf, encodeCursor, formatHlc, wallClockMs, type Dot, type RecordVersion, type Writer } from '../../store/index.js';
-import { acks, applyRemoteVersions, collectPage, grantFor, heldCursor, matches, Peers, recordAck, resourceHeads, storeCursor } from '../../sync/index.js';
+import { acks, applyRemoteVersions, collectPage, grantFor, heldCursor, Peers, recordAck, resourceHeads, storeCursor, withinGrant } from '../../sync/index.js';
 import type { Grant, ReceivingPolicy, SessionContext, SyncLogEntry } from '../../sync/index.js';
 import type { EdenClient } from './client.js';
 
@@ -134,6 +134,7 @@ export async function edenSession(s: SessionContext, client: EdenClient): Promis
     r.received += totals.received;
     r.applied += totals.applied;
     r.conflicts += totals.conflicts;
+    r.refused += totals.outside;
     const bytes = client.stats().bytes - b0;
     r.bytes += bytes;
     r.ms += performance.now() - t0;
@@ -143,8 +144,9 @@ export async function edenSession(s: SessionContext, client: EdenClient): Promis
     log({
       direction: 'pull',
       resource: master,
-      result: summary.errors.length ? 'warning' : 'success',
+      result: summary.errors.length || totals.outside ? 'warning' : 'success',
       received: totals.received,
+      refused: totals.outside,
       conflicts: totals.conflicts,
       bytes,
       duration_ms: performance.now() - t0,
@@ -213,13 +215,10 @@ async function applyEdenEdits(
   ctx: { grant: Grant; policy: ReceivingPolicy; acked: Map<string, { seq: number }>; totals: PullTotals },
 ): Promise<void> {
   const { grant, policy, acked, totals } = ctx;
-  const taken = edits.filter((e) => {
-    const ok = grant.resources.includes(e.resource) && (!grant.filters[e.resource] || matches(grant.filters[e.resource]!, e.data));
-    if (!ok) totals.outside++;
-    return ok;
-  });
-  if (!taken.length) return;
-  const versions = taken.map((e) => edenVersion(e, eden, !!e.prior && e.prior.seq <= (acked.get(e.resource)?.seq ?? 0)));
+  // The one grant check of every carrier (src/sync/grant.ts): records outside it refused one by one.
+  const { granted: versions, refused } = withinGrant(grant, edits.map((e) => edenVersion(e, eden, !!e.prior && e.prior.seq <= (acked.get(e.resource)?.seq ?? 0))));
+  totals.outside += refused.length;
+  if (!versions.length) return;
   const res = await applyRemoteVersions(w, eden, versions, { policy: (r) => policy(r), via: 'eden' });
   totals.received += res.received;
   totals.applied += res.taken + res.resolved;
