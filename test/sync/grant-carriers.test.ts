@@ -5,7 +5,7 @@ import { buildApp } from '../../src/server/app.js';
 import type { Store } from '../../src/store/index.js';
 import { Peers, readSyncLog, syncPeer } from '../../src/sync/index.js';
 import { exportBundle } from '../../src/transports/bundle/export.js';
-import { importBundle } from '../../src/transports/bundle/import.js';
+import { importBundle, previewBundle } from '../../src/transports/bundle/import.js';
 import { HttpCarrier } from '../../src/transports/http/client.js';
 import { syncPeerByRadio } from '../../src/transports/radio/engine.js';
 import { stationPair } from '../radio/pair.js';
@@ -43,7 +43,10 @@ for (const kind of kinds) {
       const report = await syncPeer(a!, toHttp, new HttpCarrier(url, sender, toHttp.token));
       assert.equal(report.refused, 1, 'the pusher hears of the refusal');
       // Bundle: the same two records in one page of a file.
-      const imported = await importBundle(bundle!, (await exportBundle(a!, { peer: bundle!.instance.uuid })).bytes, { writeAck: false });
+      const file = (await exportBundle(a!, { peer: bundle!.instance.uuid })).bytes;
+      const preview = (await previewBundle(bundle!, file)).resources.find((r) => r.resource === 'org_organisation');
+      assert.deepEqual([preview?.records, preview?.create, preview?.refused], [2, 1, 1], 'the preview tells what the import will refuse');
+      const imported = await importBundle(bundle!, file, { writeAck: false });
       assert.equal(imported.refused, 1);
       assert.deepEqual(imported.advanced, ['org_organisation'], 'the position moves past the page, refused record and all');
       // Radio: the same two records in one payload.

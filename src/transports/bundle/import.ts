@@ -5,7 +5,7 @@ import { chunks, compareVersions, type Store, type VersionVector } from '../../s
 import { Peers, type Peer } from '../../sync/peers.js';
 import { PROTOCOL_VERSION, readPage, type Page } from '../../sync/protocol.js';
 import { applyReceived, learnPositions, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
-import { grantFor } from '../../sync/grant.js';
+import { grantFor, withinGrant } from '../../sync/grant.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
 import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
@@ -91,7 +91,7 @@ export interface BundlePreview {
   sender: Peer;
   repeat: boolean;
   /** Per resource: what importing would do to each record, judged by the version vectors. */
-  resources: { resource: string; records: number; create: number; update: number; unchanged: number; conflicts: number; skipped: string | null }[];
+  resources: { resource: string; records: number; create: number; update: number; unchanged: number; conflicts: number; refused: number; skipped: string | null }[];
 }
 
 /**
@@ -108,19 +108,23 @@ export async function previewBundle(store: Store, file: Buffer): Promise<BundleP
   for await (const { raw, versions } of pages()) {
     const resource = raw.resource;
     let r = out.get(resource);
-    if (!r) out.set(resource, (r = { resource, records: 0, create: 0, update: 0, unchanged: 0, conflicts: 0, skipped: null }));
+    if (!r) out.set(resource, (r = { resource, records: 0, create: 0, update: 0, unchanged: 0, conflicts: 0, refused: 0, skipped: null }));
     r.records += versions.length;
     if (repeat || !grant.receive || !grant.resources.includes(resource)) {
       r.skipped = repeat ? 'imported before' : !grant.receive ? 'this instance only sends to the sender' : 'does not sync with the sender';
       continue;
     }
+    // What the import would refuse: records outside the sender's filter (the apply stage's check).
+    const { granted, refused } = withinGrant(grant, versions);
+    r.refused += refused.length;
+    if (r.refused) r.skipped = `${r.refused} outside what ${sender.name} is granted`;
     const held = new Map<string, VersionVector>();
-    for (const part of chunks(versions.map((v) => v.uuid))) {
+    for (const part of chunks(granted.map((v) => v.uuid))) {
       for (const row of (await store.knex(resource).whereIn('uuid', part).select('uuid', 'tm_version')) as { uuid: string; tm_version: string }[]) {
         held.set(row.uuid, JSON.parse(row.tm_version) as VersionVector);
       }
     }
-    for (const v of versions) {
+    for (const v of granted) {
       const mine = held.get(v.uuid);
       if (!mine) r.create++;
       else {
