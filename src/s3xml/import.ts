@@ -7,7 +7,7 @@ import { type DocumentLimits, type S3Data, type S3Item, DEFAULT_DOCUMENT_LIMITS 
 import { readS3xml } from './reader.js';
 import { matchCandidates } from './dedup.js';
 import { SITE_TAG } from './represent.js';
-import { CAP_AREA, wktToCapPolygon } from './cap-area.js';
+import { CAP_PARTS, wktToCapPolygon } from './cap-components.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 import { planRecord } from './import-plan.js';
@@ -137,7 +137,7 @@ export class Importer {
   private readonly known = new Set<string>();
   /** Made-up uuids of records matched to existing ones -> the existing uuid. */
   private readonly renamed = new Map<string, string>();
-  /** CAP area fields filled from Eden's components (readCapAreaPart), so further parts append. */
+  /** CAP fields filled from Eden's components (readCapPart), so further parts append. */
   private readonly capFilled = new WeakMap<Rec, Set<string>>();
   private startHead = 0;
   private readonly batchSize: number;
@@ -245,7 +245,7 @@ export class Importer {
         this.readSiteTag(item, master);
         return undefined;
       }
-      if ((item.resource === CAP_AREA.location || item.resource === CAP_AREA.tag) && this.readCapAreaPart(item, master, unit)) return undefined;
+      if (CAP_PARTS[item.resource] && this.readCapPart(item, master, unit)) return undefined;
       this.unmodelled(problems, `component "${item.resource}" of ${master.def.name} is not modelled by Tidemark`, { ...where, resource: item.resource });
       return undefined;
     }
@@ -396,41 +396,41 @@ export class Importer {
   }
 
   /**
-   * Eden's CAP area components (cap-area.ts) become the area's polygon and geocode: nested in the
-   * area, or under the alert naming the area by `area_id`. Where the area carries Tidemark's own
-   * `polygon`/`geocode` field, that field wins. Returns false for what cannot be read (Eden's
-   * S3XML export leaves a location's WKT out), which is then skipped as unmodelled.
+   * Eden's CAP components (cap-components.ts) become the area's polygon and geocode and the
+   * info's parameter: nested in the area or info, or under the alert naming it (`area_id`,
+   * `info_id`). Where the record carries Tidemark's own field, that field wins. Returns false
+   * for what cannot be read (Eden's S3XML export leaves a location's WKT out), which is then
+   * skipped as unmodelled.
    */
-  private readCapAreaPart(item: S3Item, master: Rec, unit: Unit | undefined): boolean {
-    let area: Rec | undefined = master.def.name === CAP_AREA.resource ? master : undefined;
-    if (!area && master.def.name === 'cap_alert') {
-      const ref = item.references.find((r) => r.field === 'area_id' && r.uuid);
+  private readCapPart(item: S3Item, master: Rec, unit: Unit | undefined): boolean {
+    const part = CAP_PARTS[item.resource]!;
+    let owner: Rec | undefined = master.def.name === part.owner ? master : undefined;
+    if (!owner && master.def.name === 'cap_alert') {
+      const ref = item.references.find((r) => r.field === part.join && r.uuid);
       const uuid = ref?.uuid ? detach(ref.uuid) : undefined;
-      area = unit?.recs.find((r) => r.def.name === CAP_AREA.resource && (r.uuid === uuid || r.item.uuid === uuid));
+      owner = unit?.recs.find((r) => r.def.name === part.owner && (r.uuid === uuid || r.item.uuid === uuid));
     }
-    if (!area) return false;
+    if (!owner) return false;
     if (item.deleted) return true;
     const text = (data: S3Item['data'], name: string): string | undefined => data.find((d) => d.field === name)?.text.trim();
-    let field: 'polygon' | 'geocode';
+    const field = part.field;
     let value: FieldValue;
-    if (item.resource === CAP_AREA.tag) {
-      const tag = text(item.data, 'tag');
-      if (!tag) return false;
-      field = 'geocode';
-      value = { valueName: tag, value: text(item.data, 'value') ?? '' };
+    if (part.name) {
+      const name = text(item.data, part.name);
+      if (!name) return false;
+      value = { valueName: name, value: text(item.data, 'value') ?? '' };
     } else {
       const inline = item.references.find((r) => r.field === 'location_id')?.inline;
       const wkt = inline ? text(inline.data, 'wkt') : undefined;
       const polygon = wkt ? wktToCapPolygon(wkt) : undefined;
       if (!polygon) return false;
-      field = 'polygon';
       value = polygon;
     }
-    // The area's own field, when it came with one, is the whole value.
-    const filled = this.capFilled.get(area) ?? new Set<string>();
-    if (area.values[field] !== undefined && !filled.has(field)) return true;
-    area.values[field] = [...(filled.has(field) ? (area.values[field] as FieldValue[]) : []), value];
-    this.capFilled.set(area, filled.add(field));
+    // The record's own field, when it came with one, is the whole value.
+    const filled = this.capFilled.get(owner) ?? new Set<string>();
+    if (owner.values[field] !== undefined && !filled.has(field)) return true;
+    owner.values[field] = [...(filled.has(field) ? (owner.values[field] as FieldValue[]) : []), value];
+    this.capFilled.set(owner, filled.add(field));
     return true;
   }
 

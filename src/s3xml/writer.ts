@@ -2,7 +2,7 @@ import type { ResourceDef } from '../registry/types.js';
 import type { StoredRecord } from '../store/types.js';
 import { TM_ATTRS } from './model.js';
 import { isTextField, representation, SITE_TAG, valueAttribute } from './represent.js';
-import { CAP_AREA, capPairs, capPolygons, capPolygonToWkt, derivedUuid, locationName } from './cap-area.js';
+import { CAP_AREA, CAP_INFO, capPairs, capPolygons, capPolygonToWkt, derivedUuid, locationName } from './cap-components.js';
 
 export { isTextField } from './represent.js';
 
@@ -117,11 +117,12 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
     s += `${inner}<resource name="${SITE_TAG.resource}" alias="${SITE_TAG.alias}"><data field="tag">${SITE_TAG.alias}</data><data field="value">${escapeText(String(tag))}</data></resource>\n`;
   }
   if (def.name === CAP_AREA.resource) s += capAreaComponents(r, inner, lookups.domain);
+  if (def.name === CAP_INFO.resource) s += capInfoComponents(r, inner, lookups.domain);
   for (const c of node.components) s += xmlRecord(c, lookups, depth + 1);
   return `${s}${pad}</resource>\n`;
 }
 
-/** A CAP area's polygons and geocodes as Eden's components (cap-area.ts), after its own fields. */
+/** A CAP area's polygons and geocodes as Eden's components (cap-components.ts), after its own fields. */
 function capAreaComponents(r: StoredRecord, pad: string, domain: string | undefined): string {
   let s = '';
   const id = (kind: 'location' | 'polygon' | 'tag', i: number): string => escapeAttr(exportUid(derivedUuid(r.uuid, kind, i), domain));
@@ -137,4 +138,15 @@ function capAreaComponents(r: StoredRecord, pad: string, domain: string | undefi
     s += `${pad}<resource name="${CAP_AREA.tag}" uuid="${id('tag', i)}"><data field="tag">${escapeText(g.valueName)}</data><data field="value">${escapeText(g.value)}</data></resource>\n`;
   });
   return s;
+}
+
+/** A CAP info's parameters as Eden's cap_info_parameter components (cap-components.ts). */
+function capInfoComponents(r: StoredRecord, pad: string, domain: string | undefined): string {
+  return capPairs(r.data.parameter)
+    .map(
+      (p, i) =>
+        `${pad}<resource name="${CAP_INFO.parameter}" uuid="${escapeAttr(exportUid(derivedUuid(r.uuid, 'parameter', i), domain))}">` +
+        `<data field="name">${escapeText(p.valueName)}</data><data field="value">${escapeText(p.value)}</data></resource>\n`,
+    )
+    .join('');
 }

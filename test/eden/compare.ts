@@ -70,11 +70,17 @@ export function edenRecords(xml: string): { resource: string; uuid: string; valu
     for (const c of r.find('resource') as Element[]) walk(c, uuid);
   };
   for (const r of parseXml(xml).find('/s3xml/resource') as Element[]) walk(r);
-  // Eden's cap_area_tag components (under the alert, naming the area) are the area's geocodes.
-  for (const t of parseXml(xml).find('//resource[@name="cap_area_tag"]') as Element[]) {
-    const area = out.find((r) => r.resource === 'cap_area' && r.uuid === (t.get('reference[@field="area_id"]') as Element | null)?.attr('uuid')?.value());
-    const tag = (name: string): string => (t.get(`data[@field="${name}"]`) as Element | null)?.text().trim() ?? '';
-    if (area) area.values.geocode = [...((area.values.geocode as FieldValue[] | undefined) ?? []), { valueName: tag('tag'), value: tag('value') }];
+  // Eden's cap_area_tag and cap_info_parameter components (under the alert, naming their area or
+  // info) are the area's geocodes and the info's parameters.
+  for (const [component, owner, join, field, name] of [
+    ['cap_area_tag', 'cap_area', 'area_id', 'geocode', 'tag'],
+    ['cap_info_parameter', 'cap_info', 'info_id', 'parameter', 'name'],
+  ] as const) {
+    for (const t of parseXml(xml).find(`//resource[@name="${component}"]`) as Element[]) {
+      const rec = out.find((r) => r.resource === owner && r.uuid === (t.get(`reference[@field="${join}"]`) as Element | null)?.attr('uuid')?.value());
+      const text = (f: string): string => (t.get(`data[@field="${f}"]`) as Element | null)?.text().trim() ?? '';
+      if (rec) rec.values[field] = [...((rec.values[field] as FieldValue[] | undefined) ?? []), { valueName: text(name), value: text('value') }];
+    }
   }
   return out;
 }

@@ -142,7 +142,6 @@ describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no S
         'cr_shelter.population': 'Eden: cr_shelter_details component',
         'cr_shelter.status': 'Eden: cr_shelter_details component (integer code)',
         'cap_info.event_type_id': "Tidemark's reference uuids are not in Eden's event_event_type",
-        'cap_info.parameter': 'Eden: cap_info_parameter component',
         // Eden's S3XML leaves a location's WKT out: the polygons are compared in Eden's CAP export below.
         'cap_area.polygon': "in Eden's gis_location WKT",
       };

@@ -241,10 +241,11 @@ for (const kind of DB_KINDS) {
       assert.doesNotMatch(text, /uuid="site-a\/urn:/);
     });
 
-    it('reads a CAP area’s polygon and geocodes from Eden’s components, nested in the area or under the alert', async () => {
+    it('reads a CAP area’s polygon and geocodes and an info’s parameters from Eden’s components, nested or under the alert', async () => {
       const A = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c1';
       const AREA1 = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c2';
       const AREA2 = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c3';
+      const INFO = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000c4';
       const xml = `<s3xml><resource name="cap_alert" uuid="${A}">
         <data field="identifier">EDEN-AREA-1</data><data field="sender">a@example.org</data><data field="sent" value="2024-03-01T08:00:00">x</data>
         <data field="status" value="&quot;Actual&quot;">Actual</data><data field="msg_type">Alert</data><data field="scope">Public</data>
@@ -256,6 +257,9 @@ for (const kind of DB_KINDS) {
           <resource name="cap_area_tag"><data field="tag">SAME</data><data field="value">006113</data></resource>
         </resource>
         <resource name="cap_area" uuid="${AREA2}"><data field="name">Coast</data></resource>
+        <resource name="cap_info" uuid="${INFO}"><data field="category" value="[&quot;Met&quot;]">Met</data><data field="event">Flood</data>
+          <data field="urgency" value="&quot;Immediate&quot;">Immediate</data><data field="severity" value="&quot;Severe&quot;">Severe</data><data field="certainty" value="&quot;Likely&quot;">Likely</data></resource>
+        <resource name="cap_info_parameter"><data field="name">EAS-ORG</data><data field="value">WXR</data><data field="mobile" value="false">No</data><reference field="info_id" resource="cap_info" uuid="${INFO}"/></resource>
         <resource name="cap_area_tag" alias="tag"><data field="tag">KE-COUNTY</data><data field="value">Kilifi</data><reference field="area_id" resource="cap_area" uuid="${AREA2}">Coast</reference></resource>
       </resource></s3xml>`;
       const summary = await importRecords(store, xml, { format: 's3xml' });
@@ -264,6 +268,7 @@ for (const kind of DB_KINDS) {
       assert.deepEqual(a1!.data.polygon, ['-1.2,39.9 -1.2,40.3 -2.3,40.3 -2.3,39.9 -1.2,39.9']);
       assert.deepEqual(a1!.data.geocode, [{ valueName: 'KE-COUNTY', value: 'Tana' }, { valueName: 'SAME', value: '006113' }]);
       assert.deepEqual((await store.get('cap_area', AREA2))!.data.geocode, [{ valueName: 'KE-COUNTY', value: 'Kilifi' }]);
+      assert.deepEqual((await store.get('cap_info', INFO))!.data.parameter, [{ valueName: 'EAS-ORG', value: 'WXR' }]);
       // Tidemark's own export carries both the fields and the components; reading it back changes nothing.
       const head = await store.head();
       await importRecords(store, (await exportText(store, { resources: ['cap_alert'] })).text, { format: 's3xml' });
