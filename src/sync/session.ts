@@ -73,6 +73,14 @@ export interface SyncReport {
   durationMs: number;
 }
 
+/** What a report counts of the records that moved; summed from a page into its resource, and from resources into the sync. */
+const MOVED = ['received', 'applied', 'sent', 'created', 'updated', 'refused', 'conflicts'] as const;
+type Moved = Record<(typeof MOVED)[number], number>;
+
+function addMoved(into: Moved, from: Partial<Moved>): void {
+  for (const k of MOVED) into[k] += from[k] ?? 0;
+}
+
 export interface SyncOptions {
   /** Records per page (default 1000). */
   limit?: number;
@@ -133,15 +141,7 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
   report.bytes = s.bytes;
   report.roundTrips = s.roundTrips;
   report.durationMs = performance.now() - started;
-  for (const r of report.resources) {
-    report.received += r.received;
-    report.applied += r.applied;
-    report.sent += r.sent;
-    report.created += r.created;
-    report.updated += r.updated;
-    report.refused += r.refused;
-    report.conflicts += r.conflicts;
-  }
+  for (const r of report.resources) addMoved(report, r);
   if (report.result === 'success' && report.conflicts) report.message = `${report.conflicts} conflict(s) decided, see "tidemark conflicts"`;
   logs.push(logRow(peer, 'sync', report, { result: report.result, durationMs: report.durationMs, message: report.message }));
   await writeLog(knex, logs);
@@ -217,7 +217,7 @@ async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hel
   const counts = () => ({ received: r.received, created: r.created, updated: r.updated, refused: r.refused, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 });
   for (;;) {
     const raw = await next;
-    let res;
+    let res: Awaited<ReturnType<typeof applyReceived>> & { more: boolean };
     try {
       const { page, versions } = readPage(store.registry, raw);
       // Fetch the next page while this one is applied.
@@ -235,12 +235,7 @@ async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hel
       throw e;
     }
     r.pullPages++;
-    r.received += res.received;
-    r.applied += res.applied;
-    r.created += res.created;
-    r.updated += res.updated;
-    r.refused += res.refused;
-    r.conflicts += res.conflicts;
+    addMoved(r, res);
     opts.onPage?.(r, 'pull');
     await renewLease(store.knex, plan.peer.uuid);
     if (!res.more) break;
