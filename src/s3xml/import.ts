@@ -8,6 +8,7 @@ import { readS3xml } from './reader.js';
 import { matchCandidates } from './dedup.js';
 import { SITE_TAG } from './represent.js';
 import { CAP_PARTS, wktToCapPolygon } from './cap-components.js';
+import { isTidemarkType, ORG_TYPE, typeByName } from './org-type.js';
 import { SeenFilter } from './seen.js';
 import type { DocumentInput } from './source.js';
 import { planRecord } from './import-plan.js';
@@ -139,6 +140,8 @@ export class Importer {
   private readonly renamed = new Map<string, string>();
   /** CAP fields filled from Eden's components (readCapPart), so further parts append. */
   private readonly capFilled = new WeakMap<Rec, Set<string>>();
+  /** Organisations whose type came from Eden's link component (readOrgType). */
+  private readonly typed = new WeakSet<Rec>();
   private startHead = 0;
   private readonly batchSize: number;
 
@@ -246,6 +249,10 @@ export class Importer {
         return undefined;
       }
       if (CAP_PARTS[item.resource] && this.readCapPart(item, master, unit)) return undefined;
+      if (master.def.name === ORG_TYPE.master && item.resource === ORG_TYPE.link) {
+        this.readOrgType(item, master);
+        return undefined;
+      }
       this.unmodelled(problems, `component "${item.resource}" of ${master.def.name} is not modelled by Tidemark`, { ...where, resource: item.resource });
       return undefined;
     }
@@ -367,6 +374,16 @@ export class Importer {
         collect(problems, e);
       }
     }
+    if (def.name === ORG_TYPE.resource && !item.deleted && !isTidemarkType(rec.uuid)) {
+      // Eden's own type records (its uuids): the Tidemark type of that name, else skipped.
+      const ours = typeByName(String(rec.values.name ?? ''));
+      if (!ours) {
+        this.unmodelled(problems, `organisation type "${String(rec.values.name ?? '')}" is not one of Tidemark's`, where);
+        return undefined;
+      }
+      rec.uuid = ours;
+      delete rec.generated;
+    }
     if (master && def.component) rec.values[def.component.joinField] = master.uuid;
     own.recs.push(rec);
     for (const c of item.components) this.prepare(c, rec, units, problems, own);
@@ -432,6 +449,19 @@ export class Importer {
     owner.values[field] = [...(filled.has(field) ? (owner.values[field] as FieldValue[]) : []), value];
     this.capFilled.set(owner, filled.add(field));
     return true;
+  }
+
+  /** Eden's organisation-type link becomes the organisation's type, by the type's name (org-type.ts); the first one wins. */
+  private readOrgType(item: S3Item, master: Rec): void {
+    if (item.deleted) return;
+    const ref = item.references.find((r) => r.field === ORG_TYPE.field);
+    const name = ref?.inline ? ref.inline.data.find((d) => d.field === 'name')?.text : ref?.text;
+    const type = name ? typeByName(name) : undefined;
+    if (!type) this.unmodelled([], `organisation type "${name?.trim() ?? ''}" is not one of Tidemark's`, { ...item.where, resource: item.resource });
+    else if (!this.typed.has(master)) {
+      this.typed.add(master);
+      master.values[ORG_TYPE.field] = type;
+    }
   }
 
   /** A tuid has appeared: fill it into the records that referred to it before it did. */

@@ -11,6 +11,8 @@ export interface S3Reference {
   resource?: string;
   uuid?: string;
   tuid?: string;
+  /** The element text (Eden's representation of the record referred to, e.g. a type's name). */
+  text?: string;
   /** An inline `<reference><resource .../></reference>`: a record in its own right. */
   inline?: S3Item;
   /** Source line (S3XML); error locations are built from it only when needed. */

@@ -112,6 +112,7 @@ export async function* readS3xml(input: DocumentInput, opts: ReaderOptions = {})
   const onText = (text: string): void => {
     const top = stack[stack.length - 1];
     if (top?.kind === 'data') top.data.text += text;
+    else if (top?.kind === 'reference') top.ref.text = (top.ref.text ?? '') + text;
   };
   parser.on('text', onText);
   parser.on('cdata', onText);

@@ -2,6 +2,7 @@ import type { ResourceDef } from '../registry/types.js';
 import type { StoredRecord } from '../store/types.js';
 import { TM_ATTRS } from './model.js';
 import { isTextField, representation, SITE_TAG, valueAttribute } from './represent.js';
+import { edenTypeName, ORG_TYPE } from './org-type.js';
 import { CAP_AREA, CAP_INFO, capPairs, capPolygons, capPolygonToWkt, derivedUuid, locationName } from './cap-components.js';
 
 export { isTextField } from './represent.js';
@@ -118,6 +119,12 @@ export function xmlRecord(node: ExportNode, lookups: ReferenceLookups, depth = 1
   }
   if (def.name === CAP_AREA.resource) s += capAreaComponents(r, inner, lookups.domain);
   if (def.name === CAP_INFO.resource) s += capInfoComponents(r, inner, lookups.domain);
+  const type = def.name === ORG_TYPE.master && r.data[ORG_TYPE.field] ? edenTypeName(String(r.data[ORG_TYPE.field])) : undefined;
+  if (type) {
+    s +=
+      `${inner}<resource name="${ORG_TYPE.link}" uuid="${escapeAttr(exportUid(`${r.uuid}-type`, lookups.domain))}"><reference field="${ORG_TYPE.field}" resource="${ORG_TYPE.resource}">` +
+      `<resource name="${ORG_TYPE.resource}"><data field="name">${escapeText(type)}</data></resource></reference></resource>\n`;
+  }
   for (const c of node.components) s += xmlRecord(c, lookups, depth + 1);
   return `${s}${pad}</resource>\n`;
 }

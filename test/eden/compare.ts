@@ -1,6 +1,7 @@
 import type { Element } from 'libxmljs2';
 import { parseXml } from '../../src/interchange/xml.js';
 import { registry } from '../../src/registry/registry.js';
+import { typeByName } from '../../src/s3xml/org-type.js';
 import { coerceValue, type FieldValue } from '../../src/registry/values.js';
 import type { Store } from '../../src/store/index.js';
 import type { FieldDifference } from './support.js';
@@ -50,6 +51,9 @@ export function edenRecord(r: Element): Record<string, FieldValue> {
     const field = ref.attr('field')!.value();
     if (registry.field(resource, field)?.type === 'reference') out[field] = ref.attr('uuid')!.value();
   }
+  // Eden's organisation-type link: the type by its name (what Eden's represent writes).
+  const type = r.get('resource[@name="org_organisation_organisation_type"]/reference[@field="organisation_type_id"]') as Element | null;
+  if (resource === 'org_organisation' && type) out.organisation_type_id = typeByName(type.text()) ?? `unknown type ${type.text()}`;
   if (resource === 'med_hospital') {
     const tag = r.get('resource[@name="org_site_tag" or @name="org_gov_uuid_site_tag"][data[@field="tag"]="gov_uuid"]/data[@field="value"]') as Element | null;
     if (tag) out.gov_uuid = tag.text().trim();
@@ -65,7 +69,8 @@ export function edenRecords(xml: string): { resource: string; uuid: string; valu
   const walk = (r: Element, master?: string): void => {
     const resource = r.attr('name')!.value();
     const uuid = r.attr('uuid')?.value();
-    if (!registry.has(resource) || !uuid || r.attr('deleted')?.value() === 'True') return;
+    // Eden's organisation types are its own records; Tidemark's are fixed rows, compared through the link (edenRecord).
+    if (!registry.has(resource) || !uuid || r.attr('deleted')?.value() === 'True' || resource === 'org_organisation_type') return;
     out.push({ resource, uuid, values: edenRecord(r), master });
     for (const c of r.find('resource') as Element[]) walk(c, uuid);
   };

@@ -276,6 +276,28 @@ for (const kind of DB_KINDS) {
       assert.deepEqual((await store.get('cap_area', AREA1))!.data.polygon, a1!.data.polygon);
     });
 
+    it('reads an organisation’s type from Eden’s link component by the type’s name; Eden’s own type records resolve to Tidemark’s by name', async () => {
+      const ORG = 'urn:uuid:6f1c2a1e-0000-4000-8000-0000000000d1';
+      const EDEN_TYPE = 'urn:uuid:a289ba7f-5235-4433-bd1c-b01e54138379';
+      const xml = `<s3xml><resource name="org_organisation" uuid="${ORG}"><data field="name">Typed Org</data>
+          <resource name="org_organisation_organisation_type" uuid="${ORG}-type"><reference field="organisation_type_id" resource="org_organisation_type" uuid="${EDEN_TYPE}">UN agency</reference></resource>
+        </resource>
+        <resource name="org_organisation_type" uuid="${EDEN_TYPE}"><data field="name">UN agency</data></resource>
+        <resource name="org_organisation_type" uuid="urn:uuid:6f1c2a1e-0000-4000-8000-0000000000d2"><data field="name">Supplier</data></resource></s3xml>`;
+      const summary = await importRecords(store, xml, { format: 's3xml' });
+      assert.deepEqual(summary.errors, []);
+      const [un] = await store.list('org_organisation_type', { where: { code: 'UN' } });
+      assert.equal((await store.get('org_organisation', ORG))!.data.organisation_type_id, un!.uuid);
+      assert.ok(summary.warnings.some((w) => /Supplier/.test(w.message)), 'a type Tidemark lacks is skipped with a warning');
+      assert.equal(await store.get('org_organisation_type', EDEN_TYPE), undefined);
+      // Tidemark's export carries the link with the type by Eden's name; reading it back changes nothing.
+      const out = (await exportText(store, { resources: ['org_organisation'] })).text;
+      assert.match(out, /<resource name="org_organisation_organisation_type"[^>]*><reference field="organisation_type_id" resource="org_organisation_type"><resource name="org_organisation_type"><data field="name">UN agency<\/data>/);
+      const head = await store.head();
+      await importRecords(store, out, { format: 's3xml' });
+      assert.equal(await store.head(), head);
+    });
+
     it('imports the same records as S3JSON (Eden’s JSON twin)', async () => {
       const json = JSON.stringify({
         '@success': 'true',
