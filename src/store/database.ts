@@ -49,43 +49,18 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
       // it holds peer tokens and password hashes.
       if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
     }
-    const knex = loadKnex()({
-      client: 'better-sqlite3',
-      connection: { filename: path },
-      useNullAsDefault: true,
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-          // WAL lets readers (the HTTP feed) run beside the writer; busy_timeout rides out a
-          // second process (a CLI import while the daemon serves).
-          conn.pragma('journal_mode = WAL');
-          conn.pragma('synchronous = NORMAL');
-          conn.pragma(`busy_timeout = ${busyMs()}`);
-          // 8 MB of page cache instead of better-sqlite3's 16 MB: a 1,000,000-record import then
-          // peaks under 200 MB RSS, and was no slower (docs/formats.md, "Memory").
-          conn.pragma(`cache_size = -${Number(process.env.TIDEMARK_SQLITE_CACHE_KB ?? 8000)}`);
-          done(null, conn);
-        },
-      },
-    });
+    // WAL lets readers (the HTTP feed) run beside the writer; busy_timeout rides out a second
+    // process (a CLI import while the daemon serves). 8 MB of page cache instead of
+    // better-sqlite3's 16 MB: a 1,000,000-record import then peaks under 200 MB RSS, and was no
+    // slower (docs/formats.md, "Memory").
+    const knex = sqliteKnex(path, 1, [
+      'journal_mode = WAL',
+      'synchronous = NORMAL',
+      `busy_timeout = ${busyMs()}`,
+      `cache_size = -${Number(process.env.TIDEMARK_SQLITE_CACHE_KB ?? 8000)}`,
+    ]);
     // In WAL mode a reader never waits for a writer; the short busy timeout covers a checkpoint.
-    const reader =
-      path === ':memory:'
-        ? undefined
-        : loadKnex()({
-            client: 'better-sqlite3',
-            connection: { filename: path },
-            useNullAsDefault: true,
-            pool: {
-              min: 0,
-              max: 1,
-              afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-                conn.pragma('busy_timeout = 200');
-                done(null, conn);
-              },
-            },
-          });
+    const reader = path === ':memory:' ? undefined : sqliteKnex(path, 0, ['busy_timeout = 200']);
     return { knex, dialect: 'sqlite', url, reader };
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
@@ -105,4 +80,21 @@ export function openDatabase(url: string = process.env.TIDEMARK_DB ?? DEFAULT_DB
     return { knex, dialect: 'postgres', url };
   }
   throw new TidemarkError('invalid', `--db ${url}: expected sqlite:PATH or postgres://...`);
+}
+
+/** One connection to a SQLite file (better-sqlite3 is synchronous: a pool of one), set up by `pragmas`. */
+function sqliteKnex(path: string, min: 0 | 1, pragmas: string[]): Knex {
+  return loadKnex()({
+    client: 'better-sqlite3',
+    connection: { filename: path },
+    useNullAsDefault: true,
+    pool: {
+      min,
+      max: 1,
+      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        for (const pragma of pragmas) conn.pragma(pragma);
+        done(null, conn);
+      },
+    },
+  });
 }
