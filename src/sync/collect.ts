@@ -102,6 +102,16 @@ export async function recordAck(knex: Knex, peer: string, resource: string, seq:
   await knex('tm_peer_ack').where({ peer, resource }).update({ seq, reset, updated_on: nowIso() });
 }
 
+/**
+ * Sending `resource` to `peer` restarts from the start of my feed: its grant widened (records
+ * the old one left out must now come), or it says it holds nothing of my feed any more. The
+ * next send of every carrier starts from zero (sendFrom) and the peer's next acknowledgement
+ * clears the mark.
+ */
+export async function restartSending(knex: Knex, peer: string, resources: readonly string[]): Promise<void> {
+  for (const resource of resources) await knex('tm_peer_ack').insert({ peer, resource, seq: 0, reset: true, updated_on: nowIso() }).onConflict(['peer', 'resource']).merge();
+}
+
 export async function acks(knex: Knex, peer: string): Promise<Map<string, { seq: number; reset: boolean }>> {
   const rows = (await knex('tm_peer_ack').where({ peer })) as { resource: string; seq: number; reset: boolean | number }[];
   return new Map(rows.map((r) => [r.resource, { seq: Number(r.seq), reset: Boolean(r.reset) }]));

@@ -3,6 +3,7 @@ import { TidemarkError, invalid } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { Store } from '../store/index.js';
+import { restartSending } from './collect.js';
 import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
 import { formatWindow, parseWindow } from './window.js';
 import { receivedSecrets, type PeerSecrets } from './tokens.js';
@@ -225,9 +226,7 @@ export class Peers {
     if (!changed.length) return [];
     await this.knex.transaction(async (trx) => {
       await trx('tm_peer_cursor').where({ peer }).whereIn('resource', changed).delete();
-      for (const resource of changed) {
-        await trx('tm_peer_ack').insert({ peer, resource, seq: 0, reset: true, updated_on: nowIso() }).onConflict(['peer', 'resource']).merge();
-      }
+      await restartSending(trx, peer, changed);
     });
     return changed;
   }

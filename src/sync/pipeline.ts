@@ -4,7 +4,7 @@ import { logger } from '../log.js';
 import type { FieldValue } from '../registry/values.js';
 import { decodeCursor, encodeCursor, registryHash, SCHEMA_VERSION, type RecordVersion, type Store } from '../store/index.js';
 import { applyCheckedPage, applyRemoteVersions, heldCursor, storeCursor, type ApplyResult } from './apply.js';
-import { acks, collectPage, recordAck, resourceHeads } from './collect.js';
+import { acks, collectPage, recordAck, resourceHeads, restartSending } from './collect.js';
 import { grantDirection, grantedSending, grantFor, withinGrant, type Grant } from './grant.js';
 import { Peers, policyFor, type Peer, type ReceivingPolicy } from './peers.js';
 import { swapPolicy, type PolicyName } from './policy.js';
@@ -222,14 +222,25 @@ export async function acknowledgeSent(knex: Knex, peer: string, resource: string
 
 /**
  * Learns from a peer's hello how far it holds my feed. `forwardOnly` for hellos that may be old
- * (a bundle carried late): they never move a position back. Returns the resources that moved.
+ * (a bundle carried late): they never move a position back, except that a peer which held part
+ * of my feed and now holds none of it started over (it widened its grant, or its database was
+ * replaced): sending restarts from the start (a live hello's position is used as it is, by
+ * sendFrom). Returns the resources that moved.
  */
 export async function learnPositions(store: Store, peer: string, hello: Hello | undefined, opts: { forwardOnly?: boolean } = {}): Promise<string[]> {
   if (!hello || typeof hello.resources !== 'object') return [];
   const mine = opts.forwardOnly ? await acks(store.knex, peer) : null;
   const moved: string[] = [];
   for (const [resource, s] of Object.entries(hello.resources)) {
-    if (!s?.have || !store.registry.has(resource)) continue;
+    if (!s || !store.registry.has(resource)) continue;
+    if (!s.have) {
+      const cur = mine?.get(resource);
+      if (cur && cur.seq > 0 && !cur.reset) {
+        await restartSending(store.knex, peer, [resource]);
+        moved.push(resource);
+      }
+      continue;
+    }
     const seq = myPosition(store, s.have);
     if (seq === null) continue; // the peer will start over
     if (mine) {

@@ -1,13 +1,14 @@
 import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
-import { decodeCursor, type Store } from '../store/index.js';
-import { storeCursor } from './apply.js';
-import { acks, hasChangesFor, resourceHeads } from './collect.js';
+import type { Store } from '../store/index.js';
+import { addMoved, drive, entry, type ResourceReport, type Transfer } from './drive.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
 import { Peers, type Peer } from './peers.js';
-import { acknowledgeSent, applyReceived, buildHello, checkPeerHello, learnPositions, logRow, mySchema, outgoingPages, planFor, sendFrom, writeLog, type Plan } from './pipeline.js';
-import { checkHello, readPage, type Hello, type Page, type PageResult, type PullRequest } from './protocol.js';
+import { logRow, writeLog } from './pipeline.js';
+import type { Hello, Page, PageResult, PullRequest } from './protocol.js';
 import type { SyncLogEntry, SyncResult } from './synclog.js';
+
+export type { ResourceReport } from './drive.js';
 
 /**
  * What a carrier must do for a live sync session. HTTP implements it; so can anything that
@@ -39,22 +40,6 @@ export interface SessionContext {
   checkpoint(): Promise<void>;
 }
 
-export interface ResourceReport {
-  resource: string;
-  received: number;
-  applied: number;
-  sent: number;
-  /** Where the records were applied (here on pull, at the peer on push): new, changed, refused. */
-  created: number;
-  updated: number;
-  refused: number;
-  conflicts: number;
-  pullPages: number;
-  pushPages: number;
-  bytes: number;
-  ms: number;
-}
-
 export interface SyncReport {
   peer: string;
   name: string;
@@ -73,14 +58,6 @@ export interface SyncReport {
   durationMs: number;
 }
 
-/** What a report counts of the records that moved; summed from a page into its resource, and from resources into the sync. */
-const MOVED = ['received', 'applied', 'sent', 'created', 'updated', 'refused', 'conflicts'] as const;
-type Moved = Record<(typeof MOVED)[number], number>;
-
-function addMoved(into: Moved, from: Partial<Moved>): void {
-  for (const k of MOVED) into[k] += from[k] ?? 0;
-}
-
 export interface SyncOptions {
   /** Records per page (default 1000). */
   limit?: number;
@@ -97,8 +74,6 @@ class Cancelled extends Error {}
 const checkCancel = (opts: SyncOptions): void => {
   if (opts.signal?.aborted) throw new Cancelled('cancelled');
 };
-
-const PUSH_DEPTH = 2;
 
 export function classify(e: unknown): SyncResult {
   if (e instanceof TidemarkError && ['unsupported', 'forbidden', 'unauthorized'].includes(e.code)) return 'fatal';
@@ -123,7 +98,10 @@ export async function syncPeer(store: Store, peer: Peer, carrier: SyncCarrier, o
   } else {
     try {
       if (carrier.session) await carrier.session(sessionContext(store, peer, opts, report, logs));
-      else await runSession(store, peer, carrier, opts, report, logs);
+      else {
+        const ctx = sessionContext(store, peer, opts, report, logs);
+        await drive(store, peer, liveTransfer(carrier, opts.limit ?? 1000), { limit: opts.limit, resources: report.resources, onPage: opts.onPage, checkpoint: ctx.checkpoint });
+      }
     } catch (e) {
       if (e instanceof Cancelled) {
         report.result = 'warning';
@@ -164,166 +142,42 @@ function sessionContext(store: Store, peer: Peer, opts: SyncOptions, report: Syn
   };
 }
 
-/** The live session: plan (hello both ways), then pull, then push, each through the pipeline. */
-async function runSession(store: Store, peer: Peer, carrier: SyncCarrier, opts: SyncOptions, report: SyncReport, logs: SyncLogEntry[]): Promise<void> {
-  const plan = await planFor(store, peer, 'http');
-  const mine = await buildHello(store, peer.uuid, plan.order);
-  const theirs = checkHello(mySchema(store), await carrier.hello(mine));
-  checkPeerHello(peer, theirs);
-  await learnPositions(store, peer.uuid, theirs);
-  const s: Stage = { store, plan, carrier, opts, report, logs, limit: opts.limit ?? 1000 };
-  if (plan.direction !== 'push') for (const resource of plan.order) await pullResource(s, resource, mine, theirs);
-  if (plan.direction !== 'pull') {
-    const myAcks = await acks(store.knex, peer.uuid);
-    // Heads again: the pull may have stored resolved conflicts that must go back to the peer.
-    const heads = await resourceHeads(store.knex, plan.order);
-    for (const resource of plan.order) await pushResource(s, resource, theirs, myAcks.get(resource), heads.get(resource) ?? 0);
-  }
-}
-
-interface Stage {
-  store: Store;
-  plan: Plan;
-  carrier: SyncCarrier;
-  opts: SyncOptions;
-  report: SyncReport;
-  logs: SyncLogEntry[];
-  limit: number;
-}
-
-function entry(report: SyncReport, resource: string): ResourceReport {
-  let r = report.resources.find((x) => x.resource === resource);
-  if (!r) report.resources.push((r = { resource, received: 0, applied: 0, sent: 0, created: 0, updated: 0, refused: 0, conflicts: 0, pullPages: 0, pushPages: 0, bytes: 0, ms: 0 }));
-  return r;
-}
-
-/** Pull one resource: transfer = the peer's pages, apply = strict (a page must start where I stand). */
-async function pullResource(s: Stage, resource: string, mine: Hello, theirs: Hello): Promise<void> {
-  const { store, plan, carrier, opts } = s;
-  checkCancel(opts);
-  const t = theirs.resources[resource];
-  const held = mine.resources[resource]!.have;
-  if (!t || t.head === held) return;
-  if (t.pending === false) {
-    // Nothing there for me (only my own versions echoed): take the head without a request.
-    await store.transaction((w) => storeCursor(w.trx, plan.peer.uuid, resource, held, t.head));
-    return;
-  }
-  const r = entry(s.report, resource);
-  const t0 = performance.now();
-  const b0 = carrier.stats().bytes;
-  const filter = plan.filters[resource];
-  let next = carrier.pull({ resource, after: held, limit: s.limit, filter });
-  const counts = () => ({ received: r.received, created: r.created, updated: r.updated, refused: r.refused, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 });
-  for (;;) {
-    const raw = await next;
-    let res: Awaited<ReturnType<typeof applyReceived>> & { more: boolean };
-    try {
-      const { page, versions } = readPage(store.registry, raw);
-      // Fetch the next page while this one is applied.
-      if (page.more) {
-        next = carrier.pull({ resource, after: page.cursor, limit: s.limit, filter });
-        next.catch(() => undefined);
-      }
-      res = { ...(await applyReceived(store, plan, page, versions, { strict: true })), more: page.more };
-    } catch (e) {
-      // A page this side will not apply (bad data, a clock stamp from the future): its records are refused.
-      if (refusal(e)) {
-        r.refused += pageRecords(raw);
-        s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0, result: 'error', message: e.describe() }));
-      }
-      throw e;
-    }
-    r.pullPages++;
-    addMoved(r, res);
-    opts.onPage?.(r, 'pull');
-    await renewLease(store.knex, plan.peer.uuid);
-    if (!res.more) break;
-    checkCancel(opts);
-  }
-  r.ms += performance.now() - t0;
-  r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'pull', counts(), { resource, startedAt: t0, ...refusedNote(counts().refused) }));
-}
+/** Records per HTTP push in flight before the oldest answer is awaited (the receiver applies them in cursor order). */
+const PUSH_DEPTH = 2;
 
 /**
- * Push one resource from where the peer stands: collect = my pages (echoes left out), transfer =
- * the carrier's push, acknowledge = the peer's answer. Pipelined: the next page is read while
- * this one travels, up to PUSH_DEPTH pages in flight (the receiver applies them in cursor order).
+ * The live session's transfer: hello both ways, then the peer's pages pulled (the next one
+ * fetched while this one is applied), then mine pushed, each answered at once.
  */
-async function pushResource(s: Stage, resource: string, theirs: Hello, ack: { seq: number; reset: boolean } | undefined, head: number): Promise<void> {
-  const { store, plan, carrier, opts } = s;
-  checkCancel(opts);
-  const t = theirs.resources[resource];
-  if (!t) return;
-  const { from, after } = sendFrom(store, ack, t.have);
-  if (!ack?.reset && !(await hasChangesFor(store, plan.peer.uuid, resource, after, head))) return;
-  const r = entry(s.report, resource);
-  const t0 = performance.now();
-  const b0 = carrier.stats().bytes;
-  const n0 = r.sent;
-  const c0 = { created: r.created, updated: r.updated, refused: r.refused };
-  const counts = () => ({ sent: r.sent - n0, created: r.created - c0.created, updated: r.updated - c0.updated, refused: r.refused - c0.refused, conflicts: r.conflicts, bytes: carrier.stats().bytes - b0 });
-  const pages = outgoingPages(store, plan, resource, from, { limit: s.limit });
-  let next = pages.next();
-  const inflight: { done: Promise<PageResult>; records: number }[] = [];
-  const settle = async (): Promise<void> => {
-    const f = inflight.shift()!;
-    let res: PageResult;
-    try {
-      res = await f.done;
-    } catch (e) {
-      // The peer would not apply the page: its records are refused there.
-      if (refusal(e)) {
-        r.refused += f.records;
-        s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0, result: 'error', message: e.describe() }));
+export function liveTransfer(carrier: SyncCarrier, limit: number): Transfer {
+  return {
+    carrier: 'http',
+    phases: ['receive', 'send'],
+    strict: true,
+    depth: PUSH_DEPTH,
+    logs: { receive: 'pull', send: 'push' },
+    exchange: (mine) => carrier.hello(mine),
+    async *receive(wanted) {
+      for (const { resource, after, filter } of wanted) {
+        let next = carrier.pull({ resource, after, limit, filter });
+        for (;;) {
+          const raw = await next;
+          // Fetch the next page while this one is applied (a bad page is refused by the driver first).
+          const p = raw as Partial<Page> | null;
+          const more = p?.more === true && typeof p.cursor === 'string';
+          if (more) {
+            next = carrier.pull({ resource, after: p.cursor!, limit, filter });
+            next.catch(() => undefined);
+          }
+          yield { page: raw };
+          if (!more) break;
+        }
       }
-      throw e;
-    }
-    r.pushPages++;
-    r.sent += f.records;
-    r.created += res.created ?? 0;
-    r.updated += res.updated ?? 0;
-    r.refused += res.refused ?? 0;
-    await acknowledgeSent(store.knex, plan.peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid));
-    opts.onPage?.(r, 'push');
-    await renewLease(store.knex, plan.peer.uuid);
-    checkCancel(opts);
+    },
+    send: (page) => carrier.push(page),
+    stats: () => carrier.stats(),
   };
-  try {
-    for (;;) {
-      const { value: page, done: end } = await next;
-      if (end) break;
-      if (page.more) {
-        next = pages.next();
-        next.catch(() => undefined);
-      }
-      const done = carrier.push(page);
-      done.catch(() => undefined);
-      inflight.push({ done, records: page.records.length });
-      while (inflight.length >= PUSH_DEPTH || (!page.more && inflight.length)) await settle();
-      if (!page.more) break;
-    }
-  } finally {
-    await Promise.allSettled(inflight.map((f) => f.done));
-  }
-  r.ms += performance.now() - t0;
-  r.bytes += carrier.stats().bytes - b0;
-  s.logs.push(logRow(plan.peer, 'push', counts(), { resource, startedAt: t0, ...refusedNote(counts().refused) }));
 }
-
-/** A stream with records refused by the receiver's grant is a warning, and says so. */
-const refusedNote = (n: number): { result?: 'warning'; message?: string } => (n ? { result: 'warning', message: `${n} record(s) outside the grant refused by the receiving side` } : {});
-
-/** A refusal by the side that applies (bad data, grant, clock stamp), not a link or server failure. */
-function refusal(e: unknown): e is TidemarkError {
-  return e instanceof TidemarkError && e.status >= 400 && e.status < 500 && !['handshake_needed', 'cursor_moved', 'busy', 'unauthorized'].includes(e.code);
-}
-
-const pageRecords = (raw: unknown): number => {
-  const recs = (raw as { records?: unknown } | null)?.records;
-  return Array.isArray(recs) ? recs.length : 0;
-};
 
 /** One line per resource that moved, for the CLI. */
 export function describeReport(rep: SyncReport): string[] {
