@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { registerErrorHandling } from './errors.js';
+import { schemaController } from './schemas.js';
 import { loadPartners, type Partner } from '../interchange/partners.js';
 import { enforceAccess } from './access.js';
 import { authRoutes } from './routes/auth.js';
@@ -62,6 +63,7 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
       : { http: { connectionsCheckingInterval: checkingInterval(opts) } }),
     // Eden builds `{url}/sync/...` from a repository URL that may end in "/": `//sync/...` is the same route.
     routerOptions: { ignoreDuplicateSlashes: true },
+    schemaController,
   });
   app.server.headersTimeout = Math.min(30_000, timeouts(opts).requestTimeout);
   app.decorate('store', opts.store);
@@ -77,6 +79,11 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
         title: 'Tidemark',
         version: '1',
         description: 'Sync between Tidemark instances, the S3XML feed, and EDXL/CAP interchange.',
+      },
+      components: {
+        securitySchemes: {
+          peer: { type: 'http', scheme: 'bearer', description: 'A paired peer: its sync token, with its instance uuid in X-Tidemark-Instance' },
+        },
       },
     },
   });

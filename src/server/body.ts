@@ -40,17 +40,6 @@ export function mediaTypes(patterns: RegExp[], what: string) {
 export const XML_TYPES = [/^application\/xml$/, /^text\/xml$/, /^application\/[a-z0-9.+-]+\+xml$/];
 export const JSON_TYPES = [/^application\/json$/, /^text\/json$/, /^application\/[a-z0-9.+-]+\+json$/];
 
-/** A whole-number query parameter within [min, max], or undefined when absent; else a coded 4xx naming it. */
-export function intParam(query: unknown, name: string, min: number, max: number): number | undefined {
-  const raw = (query as Record<string, unknown> | undefined)?.[name];
-  if (raw === undefined || raw === '') return undefined;
-  const n = typeof raw === 'string' && /^-?\d{1,16}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new TidemarkError('invalid', `${name} must be a whole number from ${min} to ${max}, not "${String(raw).slice(0, 40)}"`, { field: `querystring/${name}` });
-  }
-  return n;
-}
-
 /**
  * Inflates a gzip request body with limits: at most `maxBytes` out, and at most `maxRatio` times
  * what came in once past the first MiB (a 64 KB bomb does not become 66 MB). Only ever used after

@@ -4,7 +4,9 @@ import type { FieldDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
 import { DELETED_FIELD, type Dot, type MergeDecision, type RecordVersion } from '../store/index.js';
 import { isRecordUuid, RECORD_UUID_RULE } from '../store/uuid.js';
-import { isPolicy, type PolicyName } from './policy.js';
+import { isPolicy, POLICIES, type PolicyName } from './policy.js';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Compile, type Validator } from 'typebox/compile';
 
 /**
  * The sync messages, the same whichever carrier moves them (HTTP, a file bundle, radio).
@@ -12,113 +14,140 @@ import { isPolicy, type PolicyName } from './policy.js';
  */
 export const PROTOCOL_VERSION = 1;
 
+/** A JSON Schema whose TypeScript type is given (values the registry checks, maps for OpenAPI 3.0). */
+const Typed = <T>(schema: Record<string, unknown>) => Type.Unsafe<T>(schema);
+/** An object of any keys whose values follow `value` (written as additionalProperties, which OpenAPI 3.0 reads). */
+const MapOf = <T extends TSchema>(value: T, description?: string) =>
+  Typed<Record<string, Static<T>>>({ type: 'object', additionalProperties: value, ...(description ? { description } : {}) });
+const Nullable = <T>(schema: { type: string } & Record<string, unknown>) => Typed<T | null>({ ...schema, type: [schema.type, 'null'] });
+
+const Cursor = { type: 'string', description: 'A cursor the feed owner issued (opaque)' } as const;
+const InstanceUuid = Type.String({ pattern: '^[0-9a-fA-F-]{36}$', description: 'An instance uuid' });
+/** A field value as sent: its form is checked against the registry when the page is read (readPage). */
+const WireValue = Typed<FieldValue>({ description: 'A field value (string, number, boolean or null; checked against the registry)' });
+
 /**
- * A record version on the wire. Instance uuids (origin, last changer, version-vector keys) are
- * indexes into the page's `instances` table; `deleted` and `replaced_by` are left out when
- * false/null, and null fields are left out of `data`. This halves what an ordinary record costs.
+ * The message schemas: written once, they validate HTTP requests in the routes
+ * (src/server/routes/sync.ts), feed /openapi.json, check what other carriers bring
+ * (checkHello, readPage), and give the TypeScript types below.
  */
-export interface WireRecord {
-  uuid: string;
-  created_on: string;
-  modified_on: string;
-  deleted?: boolean;
-  replaced_by?: string;
-  origin: number;
-  changed_by: number;
-  /** Flat pairs: instance index, counter, instance index, counter... */
-  version: number[];
-  hlc: string;
-  data: Record<string, FieldValue>;
-  /** Per-field versions: field -> [instance index, counter] (see RecordVersion.fields). */
-  fields?: Record<string, [number, number]>;
-  decisions?: MergeDecision[];
-}
+export const WireRecordSchema = Type.Object(
+  {
+    uuid: Type.String({ description: `Record uuid (${RECORD_UUID_RULE})` }),
+    created_on: Type.String({ description: 'ISO 8601 instant' }),
+    modified_on: Type.String({ description: 'ISO 8601 instant' }),
+    deleted: Type.Optional(Type.Boolean()),
+    replaced_by: Type.Optional(Nullable<string>({ type: 'string', maxLength: 64 })),
+    origin: Type.Integer({ minimum: 0, description: 'Index into the instances table' }),
+    changed_by: Type.Integer({ minimum: 0, description: 'Index into the instances table' }),
+    version: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, description: 'Flat pairs: instance index, counter, instance index, counter...' }),
+    hlc: Type.String({ description: 'Hybrid logical clock stamp, e.g. 1795694400000.000000' }),
+    data: MapOf(WireValue, 'Field values; null fields are left out'),
+    fields: Type.Optional(MapOf(Typed<[number, number]>({ type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 2, maxItems: 2 }), 'Per-field versions: field -> [instance index, counter]')),
+    decisions: Type.Optional(Typed<MergeDecision[]>({ type: 'array', maxItems: 64, items: { type: 'object' }, description: 'Conflict decisions travelling with the version' })),
+  },
+  {
+    description:
+      'A record version on the wire. Instance uuids (origin, last changer, version-vector keys) are indexes into the page\'s `instances` table; `deleted` and `replaced_by` are left out when false/null, and null fields are left out of `data`. This halves what an ordinary record costs.',
+  },
+);
+export type WireRecord = Static<typeof WireRecordSchema>;
 
-export interface ResourceSummary {
-  /** The sender's feed head for the resource (a cursor the sender issued). */
-  head: string;
-  /** How far the sender holds the receiver's feed (a cursor the receiver issued), if at all. */
-  have: string | null;
-  /**
-   * In an answer only: whether the answering side holds changes for the asker past its `have`
-   * (versions that came from the asker itself do not count). false lets the asker move its
-   * cursor to `head` without a request.
-   */
-  pending?: boolean;
-  /**
-   * In an answer to a hello that asked for a plan only: what a pull would bring, measured by
-   * the answering side (records, and bytes of the pages as JSON before compression).
-   */
-  plan?: { records: number; bytes: number };
-}
+export const ResourceSummarySchema = Type.Object({
+  head: Type.String({ ...Cursor, description: "The sender's feed head for the resource (a cursor the sender issued)" }),
+  have: Nullable<string>({ ...Cursor, description: "How far the sender holds the receiver's feed (a cursor the receiver issued), if at all" }),
+  pending: Type.Optional(
+    Type.Boolean({
+      description:
+        'In an answer only: whether the answering side holds changes for the asker past its `have` (versions that came from the asker itself do not count). false lets the asker move its cursor to `head` without a request.',
+    }),
+  ),
+  plan: Type.Optional(
+    Type.Object(
+      { records: Type.Integer({ minimum: 0 }), bytes: Type.Integer({ minimum: 0 }) },
+      { description: 'In an answer to a hello that asked for a plan only: what a pull would bring (records, and bytes of the pages as JSON before compression).' },
+    ),
+  ),
+});
+export type ResourceSummary = Static<typeof ResourceSummarySchema>;
 
-export interface Hello {
-  protocol: number;
-  instance: string;
-  name: string;
-  schema_version: number;
-  registry_hash: string;
-  resources: Record<string, ResourceSummary>;
-  /** A dry run: the asker wants `plan` in each summary (filters as its pulls would send them). */
-  plan?: { filters?: Record<string, Record<string, FieldValue>> };
-}
+/** Filters of a pull (or a plan): equality on fields of the resource, plain values only. */
+const FilterSchema = MapOf(Typed<FieldValue>({ type: ['string', 'number', 'boolean', 'null'] }), 'Equality filters on fields of the resource');
 
-export interface PullRequest {
-  resource: string;
-  /** Cursor issued by the feed owner; null = from the start. */
-  after: string | null;
-  limit?: number;
-  filter?: Record<string, FieldValue>;
-}
+export const HelloSchema = Type.Object(
+  {
+    protocol: Type.Integer({ description: `Sync protocol version (${PROTOCOL_VERSION})` }),
+    instance: InstanceUuid,
+    name: Type.String(),
+    schema_version: Type.Integer(),
+    registry_hash: Type.String(),
+    resources: MapOf(ResourceSummarySchema, 'Per resource: where each side stands'),
+    plan: Type.Optional(
+      Type.Object(
+        { filters: Type.Optional(MapOf(FilterSchema)) },
+        { description: 'A dry run: the asker wants `plan` in each summary (filters as its pulls would send them)' },
+      ),
+    ),
+  },
+  { description: 'The handshake, both ways: same protocol and schema, and per resource where each side stands.' },
+);
+export type Hello = Static<typeof HelloSchema>;
 
-/** One page of one resource's feed, in dependency order, applied in one transaction. */
-export interface Page {
-  resource: string;
-  /** The cursor this page starts after (null: from the start of the feed). */
-  from: string | null;
-  /** The feed owner's cursor after this page. */
-  cursor: string;
-  more: boolean;
-  /** The instance uuids the records refer to by index. */
-  instances: string[];
-  records: WireRecord[];
-  /** Pushes only: the pushing side's policy, already turned to the receiver's point of view. */
-  policy?: PolicyName;
-}
+/** The most records one pull may ask for. */
+export const MAX_PAGE = 10000;
 
-export interface PageResult {
-  /** The sender's cursor the receiver now holds. */
-  cursor: string;
-  received: number;
-  applied: number;
-  conflicts: number;
-  duplicate: boolean;
-  /** Of the applied: records new here, and records that existed and changed (older peers omit them). */
-  created?: number;
-  updated?: number;
-  /** Records outside the pusher's grant, not applied (the rest of the page was). */
-  refused?: number;
-}
+export const PullRequestSchema = Type.Object({
+  resource: Type.String(),
+  after: Nullable<string>({ ...Cursor, description: 'Cursor issued by the feed owner; null = from the start' }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_PAGE })),
+  filter: Type.Optional(FilterSchema),
+});
+export type PullRequest = Static<typeof PullRequestSchema>;
 
-export interface PairRequest {
-  instance: string;
-  name: string;
-  url?: string | null;
-  code: string;
-  /** The token the requester will present to the answering side. */
-  token: string;
-  /** Asks for a token per direction (the answer carries the answering side's); else `token` is shared. */
-  split?: boolean;
-}
+export const PageSchema = Type.Object(
+  {
+    resource: Type.String(),
+    from: Nullable<string>({ ...Cursor, description: 'The cursor this page starts after (null: from the start of the feed)' }),
+    cursor: Type.String({ ...Cursor, description: "The feed owner's cursor after this page" }),
+    more: Type.Boolean(),
+    instances: Type.Array(InstanceUuid, { description: 'The instance uuids the records refer to by index' }),
+    records: Type.Array(WireRecordSchema),
+    policy: Type.Optional(Typed<PolicyName>({ type: 'string', enum: [...POLICIES], description: "Pushes only: the pushing side's policy, already turned to the receiver's point of view" })),
+  },
+  { description: "One page of one resource's feed, in dependency order, applied in one transaction." },
+);
+export type Page = Static<typeof PageSchema>;
 
-export interface PairResponse {
-  instance: string;
-  name: string;
-  /** With `split`: the token the answering side will present to the requester. */
-  token?: string;
-  schema_version: number;
-  registry_hash: string;
-}
+export const PageResultSchema = Type.Object({
+  cursor: Type.String({ ...Cursor, description: "The sender's cursor the receiver now holds" }),
+  received: Type.Integer(),
+  applied: Type.Integer(),
+  conflicts: Type.Integer(),
+  duplicate: Type.Boolean(),
+  created: Type.Optional(Type.Integer({ description: 'Of the applied: records new here (older peers omit it)' })),
+  updated: Type.Optional(Type.Integer({ description: 'Of the applied: records that existed and changed' })),
+  refused: Type.Optional(Type.Integer({ description: "Records outside the pusher's grant, not applied (the rest of the page was)" })),
+});
+export type PageResult = Static<typeof PageResultSchema>;
+
+export const PairRequestSchema = Type.Object({
+  instance: Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: "The requester's instance uuid" }),
+  name: Type.Optional(Type.String()),
+  url: Type.Optional(Nullable<string>({ type: 'string', pattern: '^https?://[^\\s]{1,500}$', description: 'Where the requester listens, if it does' })),
+  code: Type.String({ description: 'The one-time pairing code' }),
+  token: Type.String({ minLength: 32, maxLength: 128, description: 'The token the requester will present to the answering side' }),
+  split: Type.Optional(Type.Boolean({ description: "Asks for a token per direction (the answer carries the answering side's); else `token` is shared" })),
+});
+export type PairRequest = Static<typeof PairRequestSchema>;
+
+export const PairResponseSchema = Type.Object({
+  instance: Type.String(),
+  name: Type.String(),
+  token: Type.Optional(Type.String({ description: 'With `split`: the token the answering side will present to the requester' })),
+  schema_version: Type.Integer(),
+  registry_hash: Type.String(),
+});
+export type PairResponse = Static<typeof PairResponseSchema>;
 
 /** Encodes record versions for a page: the instance table and the compact records. */
 export function toWire(versions: readonly RecordVersion[]): { instances: string[]; records: WireRecord[] } {
@@ -318,16 +347,27 @@ function fieldCheckers(registry: Registry, resource: string): Map<string, FieldC
   return m;
 }
 
-/** Checks a peer's hello: same protocol and schema, or a clear refusal. */
-export function checkHello(mine: { schema_version: number; registry_hash: string }, hello: unknown): Hello {
-  if (!isObj(hello) || typeof hello.instance !== 'string' || !INSTANCE.test(hello.instance) || !isObj(hello.resources)) {
-    throw new TidemarkError('malformed', 'handshake needs protocol, instance, schema_version, registry_hash, resources');
-  }
-  for (const [r, sum] of Object.entries(hello.resources)) {
-    if (!isObj(sum) || typeof sum.head !== 'string' || !(sum.have === null || typeof sum.have === 'string') || !(sum.pending === undefined || typeof sum.pending === 'boolean')) {
-      throw new TidemarkError('malformed', `handshake summary of ${r} needs head (cursor) and have (cursor or null)`, { resource: r });
-    }
-  }
+/**
+ * A message checked against its schema where no route did it (a hello answered over HTTP, or
+ * met on another carrier): the shape or a coded error naming the first wrong field.
+ */
+function shaped<T>(validator: () => Validator, value: unknown, what: string): T {
+  const v = validator();
+  if (v.Check(value)) return value as T;
+  const first = v.Errors(value)[0];
+  const missing = typeof first?.params === 'object' && first.params && 'requiredProperties' in first.params ? `/${String((first.params as { requiredProperties: unknown[] }).requiredProperties[0])}` : '';
+  const field = `${first?.instancePath ?? ''}${missing}`.replace(/^\//, '');
+  throw new TidemarkError('malformed', `${what}${field ? ` ${field}` : ''} ${first?.message ?? 'is malformed'}`, field ? { field } : {});
+}
+const once = <T>(make: () => T): (() => T) => {
+  let made: T | undefined;
+  return () => (made ??= make());
+};
+const helloShape = once((): Validator => Compile(HelloSchema));
+
+/** Checks a peer's hello: the schema's shape, same protocol and schema, or a clear refusal. */
+export function checkHello(mine: { schema_version: number; registry_hash: string }, raw: unknown): Hello {
+  const hello = shaped<Hello>(helloShape, raw, 'handshake');
   if (hello.protocol !== PROTOCOL_VERSION) throw new TidemarkError('unsupported', `sync protocol ${String(hello.protocol)} is not supported (this instance speaks ${PROTOCOL_VERSION})`);
   if (hello.schema_version !== mine.schema_version || hello.registry_hash !== mine.registry_hash) {
     throw new TidemarkError(
@@ -335,5 +375,5 @@ export function checkHello(mine: { schema_version: number; registry_hash: string
       `schema ${String(hello.schema_version)}/${String(hello.registry_hash)} differs from this instance's ${mine.schema_version}/${mine.registry_hash}: upgrade one side`,
     );
   }
-  return hello as unknown as Hello;
+  return hello;
 }

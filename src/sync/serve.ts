@@ -75,14 +75,9 @@ export async function measureFeed(store: Store, peer: string, resource: string, 
   }
 }
 
+/** A pull, its shape already checked against PullRequestSchema (by the route). */
 export async function answerPull(store: Store, peer: Peer, req: PullRequest): Promise<ReturnType<typeof collectPage>> {
-  if (!req || typeof req.resource !== 'string' || !syncableResources(store.registry).includes(req.resource)) {
-    throw new TidemarkError('invalid', `unknown resource "${String(req?.resource)}"`, { resource: String(req?.resource) });
-  }
-  if (req.after !== null && typeof req.after !== 'string') throw new TidemarkError('malformed', 'after must be a cursor or null', { field: 'after' });
-  if (req.limit !== undefined && !(Number.isInteger(req.limit) && req.limit >= 1 && req.limit <= MAX_PAGE)) {
-    throw new TidemarkError('invalid', `limit must be a whole number from 1 to ${MAX_PAGE}, not ${JSON.stringify(req.limit)}`, { field: 'limit' });
-  }
+  if (!syncableResources(store.registry).includes(req.resource)) throw new TidemarkError('invalid', `unknown resource "${req.resource}"`, { resource: req.resource });
   checkFilter(store, req.resource, req.filter);
   const filter = grantedPull(await grantFor(store, peer), req.resource, req.filter);
   const after = req.after === null ? 0 : decodeCursor(req.after, store.instance.uuid);
@@ -91,9 +86,6 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   await tally(store, peer, 'send', req.resource, { records: page.records.length }, page.more);
   return page;
 }
-
-/** The most records one pull may ask for. */
-export const MAX_PAGE = 10000;
 
 export async function answerPush(store: Store, peer: Peer, raw: unknown): Promise<PageResult> {
   const plan = await planFor(store, peer, 'http');
@@ -215,12 +207,9 @@ export async function spendInvite(store: Store, code: string, instance: string):
 /**
  * Registers a peer that presents a valid invitation code. Asked to split, it answers with the token
  * this side will present and keeps only the hash of the requester's; else both share its token.
+ * The request's shape is checked against PairRequestSchema (by the route).
  */
 export async function answerPair(store: Store, req: PairRequest): Promise<PairResponse> {
-  if (!req || typeof req.instance !== 'string' || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(req.instance) || typeof req.token !== 'string' || req.token.length < 32 || req.token.length > 128 || typeof req.code !== 'string') {
-    throw new TidemarkError('malformed', 'pairing needs instance, name, code and a token of 32 to 128 characters');
-  }
-  if (req.url != null && (typeof req.url !== 'string' || !/^https?:\/\/[^\s]{1,500}$/.test(req.url))) throw new TidemarkError('malformed', 'url must be an http(s) URL', { field: 'url' });
   await spendInvite(store, req.code, req.instance.toLowerCase());
   const mine = req.split === true ? newToken() : req.token;
   await new Peers(store).save({ uuid: req.instance.toLowerCase(), name: String(req.name || req.instance.slice(0, 8)).slice(0, 128), url: req.url ?? null, token: mine, tokenIn: req.token });

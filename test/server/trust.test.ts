@@ -340,7 +340,7 @@ for (const kind of DB_KINDS) {
       assert.equal(((await big.json()) as { where: { field: string } }).where.field, 'querystring/limit');
       const abc = await sync('/pull', { resource: 'org_organisation', after: null, limit: 'abc' });
       assert.equal(abc.status, 422);
-      assert.equal(((await abc.json()) as { where: { field: string } }).where.field, 'limit');
+      assert.equal(((await abc.json()) as { where: { field: string } }).where.field, 'body/limit');
       const before0 = await count();
       const dots = await put(org('../../etc', 'Traversal'));
       assert.equal(dots.status, 422);

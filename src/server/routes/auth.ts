@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { TidemarkError } from '../../errors.js';
+import { errors } from '../schemas.js';
 import { findSession } from '../../auth/index.js';
 import { cookie, login, logout, SESSION_COOKIE } from '../access.js';
 
@@ -21,7 +23,8 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags,
         summary: 'Sign in: opens a session (cookie) and returns its CSRF token',
-        body: { type: 'object', properties: { user: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } }, required: ['user', 'password'] },
+        body: Type.Object({ user: Type.String({ maxLength: 64 }), password: Type.String({ maxLength: 1024 }) }),
+        response: { 200: Type.Object({ user: Type.String(), role: Type.String(), csrf: Type.String({ description: 'Send as X-CSRF-Token on every write' }), expires_at: Type.String() }), ...errors },
       },
     },
     async (req, reply) => {
@@ -30,11 +33,12 @@ export async function authRoutes(app: FastifyInstance): Promise<void> {
       return { user: s.user, role: s.role, csrf: s.csrf, expires_at: new Date(s.expiresAt).toISOString() };
     },
   );
-  app.post('/auth/logout', { schema: { tags, summary: 'Sign out: ends the session' } }, async (req, reply) => {
+  app.post('/auth/logout', { schema: { tags, summary: 'Sign out: ends the session', response: { 200: Type.Object({ status: Type.String() }), ...errors } } }, async (req, reply) => {
     await logout(app.store, req, reply);
     return { status: 'signed out' };
   });
-  app.get('/auth/session', { schema: { tags, summary: 'Who is signed in, with the session CSRF token' } }, async (req) => {
+  const Session = Type.Object({ user: Type.String(), role: Type.String(), via: Type.String({ description: 'session, token or basic' }), csrf: Type.Optional(Type.String()) });
+  app.get('/auth/session', { schema: { tags, summary: 'Who is signed in, with the session CSRF token', response: { 200: Session, ...errors } } }, async (req) => {
     const p = req.principal;
     if (p.kind !== 'user') throw new TidemarkError('unauthorized', 'not signed in');
     const sid = cookie(req, SESSION_COOKIE);

@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
 import { TidemarkError } from '../../errors.js';
+import { errors } from '../schemas.js';
 import { describeConflict, diffConflict, getConflict, listConflicts, resolveConflict, reverseConflict, type ConflictEntry, type Side } from '../../sync/conflicts.js';
 
 /**
@@ -9,6 +11,24 @@ import { describeConflict, diffConflict, getConflict, listConflicts, resolveConf
 const tags = ['conflicts'];
 const idParam = { type: 'object', properties: { id: { type: 'integer', minimum: 1 } }, required: ['id'] } as const;
 const side = { type: 'string', enum: ['local', 'remote'] } as const;
+
+const Summary = {
+  id: Type.Integer(),
+  resource: Type.String(),
+  uuid: Type.String(),
+  peer: Type.String({ description: 'Instance uuid of the peer the conflicting version came from' }),
+  policy: Type.String(),
+  rule: Type.String({ description: 'The rule that decided (policy, resolver, deletion rule, by hand)' }),
+  winner: Type.String({ enum: ['local', 'remote', 'merged'] }),
+  decided_on: Type.String(),
+  reversed_on: Type.Union([Type.String(), Type.Null()]),
+  fields: Type.Array(Type.String(), { description: 'The fields the decision was about' }),
+};
+const Side = { site: Type.String({ description: 'Site name' }), at: Type.String({ description: 'Local time of the change' }) };
+const Changed = Type.Object(
+  { id: Type.Integer(), record: Type.Object({ resource: Type.String(), uuid: Type.String(), version: Type.Object({}, { additionalProperties: Type.Integer() }), deleted: Type.Boolean(), data: Type.Object({}, { additionalProperties: true }) }) },
+  { additionalProperties: true, description: 'The record as the decision left it (the new change that travels)' },
+);
 
 const summary = (c: ConflictEntry) => ({
   id: c.id,
@@ -44,6 +64,7 @@ export async function conflictRoutes(app: FastifyInstance): Promise<void> {
           },
           additionalProperties: false,
         },
+        response: { 200: Type.Object({ conflicts: Type.Array(Type.Object(Summary)) }), ...errors },
       },
     },
     async (req) => {
@@ -52,7 +73,13 @@ export async function conflictRoutes(app: FastifyInstance): Promise<void> {
       return { conflicts: (await listConflicts(store, q)).map(summary) };
     },
   );
-  app.get('/conflicts/:id', { schema: { tags, summary: 'One decision: both versions field by field, with site names and times', params: idParam } }, async (req) => {
+  const Shown = Type.Object({
+    ...Summary,
+    kept: Type.Object(Side),
+    lost: Type.Object(Side),
+    diff: Type.Array(Type.Object({ field: Type.String(), local: Type.Unknown(), remote: Type.Unknown(), result: Type.Unknown(), differs: Type.Boolean() })),
+  });
+  app.get('/conflicts/:id', { schema: { tags, summary: 'One decision: both versions field by field, with site names and times', params: idParam, response: { 200: Shown, ...errors } } }, async (req) => {
     const id = (req.params as { id: number }).id;
     const c = await getConflict(store, id);
     const view = await describeConflict(store, id);
@@ -71,6 +98,7 @@ export async function conflictRoutes(app: FastifyInstance): Promise<void> {
           additionalProperties: false,
           oneOf: [{ required: ['take'] }, { required: ['fields'] }],
         },
+        response: { 200: Changed, ...errors },
       },
     },
     async (req) => {
@@ -88,6 +116,7 @@ export async function conflictRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Reverse a decision: the lost values (or one side\'s) come back as a new change; itself reversible',
         params: idParam,
         body: { type: ['object', 'null'], properties: { take: side }, additionalProperties: false },
+        response: { 200: Changed, ...errors },
       },
     },
     async (req) => {

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { ErrorSchema } from '../schemas.js';
 import { SCHEMA_VERSION } from '../../store/index.js';
 
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
@@ -8,16 +10,8 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         summary: 'Liveness and identity of this instance',
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              status: { type: 'string' },
-              instance: { type: 'string' },
-              name: { type: 'string' },
-              schema_version: { type: 'integer' },
-              head: { type: 'integer' },
-            },
-          },
+          200: Type.Object({ status: Type.String(), instance: Type.String(), name: Type.String(), schema_version: Type.Integer(), head: Type.Integer({ description: 'The last change sequence' }) }),
+          '5xx': ErrorSchema,
         },
       },
     },

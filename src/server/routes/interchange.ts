@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { TidemarkError } from '../../errors.js';
 import { mediaTypes, XML_TYPES } from '../body.js';
+import { Type } from 'typebox';
+import { errors } from '../schemas.js';
 import { getFormat } from '../../interchange/formats.js';
 import { importDocument } from '../../interchange/inbound.js';
 
@@ -75,6 +77,7 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
           },
           additionalProperties: false,
         },
+        response: { 200: { description: 'The document (signed when a signing key is set)', content: { 'application/xml': { schema: Type.String() } } }, ...errors },
       },
     },
     async (req, reply) => {
@@ -110,6 +113,23 @@ export async function interchangeRoutes(app: FastifyInstance): Promise<void> {
         tags: ['interchange'],
         summary: "A partner's standard document (EDXL-HAVE, CAP, EDXL-DE) into the store",
         params: { type: 'object', properties: { format: { type: 'string' } }, required: ['format'] },
+        description: "An XML document of the format in the body (Authorization: Bearer the partner's token); validated before it is mapped.",
+        response: {
+          200: Type.Object({
+            status: Type.String(),
+            partner: Type.String(),
+            signer: Type.Optional(Type.String({ description: 'Subject of the certificate that signed the document' })),
+            format: Type.String(),
+            contents: Type.Unknown({ description: 'What the document held' }),
+            records: Type.Integer(),
+            created: Type.Integer(),
+            updated: Type.Integer(),
+            deleted: Type.Integer(),
+            merged: Type.Integer(),
+            unchanged: Type.Integer(),
+          }),
+          ...errors,
+        },
       },
     },
     async (req, reply) => {

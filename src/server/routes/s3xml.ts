@@ -4,6 +4,7 @@ import { TidemarkError } from '../../errors.js';
 import { exportRecords, importRecords, type ImportSummary, type NativeFormat } from '../../s3xml/index.js';
 import { decodeCursor } from '../../store/index.js';
 import { JSON_TYPES, mediaTypes, receiveBody, XML_TYPES } from '../body.js';
+import { errors } from '../schemas.js';
 
 /**
  * The S3XML feed and import, as Eden serves them (`/<c>/<f>.xml`, `.json`): GET streams records
@@ -184,6 +185,10 @@ export async function s3xmlRoutes(app: FastifyInstance): Promise<void> {
     description: 'S3XML (Sahana Eden) or S3JSON with `Accept: application/json` or a `.json` suffix. Components are nested in their master; the `cursor` root attribute and the X-Tidemark-Cursor header say where to continue.',
     querystring: feedQuery,
     ...(params ? { params } : {}),
+    response: {
+      200: { description: 'The records; X-Tidemark-Cursor, X-Tidemark-More and X-Tidemark-Results headers say where to continue', content: { 'application/xml': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'object' } } } },
+      ...errors,
+    },
   });
   const importSchema = (summary: string, params?: object) => ({
     tags,

@@ -4,12 +4,14 @@ import { gzipSync } from 'node:zlib';
 import { answerHello, answerPair, answerPull, answerPush } from '../../sync/serve.js';
 import type { Peer } from '../../sync/peers.js';
 import { grantedAlong, grantedWhole, grantFor } from '../../sync/grant.js';
-import { boundedGunzip, intParam, receiveBody } from '../body.js';
+import { boundedGunzip, receiveBody } from '../body.js';
+import { Type, type Static } from 'typebox';
 import { registerErrorHandling } from '../errors.js';
 
 /** The most a gzip sync page may inflate to (a page of 1,000 records is a few MB). */
 const MAX_INFLATED = 32 * 1024 * 1024;
-import type { PairRequest, PullRequest } from '../../sync/protocol.js';
+import { HelloSchema, PageResultSchema, PageSchema, PairRequestSchema, PairResponseSchema, PullRequestSchema, type PairRequest, type PullRequest } from '../../sync/protocol.js';
+import { edenErrors, errors } from '../schemas.js';
 import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
 import { TidemarkError } from '../../errors.js';
 import { exportRecords, importRecords } from '../../s3xml/index.js';
@@ -39,18 +41,36 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
     if (req.principal.kind !== 'peer') throw new TidemarkError('forbidden', 'registration required');
     return req.principal.peer;
   };
-  const hide = { schema: { tags: ['sync'] } };
-  app.post(`${SYNC_PATH}/pair`, { ...hide, schema: { ...hide.schema, summary: 'Register a peer that presents a pairing code' } }, async (req) =>
-    answerPair(app.store, req.body as PairRequest),
+  const tags = ['sync'];
+  const security = [{ peer: [] }];
+  app.post(
+    `${SYNC_PATH}/pair`,
+    { schema: { tags, summary: 'Register a peer that presents a pairing code', body: PairRequestSchema, response: { 200: PairResponseSchema, ...errors } } },
+    async (req) => answerPair(app.store, req.body as PairRequest),
   );
-  app.post(`${SYNC_PATH}/hello`, { ...hide, schema: { ...hide.schema, summary: 'Handshake: schema check and per-resource summary' } }, async (req) =>
-    answerHello(app.store, peerOf(req), req.body),
+  app.post(
+    `${SYNC_PATH}/hello`,
+    { schema: { tags, security, summary: 'Handshake: schema check and per-resource summary', body: HelloSchema, response: { 200: HelloSchema, ...errors } } },
+    async (req) => answerHello(app.store, peerOf(req), req.body),
   );
-  app.post(`${SYNC_PATH}/pull`, { ...hide, schema: { ...hide.schema, summary: 'One page of this instance’s change feed' } }, async (req) =>
-    answerPull(app.store, peerOf(req), req.body as PullRequest),
+  app.post(
+    `${SYNC_PATH}/pull`,
+    { schema: { tags, security, summary: 'One page of this instance’s change feed', body: PullRequestSchema, response: { 200: PageSchema, ...errors } } },
+    async (req) => answerPull(app.store, peerOf(req), req.body as PullRequest),
   );
-  app.post(`${SYNC_PATH}/push`, { ...hide, schema: { ...hide.schema, summary: 'Apply one page of the caller’s change feed' } }, async (req) =>
-    answerPush(app.store, peerOf(req), req.body),
+  app.post(
+    `${SYNC_PATH}/push`,
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Apply one page of the caller’s change feed',
+        description: 'The page is checked whole against the registry before anything is applied (unknown fields, values, required fields: 422 naming every problem).',
+        body: PageSchema,
+        response: { 200: PageResultSchema, ...errors },
+      },
+    },
+    async (req) => answerPush(app.store, peerOf(req), req.body),
   );
 }
 
@@ -83,6 +103,28 @@ function basicPassword(req: FastifyRequest): string | undefined {
   return i < 0 ? undefined : text.slice(i + 1);
 }
 
+const EdenResource = Type.Optional(Type.String({ description: 'The resource (one per request; Eden\'s "mixed" is refused)' }));
+/** Eden's pull: what its sync client sends (unknown parameters are let through, as Eden does). */
+const EdenPullQuery = Type.Object({
+  resource: EdenResource,
+  repository: Type.Optional(Type.String({ description: 'The asking repository\'s uuid (its own records are not sent back)' })),
+  msince: Type.Optional(Type.String({ description: 'Only records modified since this instant (Eden\'s ISO form)' })),
+  include_deleted: Type.Optional(Type.String({ description: '"True" sends deleted and merged records too' })),
+  start: Type.Optional(Type.Integer({ minimum: 0, description: 'Index of the first record to send' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'At most this many records' })),
+});
+const EdenPushQuery = Type.Object({ resource: EdenResource, repository: Type.Optional(Type.String({ description: 'The pushing repository\'s uuid, as registered' })) });
+/** Eden's JSON status message, which its client logs. */
+const EdenStatusSchema = Type.Object({
+  status: Type.String({ enum: ['success', 'failed'] }),
+  statuscode: Type.String(),
+  message: Type.Optional(Type.String()),
+  records: Type.Optional(Type.Integer()),
+  warnings: Type.Optional(Type.Array(Type.String())),
+  sender: Type.Optional(Type.String({ description: 'A registration: this instance\'s uuid' })),
+});
+const S3XML_ANSWER = { description: 'S3XML of the resource', content: { 'text/xml': { schema: Type.String() } } };
+
 /**
  * Sahana Eden's endpoints (reference notes 2.3): GET /sync/sync.xml is a pull (anonymous pulls
  * are served, as Eden does, like the open /s3xml feed); PUT/POST is a push, refused with 403
@@ -96,11 +138,21 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
   // Every refusal here, the access hook's included, in Eden's JSON status shape.
   registerErrorHandling(app, 'eden');
   const tags = ['eden'];
-  app.post('/sync/repository/register.json', { schema: { tags, summary: 'Eden: register a repository (Basic password = pairing code)' } }, async (req) =>
+  app.post(
+    '/sync/repository/register.json',
+    {
+      schema: {
+        tags,
+        summary: 'Eden: register a repository (Basic password = pairing code)',
+        description: "JSON or form-encoded (Eden sends `{uuid, name, url, ...}` whatever its Content-Type says), so it is read by content, not by a body schema.",
+        response: { 200: EdenStatusSchema, ...edenErrors },
+      },
+    },
+    async (req) =>
     registerEdenRepository(app.store, await registrationBody(req.body as Readable | undefined), basicPassword(req)),
   );
-  app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)' } }, async (req, reply) => {
-    const q = req.query as Record<string, string | undefined>;
+  app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)', querystring: EdenPullQuery, response: { 200: S3XML_ANSWER, ...edenErrors } } }, async (req, reply) => {
+    const q = req.query as Static<typeof EdenPullQuery>;
     const resource = edenResource(app.store, q.resource);
     // What came from this repository is not sent back to it (echo suppression, as for any peer).
     const peer = req.principal.kind === 'peer' ? req.principal.peer : undefined;
@@ -108,8 +160,8 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
     const out = new PassThrough();
     let started!: () => void;
     const ready = new Promise<void>((resolve) => (started = resolve));
-    const start = intParam(q, 'start', 0, Number.MAX_SAFE_INTEGER) ?? 0;
-    const limit = intParam(q, 'limit', 1, 1000000);
+    const start = q.start ?? 0;
+    const limit = q.limit;
     const run = exportRecords(
       app.store,
       {
@@ -137,9 +189,15 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
     app.route({
       method,
       url: '/sync/sync.xml',
-      schema: { tags, summary: 'Eden: push S3XML of one resource (registered repositories only)' },
+      schema: {
+        tags,
+        summary: 'Eden: push S3XML of one resource (registered repositories only)',
+        description: 'An S3XML document in the body, read by content whatever its Content-Type (Eden sends form-encoded).',
+        querystring: EdenPushQuery,
+        response: { 200: EdenStatusSchema, ...edenErrors },
+      },
       handler: async (req, reply) => {
-        const q = req.query as Record<string, string | undefined>;
+        const q = req.query as Static<typeof EdenPushQuery>;
         const body = req.body as Readable | undefined;
         try {
           const repository = await edenRepository(app.store, q.repository, basicPassword(req));
