@@ -47,11 +47,12 @@ export interface Wanted {
 }
 
 /**
- * What a carrier brings in: a page (raw, checked and applied by the driver), record versions
+ * What a carrier brings in: a page (raw, checked and applied by the driver; or `read`, checked
+ * already by a carrier that checks a whole file before applying any of it), record versions
  * that carry no position (radio payloads, with the sender's hint), or the sender's reach once
  * its whole turn is in: per resource, the part (from, to] of its feed the turn carried.
  */
-export type Incoming = { page: unknown } | { versions: RecordVersion[]; hint?: PolicyName } | { reach: { resource: string; from: number; to: number }[] };
+export type Incoming = { page: unknown } | { read: { page: Page; versions: RecordVersion[] } } | { versions: RecordVersion[]; hint?: PolicyName } | { reach: { resource: string; from: number; to: number }[] };
 
 export interface Transfer {
   readonly carrier: Carrier;
@@ -229,10 +230,11 @@ async function receivePhase(run: Run): Promise<void> {
     return r;
   };
   for await (const inc of transfer.receive!(await wanted(run))) {
-    if ('page' in inc) {
+    if ('page' in inc || 'read' in inc) {
+      const raw = 'page' in inc ? inc.page : inc.read.page;
       let r: ResourceReport | undefined;
       try {
-        const { page, versions } = readPage(store.registry, inc.page);
+        const { page, versions } = 'read' in inc ? inc.read : readPage(store.registry, raw);
         r = open(page.resource);
         const res = await applyReceived(store, plan, page, versions, { strict: transfer.strict });
         r.pullPages++;
@@ -242,8 +244,8 @@ async function receivePhase(run: Run): Promise<void> {
       } catch (e) {
         // A page this side will not apply (bad data, a clock stamp from the future): its records are refused.
         if (refusal(e)) {
-          const resource = (inc.page as { resource?: unknown } | null)?.resource;
-          if (typeof resource === 'string' && store.registry.has(resource)) open(resource).refused += pageRecords(inc.page);
+          const resource = (raw as { resource?: unknown } | null)?.resource;
+          if (typeof resource === 'string' && store.registry.has(resource)) open(resource).refused += pageRecords(raw);
           close({ result: 'error', message: e.describe() });
         }
         throw e;
@@ -285,9 +287,9 @@ async function sendPhase(run: Run): Promise<void> {
     // behind acknowledged; a restart (a widened grant) from the start of the feed.
     const starts = ackBy.map((a) => ({ ack: a.get(resource), ...sendFrom(store, a.get(resource), t?.have) }));
     const start = starts.reduce((x, y) => (y.after < x.after ? y : x));
-    const restart = starts.some((s) => s.ack?.reset);
-    if (!restart && !(await hasChangesFor(store, echoPeer, resource, start.after, heads.get(resource) ?? 0))) continue;
-    const done = await sendResource(run, resource, start.from, restart, receivers, echoPeer);
+    const restarted = receivers.filter((_, i) => starts[i]!.ack?.reset);
+    if (!restarted.length && !(await hasChangesFor(store, echoPeer, resource, start.after, heads.get(resource) ?? 0))) continue;
+    const done = await sendResource(run, resource, start.from, restarted, echoPeer);
     if (done) pending.push(done);
   }
   await transfer.flush?.();
@@ -295,7 +297,7 @@ async function sendPhase(run: Run): Promise<void> {
 }
 
 /** Sends one resource; returns what is still to be acknowledged after the carrier's flush. */
-async function sendResource(run: Run, resource: string, from: string | null, restart: boolean, receivers: Peer[], echoPeer: string): Promise<Promise<void> | undefined> {
+async function sendResource(run: Run, resource: string, from: string | null, restarted: Peer[], echoPeer: string): Promise<Promise<void> | undefined> {
   const { store, plan, transfer, opts, out } = run;
   await opts.checkpoint?.();
   const r = entry(out, resource);
@@ -331,10 +333,10 @@ async function sendResource(run: Run, resource: string, from: string | null, res
       r.updated += res.updated ?? 0;
       r.refused += res.refused ?? 0;
       await acknowledgeSent(store.knex, plan.peer.uuid, resource, decodeCursor(res.cursor, store.instance.uuid));
-    } else if (restart && !consumed) {
+    } else if (!consumed) {
       // Acknowledged later (a bundle): the restart is on its way, later hellos move on from the start.
       consumed = true;
-      for (const p of receivers) await acknowledgeSent(store.knex, p.uuid, resource, 0);
+      for (const p of restarted) await acknowledgeSent(store.knex, p.uuid, resource, 0);
     }
     opts.onPage?.(r, 'push');
     await opts.checkpoint?.();

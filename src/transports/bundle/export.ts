@@ -3,9 +3,9 @@ import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import { nowIso } from '../../registry/values.js';
 import { encodeCursor, type Store } from '../../store/index.js';
-import { acks } from '../../sync/collect.js';
+import { drive } from '../../sync/drive.js';
 import { Peers, type Peer } from '../../sync/peers.js';
-import { buildHello, logRow, mySchema, outgoingPages, planFor, sendFrom, writeLog } from '../../sync/pipeline.js';
+import { buildHello, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
 import { PROTOCOL_VERSION, type Hello } from '../../sync/protocol.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { encodeBody, encodePage, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
@@ -86,34 +86,29 @@ async function assemble(
  */
 export async function exportBundle(store: Store, opts: ExportOptions): Promise<WrittenBundle> {
   const { receivers, cluster } = await bundleReceivers(store, opts);
-  // A cluster bundle follows the cluster's settings; a peer bundle the peer's own.
-  const plan = await planFor(store, receivers[0]!, 'bundle', { cluster });
-  const resources = plan.order;
   // Each page is compressed as soon as it is collected; only the compressed body is kept.
   const body: Buffer[] = [];
   const ranges: Record<string, BundleRange> = {};
   let total = 0;
-  if (plan.direction !== 'pull') {
-    const ackByPeer = await Promise.all(receivers.map((r) => acks(store.knex, r.uuid)));
-    // Versions that came from the receiver are left out only when there is one receiver.
-    const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
-    const zero = encodeCursor(store.instance.uuid, 0);
-    for (const resource of resources) {
-      // Start where the receiver that is furthest behind stands.
-      const { from } = ackByPeer.map((a) => sendFrom(store, a.get(resource))).reduce((x, y) => (y.after < x.after ? y : x));
-      let cursor = from;
-      let records = 0;
-      for await (const page of outgoingPages(store, plan, resource, from, { limit: opts.limit ?? 1000, echoPeer })) {
-        if (page.cursor === (cursor ?? zero)) break; // nothing after the position
-        body.push(encodePage(page));
-        records += page.records.length;
-        total += page.records.length;
-        opts.onProgress?.(total);
-        cursor = page.cursor;
-      }
-      if (cursor !== from) ranges[resource] = { from, to: cursor!, records };
-    }
-  }
+  const zero = encodeCursor(store.instance.uuid, 0);
+  // The transfer: pages into the file; the receiver acknowledges them later (its ack bundle's hello).
+  // A cluster bundle follows the cluster's settings and starts where the receiver furthest behind stands.
+  const { plan } = await drive(store, receivers[0]!, {
+    carrier: 'bundle',
+    phases: ['send'],
+    send: async (page) => {
+      if (page.cursor === (page.from ?? zero)) return null; // nothing after the position
+      body.push(encodePage(page));
+      const range = (ranges[page.resource] ??= { from: page.from, to: page.cursor, records: 0 });
+      range.to = page.cursor;
+      range.records += page.records.length;
+      total += page.records.length;
+      opts.onProgress?.(total);
+      return null;
+    },
+    stats: () => ({ bytes: 0, roundTrips: 0 }),
+  }, { cluster, receivers, limit: opts.limit });
+  const resources = plan.order;
   const written = await assemble(store, 'changes', receivers, cluster, resources, { bytes: body.length ? Buffer.concat(body) : encodeBody([]), records: total }, ranges);
   await writeLog(
     store.knex,

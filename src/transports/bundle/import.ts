@@ -4,7 +4,8 @@ import { nowIso } from '../../registry/values.js';
 import { chunks, compareVersions, type Store, type VersionVector } from '../../store/index.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import { PROTOCOL_VERSION, readPage, type Page } from '../../sync/protocol.js';
-import { applyReceived, learnPositions, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
+import { logRow, mySchema, writeLog } from '../../sync/pipeline.js';
+import { drive } from '../../sync/drive.js';
 import { grantFor, withinGrant } from '../../sync/grant.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
@@ -156,28 +157,27 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
   result.repeat = previous !== undefined;
   if (result.repeat) result.warnings.push(`bundle ${h.id} was imported already on ${previous!.imported_on}: nothing applied again`);
 
-  if (h.kind === 'changes' && !result.repeat) {
-    const plan = await planFor(store, sender, 'bundle');
-    const refusedBy = new Map<string, number>();
-    for await (const { raw, versions } of pages()) {
-      const resource = raw.resource;
-      // As for an online push: my own policy if I set one, else the sender's hint; records
-      // outside the sender's grant refused one by one by the apply stage (src/sync/grant.ts).
-      const r = await applyReceived(store, plan, raw, versions);
-      result.received += versions.length;
-      result.applied += r.applied;
-      result.refused += r.refused;
-      if (r.refused) refusedBy.set(resource, (refusedBy.get(resource) ?? 0) + r.refused);
-      result.created += r.created;
-      result.updated += r.updated;
-      result.conflicts += r.conflicts;
-      if (r.advanced && !result.advanced.includes(resource)) result.advanced.push(resource);
-      if (r.gap) result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
-    }
-    for (const [resource, n] of refusedBy) result.warnings.push(`${resource}: ${n} record(s) outside what ${sender.name} is granted, refused`);
-  }
+  // The transfer: the bundle's pages (checked whole by openBundle), applied tolerantly (a bundle
+  // may come late, twice, or out of order), and the sender's hello for me, possibly old.
   const hello = h.hello?.[store.instance.uuid];
-  result.acknowledged = hello?.instance === sender.uuid ? await learnPositions(store, sender.uuid, hello, { forwardOnly: true }) : [];
+  const driven = await drive(store, sender, {
+    carrier: 'bundle',
+    phases: ['receive'],
+    exchange: async () => (hello?.instance === sender.uuid ? hello : undefined),
+    lateHello: true,
+    receive:
+      h.kind === 'changes' && !result.repeat
+        ? async function* () {
+            for await (const { raw, versions } of pages()) yield { read: { page: raw, versions } };
+          }
+        : undefined,
+    stats: () => ({ bytes: file.length, roundTrips: 0 }),
+  });
+  for (const k of ['received', 'applied', 'created', 'updated', 'refused', 'conflicts'] as const) result[k] = driven[k];
+  result.advanced = driven.advanced;
+  result.acknowledged = driven.acknowledged;
+  for (const resource of driven.gaps) result.warnings.push(`${resource}: this bundle starts after changes of ${sender.name} not received yet (an earlier bundle is missing); applied, position kept`);
+  for (const r of driven.resources) if (r.refused) result.warnings.push(`${r.resource}: ${r.refused} record(s) outside what ${sender.name} is granted, refused`);
   if (!result.repeat) {
     const summary = { received: result.received, applied: result.applied, conflicts: result.conflicts, warnings: result.warnings };
     await store.knex('tm_bundle_log').insert({ id: h.id, sender: sender.uuid, kind: h.kind, imported_on: nowIso(), summary: JSON.stringify(summary) }).onConflict('id').ignore();
