@@ -66,7 +66,8 @@ export function mapDocument(formatName: string, text: string, opts: InboundOptio
   const format = getFormat(formatName);
   if (format.native) throw new TidemarkError('unsupported', `${format.name} is read by the S3XML importer directly`);
   if (!format.import && !format.envelope) throw new TidemarkError('unsupported', `format ${format.name} cannot be imported`);
-  const doc = parseXml(text, opts);
+  // Read only: the mapping runs on the text; the document is checked, validated and queried.
+  const doc = parseXml(text, { ...opts, readOnly: true });
   checkRoot(doc, format);
   assertDocumentValid(doc, format, { ...(opts.schemasDir ? { schemasDir: opts.schemasDir } : {}), code: 'malformed' });
   if (!format.envelope) {

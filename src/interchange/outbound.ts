@@ -63,20 +63,23 @@ function check(doc: Document, format: FormatDef, opts: ExportOptions): void {
   assertDocumentValid(doc, format, { ...(opts.schemasDir ? { schemasDir: opts.schemasDir } : {}), code: 'invalid' });
 }
 
-/** Runs one format's stylesheet and returns its document(s), unvalidated. */
-function run(format: FormatDef, s3xml: string, params: StylesheetParams): string[] {
+/**
+ * Runs one format's stylesheet and returns its document(s), unvalidated; a single document comes
+ * with its parse (read only), so it is not parsed a second time for validation.
+ */
+function run(format: FormatDef, s3xml: string, params: StylesheetParams): { xml: string; doc?: Document }[] {
   if (!format.export) throw new TidemarkError('unsupported', `format ${format.name} cannot be exported`);
   // "now" (which alerts are current) is this instance's clock, not the stylesheet's own, so a
   // moved clock (TIDEMARK_CLOCK_OFFSET_MS) moves it too; stylesheets that do not declare it ignore it.
   const out = transform(format.export, s3xml, { now: new Date(wallClockMs()).toISOString(), ...format.params, ...params });
-  const doc = parseXml(out);
+  const doc = parseXml(out, { readOnly: true });
   const root = doc.root()!;
-  if (root.namespace()?.href() !== WRAPPER) return [out];
+  if (root.namespace()?.href() !== WRAPPER) return [{ xml: out, doc }];
   // Several documents (CAP: one per alert) come wrapped; each child declares its own namespaces.
   return root
     .childNodes()
     .filter((n) => n.type() === 'element')
-    .map((n) => detachXml(n as Element));
+    .map((n) => ({ xml: detachXml(n as Element) }));
 }
 
 /** Exports `s3xml` (an S3XML document) as validated documents of `formatName`. */
@@ -85,8 +88,8 @@ export function exportDocuments(formatName: string, s3xml: string, opts: ExportO
   if (format.native) throw new TidemarkError('unsupported', `${format.name} is written by the S3XML exporter, not a stylesheet`);
   if (format.content) throw new TidemarkError('unsupported', `${format.name} only travels inside an envelope`);
   if (format.envelope) return [envelope(format, s3xml, opts)];
-  return run(format, s3xml, opts.params ?? {}).map((xml) => {
-    const doc = parseXml(xml);
+  return run(format, s3xml, opts.params ?? {}).map(({ xml, doc: parsed }) => {
+    const doc = parsed ?? parseXml(xml, { readOnly: true });
     check(doc, format, opts);
     return { format: format.name, mediaType: format.mediaType, xml: XML_DECL + withoutDecl(xml), doc };
   });
@@ -140,8 +143,8 @@ function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): Export
       )
       .join('') +
     '</tm:envelope>';
-  const [xml] = run(format, request, opts.params ?? {});
-  const doc = parseXml(xml!);
+  const { xml, doc: parsed } = run(format, request, opts.params ?? {})[0]!;
+  const doc = parsed ?? parseXml(xml, { readOnly: true });
   check(doc, format, opts);
-  return { format: format.name, mediaType: format.mediaType, xml: XML_DECL + withoutDecl(xml!), doc };
+  return { format: format.name, mediaType: format.mediaType, xml: XML_DECL + withoutDecl(xml), doc };
 }

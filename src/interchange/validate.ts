@@ -64,7 +64,7 @@ export function validateDocument(doc: Document, format: FormatDef, source: Schem
   const issues = validateDoc(doc, [format, ...inner.map((f) => ({ ...f, schema: { project: f.schema?.project } }))], 'official', opts.schemasDir);
   for (const { el, format: f } of embeddedContent(doc)) {
     if (!f?.schema?.official) continue;
-    const part = detach(el);
+    const part = detach(el, { readOnly: true });
     // Lines in the detached part count from the embedded element's own line.
     issues.push(...validateDocument(part, f, 'official', opts).map((i) => ({ ...i, line: el.line() + i.line - 1, message: `in embedded ${f.name}: ${i.message}` })));
   }
@@ -74,7 +74,7 @@ export function validateDocument(doc: Document, format: FormatDef, source: Schem
 function officialParts(doc: Document, f: FormatDef, opts: ValidateOptions): ValidationIssue[] {
   const ns = f.namespace ?? '';
   return (doc.find(`//*[namespace-uri()="${ns}" and local-name()="${f.root}"]`) as Element[]).flatMap((el) =>
-    validateDoc(detach(el), [f], 'official', opts.schemasDir).map((i) => ({ ...i, line: el.line() + i.line - 1, message: `in embedded ${f.name}: ${i.message}` })),
+    validateDoc(detach(el, { readOnly: true }), [f], 'official', opts.schemasDir).map((i) => ({ ...i, line: el.line() + i.line - 1, message: `in embedded ${f.name}: ${i.message}` })),
   );
 }
 
@@ -117,7 +117,7 @@ export interface TextValidation {
  * its format named or recognised from its root, every problem with its line and element.
  */
 export function validateText(text: string, opts: { format?: string; schemasDir?: string } = {}): TextValidation {
-  const doc = parseXml(text);
+  const doc = parseXml(text, { readOnly: true });
   const format = opts.format ? getFormat(opts.format) : formatForElement(doc.root()!);
   if (!format) throw new TidemarkError('unsupported', `no format for a {${doc.root()!.namespace()?.href() ?? ''}}${doc.root()!.name()} document; name one`);
   const dir = officialSchemasDir(opts.schemasDir);

@@ -58,6 +58,12 @@ function checkDepth(root: Element, maxDepth: number): void {
 export interface ParseOptions extends Partial<XmlLimits> {
   /** Used to resolve relative references (schemas); never fetched from the network. */
   baseUrl?: string;
+  /**
+   * The caller only reads the document (validates it, queries it, detaches parts as text): short
+   * text is then stored inside its node instead of in an allocation of its own (libxml2's
+   * compact mode), about a quarter less parse time. Never for a document that is changed.
+   */
+  readOnly?: boolean;
 }
 
 /** Parses untrusted XML text into a libxml2 document, or throws a TidemarkError naming the line. */
@@ -78,6 +84,7 @@ export function parseXml(text: string, opts: ParseOptions = {}): Document {
       dtdattr: false,
       xinclude: false,
       huge: false,
+      compact: opts.readOnly === true,
       ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}),
     });
   } catch (e) {
@@ -121,8 +128,8 @@ export function detachXml(el: Element): string {
 }
 
 /** `el` as a document of its own (see detachXml). */
-export function detach(el: Element): Document {
-  return parseXml(detachXml(el));
+export function detach(el: Element, opts: ParseOptions = {}): Document {
+  return parseXml(detachXml(el), opts);
 }
 
 /** Serializes a document without reformatting it. */

@@ -23,6 +23,20 @@ describe('schema validation', () => {
     assert.match(bad.message, /'Diversion' is not an element of the set/);
   });
 
+  it('finds the same problems, lines and elements in a read-only parse (libxml2 compact mode) as in a normal one', () => {
+    let invalid = 0;
+    for (const path of manifest) {
+      const text = readFileSync(join(STANDARDS, path), 'utf8');
+      const doc = parseXml(text);
+      const format = formatForElement(doc.root()!);
+      assert.ok(format, `a format for ${path}`);
+      const normal = validateDocument(doc, format, 'project');
+      assert.deepEqual(validateDocument(parseXml(text, { readOnly: true }), format, 'project'), normal, path);
+      if (normal.length) invalid++;
+    }
+    assert.ok(invalid > 0, 'some examples are invalid, so problems are compared too');
+  });
+
   for (const path of manifest) {
     const expectValid = path.includes('/valid/');
     it(`project and official schemas agree on ${path} (${expectValid ? 'valid' : 'invalid'})`, () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Element } from 'libxmljs2';
 import { parseXml, detachXml } from '../../src/interchange/xml.js';
 import { refused } from './support.js';
 
@@ -47,6 +48,29 @@ describe('safe XML parsing', () => {
     assert.equal(e.where.element, 'e');
     assert.match(e.message, /deeper than 64/);
     assert.equal(parseXml(deep, { maxDepth: 100 }).root()!.name(), 'e');
+  });
+
+  it('keeps every protection and every text in a read-only parse (libxml2 compact mode)', async () => {
+    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><lolz>&lol2;</lolz>';
+    assert.match((await refused(() => parseXml(bomb, { readOnly: true }), 'malformed')).message, /entity declarations/);
+    await refused(() => parseXml('<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>', { readOnly: true }), 'malformed');
+    assert.match((await refused(() => parseXml('<!DOCTYPE a SYSTEM "http://127.0.0.1:9/evil.dtd"><a/>', { readOnly: true }), 'malformed')).message, /external DTD/);
+    await refused(() => parseXml('<a>&x;</a>', { readOnly: true }), 'malformed');
+    await refused(() => parseXml(`<a>${'x'.repeat(2000)}</a>`, { maxBytes: 1000, readOnly: true }), 'too_large');
+    const deep = await refused(() => parseXml('<e>'.repeat(70) + '</e>'.repeat(70), { readOnly: true }), 'malformed');
+    assert.equal(deep.where.element, 'e');
+    const e = await refused(() => parseXml('<a>\n<b>\n</a>', { readOnly: true }), 'malformed');
+    assert.ok(e.where.line && e.where.line >= 2, e.describe());
+    // Short strings live inside their node in compact mode; they read back whole, as do long ones.
+    const long = 'y'.repeat(40);
+    const doc = parseXml(`<a v="1">\n<b w="short">x</b>\n<c>${long}</c><d>fifteen chars!!</d></a>`, { readOnly: true });
+    assert.equal(doc.get<Element>('//b')!.line(), 2);
+    assert.equal(doc.get<Element>('//b')!.text(), 'x');
+    assert.equal(doc.get<Element>('//b')!.attr('w')!.value(), 'short');
+    assert.equal(doc.root()!.attr('v')!.value(), '1');
+    assert.equal(doc.get<Element>('//c')!.text(), long);
+    assert.equal(doc.get<Element>('//d')!.text(), 'fifteen chars!!');
+    assert.equal(detachXml(doc.get<Element>('//b')!), '<b w="short">x</b>');
   });
 
   it('detaches an element with the namespaces its ancestors declared', () => {
