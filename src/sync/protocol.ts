@@ -1,10 +1,10 @@
-import { TidemarkError } from '../errors.js';
+import { TidemarkError, type ErrorLocation } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import type { FieldDef } from '../registry/types.js';
 import { coerceValue, toUtcIso, type FieldValue } from '../registry/values.js';
 import { DELETED_FIELD, type Dot, type MergeDecision, type RecordVersion } from '../store/index.js';
 import { isRecordUuid, RECORD_UUID_RULE } from '../store/uuid.js';
-import { isPolicy, POLICIES, type PolicyName } from './policy.js';
+import { POLICIES, type PolicyName } from './policy.js';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
 
@@ -104,16 +104,18 @@ export const PullRequestSchema = Type.Object({
 });
 export type PullRequest = Static<typeof PullRequestSchema>;
 
+/** A page without its records: what readPage checks by schema before it reads each record. */
+const PageHeadSchema = Type.Object({
+  resource: Type.String(),
+  from: Nullable<string>({ ...Cursor, description: 'The cursor this page starts after (null: from the start of the feed)' }),
+  cursor: Type.String({ ...Cursor, description: "The feed owner's cursor after this page" }),
+  more: Type.Boolean(),
+  instances: Type.Array(InstanceUuid, { description: 'The instance uuids the records refer to by index' }),
+  records: Type.Array(Type.Unknown()),
+  policy: Type.Optional(Typed<PolicyName>({ type: 'string', enum: [...POLICIES], description: "Pushes only: the pushing side's policy, already turned to the receiver's point of view" })),
+});
 export const PageSchema = Type.Object(
-  {
-    resource: Type.String(),
-    from: Nullable<string>({ ...Cursor, description: 'The cursor this page starts after (null: from the start of the feed)' }),
-    cursor: Type.String({ ...Cursor, description: "The feed owner's cursor after this page" }),
-    more: Type.Boolean(),
-    instances: Type.Array(InstanceUuid, { description: 'The instance uuids the records refer to by index' }),
-    records: Type.Array(WireRecordSchema),
-    policy: Type.Optional(Typed<PolicyName>({ type: 'string', enum: [...POLICIES], description: "Pushes only: the pushing side's policy, already turned to the receiver's point of view" })),
-  },
+  { ...PageHeadSchema.properties, records: Type.Array(WireRecordSchema) },
   { description: "One page of one resource's feed, in dependency order, applied in one transaction." },
 );
 export type Page = Static<typeof PageSchema>;
@@ -181,12 +183,12 @@ export function toWire(versions: readonly RecordVersion[]): { instances: string[
 }
 
 const HLC = /^\d{13}\.\d{6}$/;
-const INSTANCE = /^[0-9a-f-]{36}$/i;
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /**
- * Checks a received page completely before anything is applied: a page with one bad record is
- * refused whole, with every problem named.
+ * Checks a received page completely before anything is applied: its head against the page schema
+ * (a route has checked it already; bundles and radio have not), then each record against the
+ * registry. A page with one bad record is refused whole, with every problem named.
  */
 export function readPage(registry: Registry, page: unknown): { page: Page; versions: RecordVersion[] } {
   if (!isObj(page)) throw new TidemarkError('malformed', 'a page must be a JSON object');
@@ -196,19 +198,12 @@ export function readPage(registry: Registry, page: unknown): { page: Page; versi
   }
   const def = registry.get(resource);
   if (def.referenceData) throw new TidemarkError('invalid', `${resource} is reference data and does not sync`, { resource });
-  if (typeof page.cursor !== 'string' || !(page.from === null || typeof page.from === 'string') || typeof page.more !== 'boolean' || !Array.isArray(page.records)) {
-    throw new TidemarkError('malformed', 'a page needs resource, from, cursor, more and records', { resource });
-  }
-  if (page.policy !== undefined && !isPolicy(page.policy)) throw new TidemarkError('invalid', `unknown policy "${String(page.policy)}"`, { resource });
+  const { instances } = shaped<Static<typeof PageHeadSchema>>(pageHeadShape, page, 'page', { resource });
   const problems: TidemarkError[] = [];
   const versions: RecordVersion[] = [];
-  const instances = page.instances;
-  if (!Array.isArray(instances) || !instances.every((u) => typeof u === 'string' && INSTANCE.test(u))) {
-    throw new TidemarkError('malformed', 'a page needs an instances table of instance uuids', { resource });
-  }
   const inst = (i: unknown): string | undefined => (typeof i === 'number' ? (instances[i] as string | undefined) : undefined);
   const check = fieldCheckers(registry, resource);
-  page.records.forEach((raw: unknown, i: number) => {
+  (page.records as unknown[]).forEach((raw: unknown, i: number) => {
     const bad = (msg: string, field?: string): void => {
       problems.push(new TidemarkError('invalid', `record ${i}: ${msg}`, { resource, field, uuid: isObj(raw) && typeof raw.uuid === 'string' ? raw.uuid : undefined }));
     };
@@ -351,19 +346,20 @@ function fieldCheckers(registry: Registry, resource: string): Map<string, FieldC
  * A message checked against its schema where no route did it (a hello answered over HTTP, or
  * met on another carrier): the shape or a coded error naming the first wrong field.
  */
-function shaped<T>(validator: () => Validator, value: unknown, what: string): T {
+function shaped<T>(validator: () => Validator, value: unknown, what: string, where: ErrorLocation = {}): T {
   const v = validator();
   if (v.Check(value)) return value as T;
   const first = v.Errors(value)[0];
   const missing = typeof first?.params === 'object' && first.params && 'requiredProperties' in first.params ? `/${String((first.params as { requiredProperties: unknown[] }).requiredProperties[0])}` : '';
   const field = `${first?.instancePath ?? ''}${missing}`.replace(/^\//, '');
-  throw new TidemarkError('malformed', `${what}${field ? ` ${field}` : ''} ${first?.message ?? 'is malformed'}`, field ? { field } : {});
+  throw new TidemarkError('malformed', `${what}${field ? ` ${field}` : ''} ${first?.message ?? 'is malformed'}`, field ? { ...where, field } : where);
 }
 const once = <T>(make: () => T): (() => T) => {
   let made: T | undefined;
   return () => (made ??= make());
 };
 const helloShape = once((): Validator => Compile(HelloSchema));
+const pageHeadShape = once((): Validator => Compile(PageHeadSchema));
 
 /** Checks a peer's hello: the schema's shape, same protocol and schema, or a clear refusal. */
 export function checkHello(mine: { schema_version: number; registry_hash: string }, raw: unknown): Hello {

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { encodeCursor, type Store } from '../../src/store/index.js';
 import { openStore } from '../../src/open.js';
-import { createInvite, Peers, readSyncLog } from '../../src/sync/index.js';
+import { gzipSync } from 'node:zlib';
+import { hasCode } from '../../src/errors.js';
+import { checkHello, createInvite, Peers, readPage, readSyncLog } from '../../src/sync/index.js';
 import { startServer, type RunningServer } from '../../src/server/listen.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { userOn } from '../support/auth.js';
@@ -90,11 +92,29 @@ for (const kind of DB_KINDS) {
       assert.equal(field(short), 'body/token');
       assert.equal(await count(), before);
       assert.equal((await readSyncLog(store.knex, { limit: 1000 })).length, logged);
+      // A gzip push is inflated (within its limits) and then meets the same schema.
+      const zipped = await fetch(`${server.url}${SYNC}/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}`, 'x-tidemark-instance': peer },
+        body: gzipSync(JSON.stringify({ ...page(), from: 7 })),
+      });
+      assert.equal(zipped.status, 422);
+      assert.equal(((await zipped.json()) as { where: Json }).where.field, 'body/from');
       // The same messages, well formed, pass the schemas.
       const fine = await post(`${SYNC}/push`, page());
       assert.equal(fine.status, 200, JSON.stringify(fine.json));
       assert.equal(await count(), before + 1);
       assert.equal((await post(`${SYNC}/pair`, { instance: randomUUID(), name: 'x', code, token: 'u'.repeat(40) }, { authorization: '' })).status, 200);
+    });
+
+    it('a page met off HTTP (a bundle, radio) is checked against the same schema', () => {
+      assert.throws(
+        () => readPage(store.registry, { ...page(), more: 'no' }),
+        (e: unknown) => hasCode(e, 'malformed') && e.where.field === 'more' && e.where.resource === 'org_organisation',
+      );
+      assert.throws(() => readPage(store.registry, { ...page(), instances: [42] }), (e: unknown) => hasCode(e, 'malformed') && e.where.field === 'instances/0');
+      assert.throws(() => checkHello({ schema_version: 1, registry_hash: 'x' }, { ...hello(), resources: { org_organisation: { have: null } } }), (e: unknown) => hasCode(e, 'malformed') && e.where.field === 'resources/org_organisation/head');
+      assert.equal(readPage(store.registry, page()).versions.length, 1);
     });
 
     it('a bad query parameter is refused naming it', async () => {
