@@ -1,3 +1,7 @@
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import formbody from '@fastify/formbody';
@@ -26,7 +30,7 @@ import { importDocument } from '../interchange/inbound.js';
 import { addPartner, revokePartner } from '../interchange/partner-tokens.js';
 import { bundlesPage, importResultPage, previewPage } from './pages/bundles.js';
 import { hold, takeHeld } from './held.js';
-import { bundleFileName, exportBundle } from '../transports/bundle/export.js';
+import { bundleFileName, exportBundleFile } from '../transports/bundle/export.js';
 import { importBundle, previewBundle } from '../transports/bundle/import.js';
 import { BUNDLE_MEDIA_TYPE } from '../transports/bundle/format.js';
 import { setHistoryKeep } from '../store/index.js';
@@ -204,14 +208,23 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   app.get('/console/bundles', async (req, reply) => {
     return page(req, reply, M.bundles.title, await bundlesPage(store, await csrfToken(store, req)));
   });
-  const download = (reply: FastifyReply, bytes: Buffer, name: string) =>
+  const download = (reply: FastifyReply, bytes: Buffer | Readable, name: string) =>
     reply.type(BUNDLE_MEDIA_TYPE).header('content-disposition', `attachment; filename="${name.replace(/[^\w.-]/g, '_')}"`).header('cache-control', 'no-store').send(bytes);
   app.post('/console/bundles/export', async (req, reply) => {
     const target = String((req.body as { target?: string } | undefined)?.target ?? '');
     const m = /^(peer|cluster):(.+)$/.exec(target);
     if (!m) throw new TidemarkError('invalid', 'choose a peer or a cluster', { field: 'target' });
-    const b = await exportBundle(store, m[1] === 'peer' ? { peer: m[2] } : { cluster: m[2] });
-    return download(reply, b.bytes, bundleFileName(b));
+    // Streamed through a temporary file: the server's memory stays flat whatever the bundle's size.
+    const dir = mkdtempSync(join(tmpdir(), 'tidemark-bundle-'));
+    try {
+      const b = (await exportBundleFile(store, m[1] === 'peer' ? { peer: m[2] } : { cluster: m[2] }, (name) => join(dir, bundleFileName(name))))!;
+      const file = createReadStream(b.path);
+      file.once('close', () => rmSync(dir, { recursive: true, force: true }));
+      return download(reply, file, bundleFileName(b));
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
   });
   app.post('/console/bundles/preview', async (req, reply) => {
     const file = uploaded(req.body, 'bundle');

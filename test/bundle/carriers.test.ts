@@ -77,23 +77,23 @@ for (const kind of DB_KINDS) {
       const dir = tmp();
       writeFileSync(join(dir, 'bundle.eml'), eml);
       const [fromEml] = await findBundles(join(dir, 'bundle.eml'));
-      assert.ok(fromEml!.bytes.equals(bundle.bytes), 'the attachment decodes to the very bytes');
+      assert.ok(Buffer.from(fromEml!.bundle).equals(bundle.bytes), 'the attachment decodes to the very bytes');
       // An mbox with an unrelated message before it, and a Maildir holding the message in new/.
       const other = 'From: someone@example.org\r\nSubject: hello\r\n\r\nFrom the field: all well.\r\n';
       writeFileSync(join(dir, 'mbox'), `From someone@example.org Thu Nov 26 10:00:00 2026\n${other.replace(/\r\n/g, '\n').replace(/^From the/m, '>From the')}\nFrom site-a@example.org Thu Nov 26 10:05:00 2026\n${eml.replace(/\r\n/g, '\n')}\n`);
       const inMbox = await findBundles(join(dir, 'mbox'));
       assert.equal(inMbox.length, 1);
-      assert.ok(inMbox[0]!.bytes.equals(bundle.bytes));
+      assert.ok(Buffer.from(inMbox[0]!.bundle).equals(bundle.bytes));
       for (const d of ['cur', 'new', 'tmp']) mkdirSync(join(dir, 'Maildir', d), { recursive: true });
       writeFileSync(join(dir, 'Maildir', 'new', '1764151500.M1P1.site-b'), eml);
       const inMaildir = await findBundles(join(dir, 'Maildir'));
       assert.equal(inMaildir.length, 1);
-      const r = await importBundle(b, inMaildir[0]!.bytes);
+      const r = await importBundle(b, inMaildir[0]!.bundle);
       assert.equal(r.applied, 4);
       // The acknowledgement goes back by mail too.
       const ackEml = bundleToEml(r.ack!.bytes, r.ack!.header, bundleFileName(r.ack!), { from: 'site-b@example.org', to: ['site-a@example.org'] });
       writeFileSync(join(dir, 'ack.eml'), ackEml);
-      await importBundle(a, (await findBundles(join(dir, 'ack.eml')))[0]!.bytes);
+      await importBundle(a, (await findBundles(join(dir, 'ack.eml')))[0]!.bundle);
       assert.equal((await exportBundle(a, { peer: b.instance.uuid })).header.body.records, 0);
     });
 
@@ -176,8 +176,8 @@ describe('SMTP (a real smtp-server with STARTTLS and AUTH) and MIME reading', ()
       assert.deepEqual({ tls: received[0]!.tls, user: received[0]!.user, to: received[0]!.envelope }, { tls: true, user: 'site-a', to: ['site-b@example.org'] });
       writeFileSync(join(dir, 'received.eml'), received[0]!.data, 'latin1');
       const [got] = await findBundles(join(dir, 'received.eml'));
-      assert.ok(got!.bytes.equals(bundle.bytes));
-      assert.equal((await importBundle(b, got!.bytes)).applied, 2);
+      assert.ok(Buffer.from(got!.bundle).equals(bundle.bytes));
+      assert.equal((await importBundle(b, got!.bundle)).applied, 2);
       // A wrong password is the server's refusal; a certificate the client does not trust stops it before AUTH.
       const wrong = await sendMail({ ...settings, password: 'guess' }, { from: 'a@example.org', to: ['b@example.org'], message: eml }).catch((e: unknown) => e);
       assert.ok(wrong instanceof TidemarkError && wrong.code === 'refused', String(wrong));
@@ -219,6 +219,6 @@ describe('SMTP (a real smtp-server with STARTTLS and AUTH) and MIME reading', ()
     const found = await findBundles(join(dir, 'other-client.eml'));
     assert.equal(found.length, 1);
     assert.match(found[0]!.source, /\(Kisumu hôpital-to-site-b\.tmb\)$/);
-    assert.ok(found[0]!.bytes.equals(bundle.bytes));
+    assert.ok(Buffer.from(found[0]!.bundle).equals(bundle.bytes));
   });
 });

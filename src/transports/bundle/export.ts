@@ -8,7 +8,8 @@ import { Peers, type Peer } from '../../sync/peers.js';
 import { buildHello, logRow, mySchema, planFor, writeLog } from '../../sync/pipeline.js';
 import { PROTOCOL_VERSION, type Hello } from '../../sync/protocol.js';
 import { macKeyFor } from '../../sync/tokens.js';
-import { encodeBody, encodePage, writeBundle, type BundleHeader, type BundleKind, type BundleRange } from './format.js';
+import type { BundleHeader, BundleKind, BundleRange } from './format.js';
+import { FileBundleWriter, MemoryBundleWriter, type BundleWriter } from './writer.js';
 import { signingKey } from './keys.js';
 
 const log = logger.child({ component: 'bundle' });
@@ -23,9 +24,24 @@ export interface ExportOptions {
   onProgress?: (records: number) => void;
 }
 
+/** A bundle in memory (acknowledgements, mail). */
 export interface WrittenBundle {
   bytes: Buffer;
   header: BundleHeader;
+  receivers: Peer[];
+}
+
+/** A bundle streamed to a file. */
+export interface BundleFile {
+  path: string;
+  size: number;
+  header: BundleHeader;
+  receivers: Peer[];
+}
+
+/** What a bundle's file name is made of (known before its records are collected). */
+export interface BundleName {
+  header: Pick<BundleHeader, 'kind' | 'id' | 'created_on' | 'sender' | 'cluster'>;
   receivers: Peer[];
 }
 
@@ -45,36 +61,41 @@ async function helloFor(store: Store, receivers: Peer[], resources: string[]): P
   return out;
 }
 
+/** The header's parts known from the start: the bundle's name. */
+function nameOf(store: Store, kind: BundleKind, receivers: Peer[], cluster: string | null): BundleName {
+  return { header: { kind, id: randomUUID(), created_on: nowIso(), sender: { uuid: store.instance.uuid, name: store.instance.name }, cluster }, receivers };
+}
+
 async function assemble(
   store: Store,
-  kind: BundleKind,
-  receivers: Peer[],
-  cluster: string | null,
+  name: BundleName,
   resources: string[],
-  body: { bytes: Buffer; records: number },
+  writer: BundleWriter,
+  records: number,
   ranges: Record<string, BundleRange>,
   extra: Partial<BundleHeader> = {},
-): Promise<WrittenBundle> {
-  const header: Omit<BundleHeader, 'body'> = {
+  keep?: (h: BundleHeader) => boolean,
+): Promise<{ header: BundleHeader; size: number } | undefined> {
+  const { receivers } = name;
+  const header: Omit<BundleHeader, 'body' | 'version'> = {
     format: 'tidemark-bundle',
-    version: 1,
-    kind,
-    id: randomUUID(),
-    created_on: nowIso(),
-    sender: { uuid: store.instance.uuid, name: store.instance.name },
+    ...name.header,
     receivers: receivers.map((r) => r.uuid),
-    cluster,
     protocol: PROTOCOL_VERSION,
     ...mySchema(store),
     ranges,
     hello: await helloFor(store, receivers, resources),
     ...extra,
   };
-  const written = writeBundle(header, body.bytes, body.records, {
-    macKeys: Object.fromEntries(receivers.map((r) => [r.uuid, macKeyFor(r, 'out')])),
-    signingKey: await signingKey(store),
-  });
-  return { ...written, receivers };
+  return writer.finish(
+    header,
+    records,
+    {
+      macKeys: Object.fromEntries(receivers.map((r) => [r.uuid, macKeyFor(r, 'out')])),
+      signingKey: await signingKey(store),
+    },
+    keep,
+  );
 }
 
 /**
@@ -85,9 +106,38 @@ async function assemble(
  * lost stick costs nothing but a re-export.
  */
 export async function exportBundle(store: Store, opts: ExportOptions): Promise<WrittenBundle> {
+  const writer = new MemoryBundleWriter();
+  const { header, receivers } = (await writeChanges(store, opts, () => writer))!;
+  return { bytes: writer.bytes!, header, receivers };
+}
+
+/**
+ * The same, streamed to the file `to` names (a directory and bundleFileName, say): memory stays
+ * flat whatever the number of records. When `keep` says no (nothing worth carrying), no file is
+ * left and the result is undefined.
+ */
+export async function exportBundleFile(store: Store, opts: ExportOptions, to: (name: BundleName) => string, keep?: (h: BundleHeader) => boolean): Promise<BundleFile | undefined> {
+  let path = '';
+  const done = await writeChanges(store, opts, (name) => new FileBundleWriter((path = to(name))), keep);
+  return done && { path, ...done };
+}
+
+async function writeChanges(store: Store, opts: ExportOptions, writerFor: (name: BundleName) => BundleWriter, keep?: (h: BundleHeader) => boolean): Promise<{ header: BundleHeader; size: number; receivers: Peer[] } | undefined> {
   const { receivers, cluster } = await bundleReceivers(store, opts);
-  // Each page is compressed as soon as it is collected; only the compressed body is kept.
-  const body: Buffer[] = [];
+  const name = nameOf(store, 'changes', receivers, cluster);
+  const writer = writerFor(name);
+  try {
+    return await collectInto(store, opts, name, writer, keep);
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}
+
+async function collectInto(store: Store, opts: ExportOptions, name: BundleName, writer: BundleWriter, keep?: (h: BundleHeader) => boolean): Promise<{ header: BundleHeader; size: number; receivers: Peer[] } | undefined> {
+  const { receivers } = name;
+  const cluster = name.header.cluster;
+  // Each page is compressed and written as soon as it is collected.
   const ranges: Record<string, BundleRange> = {};
   let total = 0;
   const zero = encodeCursor(store.instance.uuid, 0);
@@ -98,7 +148,7 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
     phases: ['send'],
     send: async (page) => {
       if (page.cursor === (page.from ?? zero)) return null; // nothing after the position
-      body.push(encodePage(page));
+      await writer.page(page);
       const range = (ranges[page.resource] ??= { from: page.from, to: page.cursor, records: 0 });
       range.to = page.cursor;
       range.records += page.records.length;
@@ -109,23 +159,26 @@ export async function exportBundle(store: Store, opts: ExportOptions): Promise<W
     stats: () => ({ bytes: 0, roundTrips: 0 }),
   }, { cluster, receivers, limit: opts.limit });
   const resources = plan.order;
-  const written = await assemble(store, 'changes', receivers, cluster, resources, { bytes: body.length ? Buffer.concat(body) : encodeBody([]), records: total }, ranges);
+  const written = await assemble(store, name, resources, writer, total, ranges, {}, keep);
+  if (!written) return undefined;
   await writeLog(
     store.knex,
-    receivers.map((r) => logRow(r, 'push', { sent: written.header.body.records, bytes: written.bytes.length }, { message: `bundle ${written.header.id} written` })),
+    receivers.map((r) => logRow(r, 'push', { sent: written.header.body.records, bytes: written.size }, { message: `bundle ${written.header.id} written` })),
   );
-  log.info({ id: written.header.id, receivers: receivers.map((r) => r.name), records: written.header.body.records, bytes: written.bytes.length }, 'bundle written');
-  return written;
+  log.info({ id: written.header.id, receivers: receivers.map((r) => r.name), records: written.header.body.records, bytes: written.size }, 'bundle written');
+  return { ...written, receivers };
 }
 
 /** An acknowledgement: no records, only where this instance stands in the sender's feed. */
 export async function ackBundle(store: Store, to: Peer, acknowledges: string[]): Promise<WrittenBundle> {
   const { order } = await planFor(store, to, 'bundle');
-  return assemble(store, 'ack', [to], null, order, { bytes: encodeBody([]), records: 0 }, {}, { acknowledges });
+  const writer = new MemoryBundleWriter();
+  const { header } = (await assemble(store, nameOf(store, 'ack', [to], null), order, writer, 0, {}, { acknowledges }))!;
+  return { bytes: writer.bytes!, header, receivers: [to] };
 }
 
 /** A file name that says what the bundle is: sender, receiver, time, kind. */
-export function bundleFileName(b: WrittenBundle): string {
+export function bundleFileName(b: BundleName): string {
   const safe = (s: string): string => s.replace(/[^\w.-]+/g, '_').slice(0, 40);
   const to = b.header.cluster ?? (b.receivers.length === 1 ? b.receivers[0]!.name : 'several');
   const stamp = b.header.created_on.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');

@@ -9,7 +9,7 @@ import { drive } from '../../sync/drive.js';
 import { grantFor, withinGrant } from '../../sync/grant.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { ackBundle, type WrittenBundle } from './export.js';
-import { readBody, readBundle, verifyAuth, type BundleHeader } from './format.js';
+import { loadBundle, readBody, verifyAuth, type BundleHeader } from './format.js';
 import { trustedKey } from './keys.js';
 
 const log = logger.child({ component: 'bundle' });
@@ -41,8 +41,9 @@ export interface ImportResult {
  */
 type BundlePage = { raw: Page; versions: ReturnType<typeof readPage>['versions'] };
 
-async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleHeader; sender: Peer; pages: () => AsyncGenerator<BundlePage> }> {
-  const parsed = readBundle(file);
+async function openBundle(store: Store, file: Buffer | string): Promise<{ header: BundleHeader; sender: Peer; size: number; pages: () => AsyncGenerator<BundlePage> }> {
+  // Envelope and digest first (one streaming pass over a file): a damaged file is refused here.
+  const parsed = await loadBundle(file);
   const h = parsed.header;
   const me = store.instance.uuid;
   if (!Array.isArray(h.receivers) || typeof h.sender?.uuid !== 'string') throw new TidemarkError('malformed', 'bundle header names no sender or receivers', { element: 'bundle' });
@@ -84,7 +85,7 @@ async function openBundle(store: Store, file: Buffer): Promise<{ header: BundleH
       yield { raw: page, versions };
     }
   };
-  return { header: h, sender, pages };
+  return { header: h, sender, size: parsed.size, pages };
 }
 
 export interface BundlePreview {
@@ -101,7 +102,7 @@ export interface BundlePreview {
  * the one held here: new, newer (taken), older or equal (no change), or concurrent (a conflict
  * the policy will decide, logged and reversible).
  */
-export async function previewBundle(store: Store, file: Buffer): Promise<BundlePreview> {
+export async function previewBundle(store: Store, file: Buffer | string): Promise<BundlePreview> {
   const { header: h, sender, pages } = await openBundle(store, file);
   const repeat = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) !== undefined;
   const grant = await grantFor(store, sender);
@@ -150,8 +151,8 @@ export async function previewBundle(store: Store, file: Buffer): Promise<BundleP
  *   version by version (the version vectors make old versions no-ops) without moving the
  *   position, so nothing is ever skipped.
  */
-export async function importBundle(store: Store, file: Buffer, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
-  const { header: h, sender, pages } = await openBundle(store, file);
+export async function importBundle(store: Store, file: Buffer | string, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
+  const { header: h, sender, size, pages } = await openBundle(store, file);
   const result: ImportResult = { header: h, sender, repeat: false, received: 0, applied: 0, created: 0, updated: 0, refused: 0, conflicts: 0, advanced: [], acknowledged: [], warnings: [] };
   const previous = (await store.knex('tm_bundle_log').where({ id: h.id }).first()) as { imported_on: string } | undefined;
   result.repeat = previous !== undefined;
@@ -182,7 +183,7 @@ export async function importBundle(store: Store, file: Buffer, opts: { writeAck?
     const summary = { received: result.received, applied: result.applied, conflicts: result.conflicts, warnings: result.warnings };
     await store.knex('tm_bundle_log').insert({ id: h.id, sender: sender.uuid, kind: h.kind, imported_on: nowIso(), summary: JSON.stringify(summary) }).onConflict('id').ignore();
     await writeLog(store.knex, [
-      logRow(sender, 'receive', { received: result.received, created: result.created, updated: result.updated, refused: result.refused, conflicts: result.conflicts, bytes: file.length }, { result: result.warnings.length ? 'warning' : 'success', message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}` }),
+      logRow(sender, 'receive', { received: result.received, created: result.created, updated: result.updated, refused: result.refused, conflicts: result.conflicts, bytes: size }, { result: result.warnings.length ? 'warning' : 'success', message: `${h.kind} bundle ${h.id}${result.warnings.length ? `: ${result.warnings.join('; ')}` : ''}` }),
     ]);
   }
   // Acknowledge every changes bundle, repeats too: the first acknowledgement may have been lost.

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { TidemarkError } from '../../errors.js';
-import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE, MAGIC, type BundleHeader } from './format.js';
+import { BUNDLE_EXTENSION, BUNDLE_MEDIA_TYPE, bundleVersionOf, type BundleHeader } from './format.js';
 
 /**
  * E-mail as a carrier: a bundle travels as the attachment of an ordinary MIME message, so any
@@ -86,7 +86,8 @@ export function bundleToEml(bundle: Buffer, header: BundleHeader, fileName: stri
 export interface FoundBundle {
   /** Where it was found: "message.eml", "mbox message 3", "Maildir/new/1234". */
   source: string;
-  bytes: Buffer;
+  /** The bundle: its bytes (out of a message), or the path of a bundle file (read as a stream). */
+  bundle: Buffer | string;
 }
 
 /**
@@ -103,8 +104,8 @@ export async function bundlesInMessage(raw: Buffer, source: string): Promise<Fou
   const out: FoundBundle[] = [];
   for (const a of parsed.attachments) {
     const name = a.filename ?? '';
-    const looksLike = a.contentType === BUNDLE_MEDIA_TYPE || name.endsWith(BUNDLE_EXTENSION) || a.content.subarray(0, MAGIC.length).toString('latin1') === MAGIC;
-    if (looksLike) out.push({ source: name ? `${source} (${name})` : source, bytes: a.content });
+    const looksLike = a.contentType === BUNDLE_MEDIA_TYPE || name.endsWith(BUNDLE_EXTENSION) || bundleVersionOf(a.content) !== undefined;
+    if (looksLike) out.push({ source: name ? `${source} (${name})` : source, bundle: a.content });
   }
   return out;
 }
@@ -120,6 +121,16 @@ export function mboxMessages(raw: Buffer): Buffer[] {
     // mboxrd: ">From " at the start of a line was escaped on writing.
     return Buffer.from(body.replace(/\n>(>*From )/g, '\n$1'), 'latin1');
   });
+}
+
+function firstBytes(path: string, n: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    return buf.subarray(0, readSync(fd, buf, 0, n, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -140,10 +151,11 @@ export async function findBundles(path: string): Promise<FoundBundle[]> {
     }
     return out;
   }
+  const head = firstBytes(path, 64);
+  // A bundle file is not loaded: it is read as a stream when imported.
+  if (bundleVersionOf(head) !== undefined || path.endsWith(BUNDLE_EXTENSION)) return [{ source: path, bundle: path }];
   const raw = readFileSync(path);
-  const head = raw.subarray(0, 64).toString('latin1');
-  if (head.startsWith(MAGIC) || path.endsWith(BUNDLE_EXTENSION)) return [{ source: path, bytes: raw }];
-  if (head.startsWith('From ')) {
+  if (head.toString('latin1').startsWith('From ')) {
     const out: FoundBundle[] = [];
     for (const [i, m] of mboxMessages(raw).entries()) out.push(...(await bundlesInMessage(m, `${path}, message ${i + 1}`)));
     return out;

@@ -1,12 +1,12 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TidemarkError } from '../../errors.js';
 import { logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import type { SyncReport } from '../../sync/session.js';
-import { bundleFileName, exportBundle, type WrittenBundle } from './export.js';
-import { BUNDLE_EXTENSION, MAGIC, type BundleHeader } from './format.js';
+import { bundleFileName, exportBundleFile, type BundleFile } from './export.js';
+import { BUNDLE_EXTENSION, peekBundle, type BundleHeader } from './format.js';
 
 const log = logger.child({ component: 'bundle' });
 
@@ -22,26 +22,19 @@ export function writeAtomically(path: string, data: Buffer | string): void {
   renameSync(tmp, path);
 }
 
-/** The header of a bundle file, read without loading the records. */
+/** The header of a bundle file, read without loading the records (undefined: not a whole bundle). */
 export function peekHeader(path: string): BundleHeader | undefined {
-  const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(256 * 1024);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    const text = buf.subarray(0, n).toString('utf8');
-    if (!text.startsWith(MAGIC)) return undefined;
-    const end = text.indexOf('\n', MAGIC.length);
-    return end < 0 ? undefined : (JSON.parse(text.slice(MAGIC.length, end)) as BundleHeader);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
+    return peekBundle(path);
+  } catch (e) {
+    if (e instanceof TidemarkError) return undefined;
+    throw e;
   }
 }
 
 export interface Placed {
   path: string;
-  bundle: WrittenBundle;
+  bundle: BundleFile;
   /** Older bundles for the same receivers that the new one supersedes, removed. */
   replaced: string[];
 }
@@ -53,21 +46,25 @@ export interface Placed {
  */
 export async function placeBundle(store: Store, dir: string, target: { peer?: string; cluster?: string }, opts: { always?: boolean } = {}): Promise<Placed | undefined> {
   mkdirSync(dir, { recursive: true });
-  const bundle = await exportBundle(store, target);
-  const same = (h: BundleHeader): boolean =>
-    h.kind === 'changes' && h.sender.uuid === store.instance.uuid && h.receivers.join() === bundle.header.receivers.join() && h.cluster === bundle.header.cluster;
-  const waiting = readdirSync(dir)
+  // What waits there already, looked at before the new file is written beside it.
+  const present = readdirSync(dir)
     .filter((f) => f.endsWith(BUNDLE_EXTENSION))
     .map((f) => ({ f, h: peekHeader(join(dir, f)) }))
-    .filter((x): x is { f: string; h: BundleHeader } => !!x.h && same(x.h));
+    .filter((x): x is { f: string; h: BundleHeader } => !!x.h);
+  let waiting: { f: string; h: BundleHeader }[] = [];
   const rangesOf = (h: BundleHeader): string => JSON.stringify(Object.entries(h.ranges).map(([r, x]) => [r, x.from, x.to]));
-  if (!opts.always) {
+  const keep = (header: BundleHeader): boolean => {
+    const same = (h: BundleHeader): boolean =>
+      h.kind === 'changes' && h.sender.uuid === store.instance.uuid && h.receivers.join() === header.receivers.join() && h.cluster === header.cluster;
+    waiting = present.filter((x) => same(x.h));
+    if (opts.always) return true;
     // No records: at most positions moved past versions the receiver made itself; not worth a trip.
-    if (!bundle.header.body.records) return undefined;
-    if (waiting.some((w) => rangesOf(w.h) === rangesOf(bundle.header))) return undefined; // the same is waiting already
-  }
-  const path = join(dir, bundleFileName(bundle));
-  writeAtomically(path, bundle.bytes);
+    if (!header.body.records) return false;
+    return !waiting.some((w) => rangesOf(w.h) === rangesOf(header)); // the same is waiting already
+  };
+  const bundle = await exportBundleFile(store, target, (name) => join(dir, bundleFileName(name)), keep);
+  if (!bundle) return undefined;
+  const path = bundle.path;
   const replaced: string[] = [];
   for (const w of waiting) {
     rmSync(join(dir, w.f), { force: true });

@@ -5,7 +5,7 @@ import { logger } from '../../log.js';
 import type { Store } from '../../store/index.js';
 import { Peers } from '../../sync/peers.js';
 import { bundleFileName } from './export.js';
-import { readBundle } from './format.js';
+import { peekBundle } from './format.js';
 import { importBundle } from './import.js';
 import { findBundles } from './mail.js';
 import { placeBundle, writeAtomically } from './outbox.js';
@@ -88,7 +88,7 @@ export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOpti
       let receivers: string[];
       let id: string;
       try {
-        const h = readBundle(b.bytes).header;
+        const h = peekBundle(b.bundle); // the envelope: a file still being copied is truncated
         receivers = h.receivers;
         id = h.id;
         if (h.sender.uuid === me) continue; // my own, waiting to be carried
@@ -110,7 +110,7 @@ export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOpti
       if (receivers.length > 1) forOthers = true;
       if (await store.knex('tm_bundle_log').where({ id }).first()) continue; // seen on an earlier scan
       try {
-        const r = await importBundle(store, b.bytes);
+        const r = await importBundle(store, b.bundle);
         report.imported.push({ file, kind: r.header.kind, from: r.sender.name, records: r.received, applied: r.applied, conflicts: r.conflicts });
         say(`${file}: ${r.header.kind} bundle from ${r.sender.name}, ${r.received} record(s), ${r.applied} applied, ${r.conflicts} conflict(s)`);
         for (const w of r.warnings) say(`  ${w}`);
@@ -126,7 +126,7 @@ export async function scanFolder(store: Store, dir: string, opts: Omit<WatchOpti
         break;
       }
     }
-    if (done && !forOthers && existsSync(path) && found.some((b) => readBundle(b.bytes).header.sender.uuid !== me)) {
+    if (done && !forOthers && existsSync(path) && found.some((b) => peekBundle(b.bundle).sender.uuid !== me)) {
       renameSync(path, join(imported, file));
     }
   }

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TidemarkError } from '../../../errors.js';
 import type { Store } from '../../../store/index.js';
-import { bundleFileName, type WrittenBundle } from '../../../transports/bundle/export.js';
+import { bundleFileName, type BundleName, type WrittenBundle } from '../../../transports/bundle/export.js';
 import { bundleToEml, checkAddress } from '../../../transports/bundle/mail.js';
 import { writeAtomically } from '../../../transports/bundle/outbox.js';
 import { sendMail, smtpSettings } from '../../../transports/bundle/smtp.js';
@@ -13,12 +13,18 @@ function mailFrom(ctx: CommandContext, store: Store): string {
   return checkAddress(str(ctx.values, 'from') ?? process.env.TIDEMARK_MAIL_FROM ?? `tidemark-${store.instance.uuid.slice(0, 8)}@localhost`);
 }
 
+/** Where a bundle goes: -o FILE, -o DIR (named after the bundle), or the default folder. */
+export function bundlePath(b: BundleName, target: string | undefined, defaultDir: string): string {
+  const name = bundleFileName(b);
+  const path = target ? resolve(target) : join(defaultDir, name);
+  return existsSync(path) && statSync(path).isDirectory() ? join(path, name) : path;
+}
+
 /** Writes a bundle as a file, or as a .eml message (and sends it when SMTP is configured and asked for). */
 export async function deliver(ctx: CommandContext, store: Store, b: WrittenBundle, target: string | undefined, defaultDir: string): Promise<string> {
   const name = bundleFileName(b);
   const asEml = ctx.values.eml === true;
-  let path = target ? resolve(target) : join(defaultDir, name);
-  if (existsSync(path) && statSync(path).isDirectory()) path = join(path, name);
+  let path = bundlePath(b, target, defaultDir);
   if (!asEml) {
     writeAtomically(path, b.bytes);
     return path;

@@ -21,7 +21,7 @@ export async function bundleImport(ctx: CommandContext, store: Store, args: stri
     }
     for (const f of found) {
       try {
-        const r = await importBundle(store, f.bytes);
+        const r = await importBundle(store, f.bundle);
         const what = r.repeat
           ? 'imported before, nothing applied again'
           : r.header.kind === 'ack'
