@@ -37,16 +37,17 @@ if (mode === 'seed' || mode === 'export' || mode === 'import') {
     await b.close();
     what = `seeded ${n} records`;
   } else if (mode === 'export') {
-    const { exportBundle } = await import('../src/transports/bundle/export.js');
+    const { exportBundleFile } = await import('../src/transports/bundle/export.js');
     const a = await openStore(`sqlite:${join(dir!, 'a.db')}`);
-    const written = await exportBundle(a, { peer: readFileSync(TOKEN_FILE(dir!), 'utf8') });
-    writeFileSync(join(dir!, 'bundle.tmb'), written.bytes);
+    // Streamed to the file, as `tidemark bundle export -o` and the watched folder write it.
+    const written = (await exportBundleFile(a, { peer: readFileSync(TOKEN_FILE(dir!), 'utf8') }, () => join(dir!, 'bundle.tmb')))!;
     await a.close();
-    what = `exported ${written.header.body.records} records, ${(written.bytes.length / 1e6).toFixed(1)} MB bundle`;
+    what = `exported ${written.header.body.records} records, ${(written.size / 1e6).toFixed(1)} MB bundle`;
   } else {
     const { importBundle } = await import('../src/transports/bundle/import.js');
     const b = await openStore(`sqlite:${join(dir!, 'b.db')}`);
-    const r = await importBundle(b, readFileSync(join(dir!, 'bundle.tmb')), { writeAck: false });
+    // Read from the file as a stream, as `tidemark bundle import FILE` does.
+    const r = await importBundle(b, join(dir!, 'bundle.tmb'), { writeAck: false });
     await b.close();
     what = `imported ${r.applied} of ${r.received} records`;
   }

@@ -150,6 +150,7 @@ export async function previewBundle(store: Store, file: Buffer | string): Promis
  * - a page wholly behind, or one after a gap (an earlier bundle not imported yet), is applied
  *   version by version (the version vectors make old versions no-ops) without moving the
  *   position, so nothing is ever skipped.
+ * `file` is the bundle's bytes, or the path of a bundle file, read as a stream (flat memory).
  */
 export async function importBundle(store: Store, file: Buffer | string, opts: { writeAck?: boolean } = {}): Promise<ImportResult> {
   const { header: h, sender, size, pages } = await openBundle(store, file);
