@@ -326,11 +326,12 @@ export function verifyAuth(b: ParsedBundle, receiver: string, macKey: Buffer | u
  */
 export async function* readBody(b: ParsedBundle): AsyncGenerator<unknown> {
   const gunzip = createGunzip();
-  const file = Buffer.isBuffer(b.body) ? undefined : createReadStream(b.body.path, { start: b.body.start, end: b.body.end - 1, highWaterMark: 256 * 1024 });
+  const inFile = Buffer.isBuffer(b.body) || b.body.end <= b.body.start ? undefined : b.body;
+  const file = inFile && createReadStream(inFile.path, { start: inFile.start, end: inFile.end - 1, highWaterMark: 256 * 1024 });
   if (file) {
     file.on('error', (e) => gunzip.destroy(e));
     file.pipe(gunzip);
-  } else gunzip.end(b.body as Buffer);
+  } else gunzip.end(Buffer.isBuffer(b.body) ? b.body : Buffer.alloc(0));
   let parts: Buffer[] = [];
   let line = 1;
   const parse = (bytes: Buffer): unknown => {
