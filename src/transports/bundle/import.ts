@@ -173,7 +173,7 @@ export async function importBundle(store: Store, file: Buffer | string, opts: { 
             for await (const { raw, versions } of pages()) yield { read: { page: raw, versions } };
           }
         : undefined,
-    stats: () => ({ bytes: file.length, roundTrips: 0 }),
+    stats: () => ({ bytes: size, roundTrips: 0 }),
   });
   for (const k of ['received', 'applied', 'created', 'updated', 'refused', 'conflicts'] as const) result[k] = driven[k];
   result.advanced = driven.advanced;
