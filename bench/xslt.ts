@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { getFormat, PROJECT_ROOT, XSD_DIR, XSLT_DIR } from '../src/interchange/formats.js';
+import { getFormat, XSD_DIR, XSLT_DIR } from '../src/interchange/formats.js';
 import { stylesheet, transform } from '../src/interchange/stylesheets.js';
 import { validateDocument } from '../src/interchange/validate.js';
 import { parseXml } from '../src/interchange/xml.js';
@@ -13,8 +13,8 @@ import { hospital } from './support/hospitals.js';
 /**
  * EDXL-HAVE export of many hospitals: SaxonJS (SEF compiled once and cached) against libxslt's
  * xsltproc running the very same stylesheet (it is written with XSLT 1.0 instructions only), and
- * validation of the result with libxmljs2 against `xmllint --schema`. Also the cold start of each
- * format (first transform in a fresh process with the SEF already cached).
+ * validation of the result with libxmljs2 against `xmllint --schema`. The cold start of each format
+ * is bench/cold-start.ts.
  *
  *   node --import tsx bench/xslt.ts [HOSPITALS=10000] [RUNS=3]
  *
@@ -136,31 +136,16 @@ async function main(): Promise<void> {
     const out = join(dir, 'have.xml');
     writeFileSync(out, result);
     const format = getFormat('edxl-have');
-    const doc = parseXml(result, { maxBytes: 1 << 30 });
+    const doc = parseXml(result, { maxBytes: 1 << 30, readOnly: true });
     validateDocument(doc, format, 'project'); // schema documents loaded before timing
     const lib: number[] = [];
     const lint: number[] = [];
     for (let r = 0; r < RUNS; r++) {
-      lib.push(time(() => void validateDocument(parseXml(result, { maxBytes: 1 << 30 }), format, 'project')));
+      lib.push(time(() => void validateDocument(parseXml(result, { maxBytes: 1 << 30, readOnly: true }), format, 'project')));
       lint.push(time(() => void spawnSync('xmllint', ['--noout', '--nonet', '--huge', '--schema', join(XSD_DIR, 'edxl-have-1.0.xsd'), out], { stdio: 'ignore' })));
     }
     console.log(`validate (parse + project schema): libxmljs2 ${fmt(median(lib))}, xmllint --schema ${fmt(median(lint))} = ${(median(lib) / median(lint)).toFixed(2)}x xmllint`);
-
-    // Cold start: first transform of each format in a fresh process, SEF already cached.
-    const small = { 'edxl-have': 'test/interchange/fixtures/hospitals.s3xml', cap: 'test/interchange/fixtures/alerts.s3xml', 'cap-atom': 'test/interchange/fixtures/alerts.s3xml', 'edxl-de': 'test/interchange/fixtures/alerts.s3xml' };
-    for (const [name, file] of Object.entries(small)) {
-      const sheet = getFormat(name).export!;
-      stylesheet(sheet);
-      const script = `import { readFileSync } from 'node:fs'; import { performance } from 'node:perf_hooks';
-        const t = performance.now(); const { transform } = await import('./src/interchange/stylesheets.js');
-        const t1 = performance.now(); transform(${JSON.stringify(sheet)}, readFileSync(${JSON.stringify(file)}, 'utf8'));
-        console.log(JSON.stringify({ load: t1 - t, first: performance.now() - t1 }));`;
-      const runs = Array.from({ length: RUNS }, () => {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, TIDEMARK_LOG_LEVEL: 'silent' } });
-        return JSON.parse(r.stdout.trim()) as { load: number; first: number };
-      });
-      console.log(`cold start ${name}: first transform ${median(runs.map((r) => r.first)).toFixed(0)} ms (after loading SaxonJS and the module: ${median(runs.map((r) => r.load)).toFixed(0)} ms)`);
-    }
+    // The cold start of each format is bench/cold-start.ts.
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,7 +5,7 @@
 // types (a second or two for the whole tree where tsc took 91 s); `tsc --noEmit` is the type
 // check. Then the stylesheets are compiled to SEF (docs/operations.md, "Start-up").
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,5 +72,27 @@ const sefStarted = Date.now();
 const { precompile } = await import(pathToFileURL(join(DIST_DIR, 'interchange', 'stylesheets.js')).href);
 const compiled = await precompile();
 if (!quiet && compiled.length) process.stdout.write(`compiled ${compiled.join(', ')} to SEF in ${Date.now() - sefStarted} ms\n`);
+
+// V8's code cache for SaxonJS (docs/formats.md, "Cold start"): made once per SaxonJS and Node
+// version, after the shipped partner samples went through every import and export stylesheet, so
+// it holds what a transform compiles on first use too.
+const stylesheets = await import(pathToFileURL(join(DIST_DIR, 'interchange', 'stylesheets.js')).href);
+if (!existsSync(stylesheets.saxonCodeCacheFile())) {
+  const cacheStarted = Date.now();
+  const partners = join(DIST_DIR, '..', 'samples', 'partners');
+  const s3xml = [
+    ['cap-to-s3xml.xsl', 'county-flood.cap.xml'],
+    ['edxl-have-to-s3xml.xsl', 'county-hospitals.have.xml'],
+  ].map(([sheet, file]) => stylesheets.transform(sheet, readFileSync(join(partners, file), 'utf8')));
+  for (const sheet of stylesheets.exportStylesheets()) for (const doc of s3xml) {
+    try {
+      stylesheets.transform(sheet, doc);
+    } catch {
+      // A stylesheet may refuse a sample (no alert in a hospital list): what ran is compiled.
+    }
+  }
+  stylesheets.writeSaxonCodeCache();
+  if (!quiet) process.stdout.write(`wrote the SaxonJS code cache in ${Date.now() - cacheStarted} ms\n`);
+}
 // Last: the stamp says the build is complete (scripts/build-state.mjs).
 writeFileSync(STAMP, `${new Date().toISOString()}\n`);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { Script } from 'node:vm';
 import type SaxonJSType from 'saxon-js';
 import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
@@ -20,10 +21,58 @@ const SAXON_VERSION = (require('saxon-js/package.json') as { version: string }).
 const XSLT3 = require.resolve('xslt3/xslt3.js');
 
 let saxon: typeof SaxonJSType | undefined;
-/** SaxonJS (2.4 MB of JavaScript) loads with the first transform, not with every module that imports this one. */
-function saxonJS(): typeof SaxonJSType {
-  saxon ??= require('saxon-js') as typeof SaxonJSType;
+let saxonScript: Script | undefined;
+let codeCache: 'used' | 'rejected' | 'none' | undefined;
+
+/** V8's code cache for SaxonJS, per SaxonJS version, Node version and architecture. */
+export function saxonCodeCacheFile(): string {
+  return join(sefCacheDir(), `saxon-js-${SAXON_VERSION}.node-${process.version}-${process.arch}.v8cache`);
+}
+
+/**
+ * SaxonJS (2.4 MB of JavaScript) loads with the first transform, not with every module that
+ * imports this one. It is compiled through vm.Script so that V8's code cache for it, written by
+ * the build after a transform of every format (writeSaxonCodeCache), spares each process most of
+ * that compile. The cache is only ever a shortcut: V8 checks it against the source and its own
+ * version and flags, and compiles the source as usual when it does not match.
+ */
+export function loadSaxonJS(): typeof SaxonJSType {
+  if (saxon) return saxon;
+  const file = require.resolve('saxon-js');
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(saxonCodeCacheFile());
+  } catch {
+    // No cache yet (a build writes it): compile from source.
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`;
+  const script = new Script(wrapped, { filename: file, ...(cachedData ? { cachedData } : {}) });
+  const mod = { exports: {} as unknown };
+  (script.runInThisContext() as (...a: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, dirname(file));
+  saxonScript = script;
+  saxon = mod.exports as typeof SaxonJSType;
+  codeCache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'used';
+  if (codeCache === 'rejected') logger.info({ file: saxonCodeCacheFile() }, 'SaxonJS code cache does not match; compiled from source');
   return saxon;
+}
+
+/** Whether this process's SaxonJS came from the code cache (undefined: not loaded yet). */
+export function saxonCodeCache(): typeof codeCache {
+  return codeCache;
+}
+
+/**
+ * Writes V8's code cache for SaxonJS as it stands in this process: after transforms, so it also
+ * holds the functions they compiled on first use. Written to a private file and renamed.
+ */
+export function writeSaxonCodeCache(): string {
+  loadSaxonJS();
+  const file = saxonCodeCacheFile();
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, saxonScript!.createCachedData());
+  renameSync(tmp, file);
+  return file;
 }
 
 export function sefCacheDir(): string {
@@ -136,7 +185,7 @@ export function transform(name: string, sourceText: string, params: StylesheetPa
   const stylesheetParams: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(params)) if (v !== undefined) stylesheetParams[k] = v;
   try {
-    const result = saxonJS().transform(
+    const result = loadSaxonJS().transform(
       { stylesheetInternal: s.sef, sourceText, destination: 'serialized', stylesheetParams },
       'sync',
     ) as { principalResult: string };
@@ -164,5 +213,5 @@ export async function warmUp(names: string[] = exportStylesheets()): Promise<voi
     await new Promise((done) => setImmediate(done));
     stylesheet(name);
   }
-  saxonJS();
+  loadSaxonJS();
 }

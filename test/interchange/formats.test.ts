@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,44 @@ describe('stylesheets compiled at build time', () => {
     } finally {
       if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
       else process.env.TIDEMARK_SEF_CACHE = before;
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('SaxonJS from its code cache', () => {
+  it('loads from the cache the build writes, and from source, with the same results, when the cache does not match', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'tidemark-sef-'));
+    try {
+      // The build's SEF of a small stylesheet, when there is one (else the first child compiles it).
+      const built = join(PROJECT_ROOT, '.cache', 'sef');
+      for (const f of existsSync(built) ? readdirSync(built) : []) if (f.startsWith('s3xml-embedded-to-s3xml.')) copyFileSync(join(built, f), join(cache, f));
+      const script = `import { saxonCodeCache, saxonCodeCacheFile, transform, writeSaxonCodeCache } from './src/interchange/stylesheets.js';
+        const out = transform('s3xml-embedded-to-s3xml.xsl', '<s3xml xmlns="urn:x"><resource name="org_office" tm_match="{}"><data field="name">A</data></resource></s3xml>');
+        const state = saxonCodeCache();
+        if (process.argv[1] === 'write') writeSaxonCodeCache();
+        console.log(JSON.stringify({ out, state, file: saxonCodeCacheFile() }));`;
+      const run = (arg: string) => {
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, arg], {
+          cwd: PROJECT_ROOT,
+          env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
+          encoding: 'utf8',
+        });
+        assert.equal(r.status, 0, r.stderr);
+        return JSON.parse(r.stdout.trim()) as { out: string; state: string; file: string };
+      };
+      const first = run('write');
+      assert.equal(first.state, 'none');
+      assert.ok(existsSync(first.file), 'the cache was written');
+      assert.match(first.out, /<resource name="org_office"><data field="name">A<\/data><\/resource>/);
+      const cached = run('read');
+      assert.equal(cached.state, 'used');
+      assert.equal(cached.out, first.out);
+      writeFileSync(first.file, Buffer.alloc(4096, 7));
+      const spoiled = run('read');
+      assert.equal(spoiled.state, 'rejected');
+      assert.equal(spoiled.out, first.out);
+    } finally {
       rmSync(cache, { recursive: true, force: true });
     }
   });

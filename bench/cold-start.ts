@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getFormat, PROJECT_ROOT } from '../src/interchange/formats.js';
+
+/**
+ * Cold start of each feed format in a fresh process of the built code (dist/, SEFs compiled by
+ * `npm run build`), in its two parts:
+ *   (1) once per process: loading SaxonJS;
+ *   (2) per format: its SEF checked against the stylesheet's hash, read and parsed, then the first
+ *       transform of a small document (the test fixtures: 3 hospitals, 5 alerts).
+ * Each format is the first one its process runs (the worst case: the engine's own code is cold
+ * too). Wall and CPU time (process.cpuUsage, which a loaded machine inflates far less than wall
+ * time); medians of RUNS processes per format; `node -e 0` in the same run for reference.
+ *
+ *   npm run build && node --import tsx bench/cold-start.ts [RUNS=3]
+ *
+ * Goal (issue 13): (2) < 50 ms per format.
+ */
+const RUNS = Math.max(3, Number(process.argv[2] ?? 3));
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const FIXTURES: Record<string, string> = {
+  'edxl-have': 'test/interchange/fixtures/hospitals.s3xml',
+  cap: 'test/interchange/fixtures/alerts.s3xml',
+  'cap-atom': 'test/interchange/fixtures/alerts.s3xml',
+  'edxl-de': 'test/interchange/fixtures/alerts.s3xml',
+};
+const MODULE = pathToFileURL(join(PROJECT_ROOT, 'dist', 'interchange', 'stylesheets.js')).href;
+
+interface Part {
+  wall: number;
+  cpu: number;
+}
+interface Child {
+  saxon: Part;
+  sef: Part;
+  first: Part;
+}
+
+/** One fresh process: (1) SaxonJS, then (2) `sheet`'s SEF and its first transform of `fixture`. */
+function child(sheet: string, fixture: string): Child {
+  const script = `import { readFileSync } from 'node:fs';
+    const { loadSaxonJS, stylesheet, transform } = await import(${JSON.stringify(MODULE)});
+    const text = readFileSync(${JSON.stringify(join(PROJECT_ROOT, fixture))}, 'utf8');
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    let t = performance.now(), c = cpu();
+    const lap = () => { const r = { wall: performance.now() - t, cpu: cpu() - c }; t = performance.now(); c = cpu(); return r; };
+    loadSaxonJS();
+    const saxon = lap();
+    stylesheet(${JSON.stringify(sheet)});
+    const sef = lap();
+    transform(${JSON.stringify(sheet)}, text);
+    const first = lap();
+    console.log(JSON.stringify({ saxon, sef, first }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TIDEMARK_LOG_LEVEL: 'silent' },
+  });
+  if (r.status !== 0) throw new Error(`cold-start child for ${sheet} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim()) as Child;
+}
+
+const nodeStart = median(
+  Array.from({ length: RUNS }, () => {
+    const t = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    return performance.now() - t;
+  }),
+);
+const ms = (x: number): string => `${x.toFixed(0)} ms`;
+const saxonRuns: Child[] = [];
+const lines: string[] = [];
+let met = true;
+for (const [name, fixture] of Object.entries(FIXTURES)) {
+  const sheet = getFormat(name).export!;
+  const runs = Array.from({ length: RUNS }, () => child(sheet, fixture));
+  saxonRuns.push(...runs);
+  const part2 = (k: keyof Part): number => median(runs.map((r) => r.sef[k] + r.first[k]));
+  const ok = part2('cpu') < 50;
+  met &&= ok;
+  lines.push(
+    `(2) ${name.padEnd(9)} SEF ${ms(median(runs.map((r) => r.sef.cpu)))} + first transform ${ms(median(runs.map((r) => r.first.cpu)))} = ${ms(part2('cpu'))} CPU` +
+      ` (${ms(part2('wall'))} wall)  goal < 50 ms: ${ok ? 'met' : 'NOT met'}`,
+  );
+}
+console.log(`node -e 0: ${ms(nodeStart)} wall (reference)`);
+console.log(
+  `(1) loading SaxonJS, once per process: ${ms(median(saxonRuns.map((r) => r.saxon.cpu)))} CPU (${ms(median(saxonRuns.map((r) => r.saxon.wall)))} wall)`,
+);
+for (const l of lines) console.log(l);
+console.log(`cold start per format (2): ${met ? 'met' : 'NOT met'} for every format  (medians of ${RUNS} processes per format, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
