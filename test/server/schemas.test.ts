@@ -4,8 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { encodeCursor, type Store } from '../../src/store/index.js';
 import { openStore } from '../../src/open.js';
 import { gzipSync } from 'node:zlib';
+import type { TSchema } from 'typebox';
+import { Compile } from 'typebox/compile';
+import { ErrorSchema } from '../../src/server/schemas.js';
 import { hasCode } from '../../src/errors.js';
-import { checkHello, createInvite, Peers, readPage, readSyncLog } from '../../src/sync/index.js';
+import { checkHello, createInvite, HelloSchema, mySchema, PageResultSchema, PageSchema, Peers, readPage, readSyncLog } from '../../src/sync/index.js';
 import { startServer, type RunningServer } from '../../src/server/listen.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { userOn } from '../support/auth.js';
@@ -73,6 +76,8 @@ for (const kind of DB_KINDS) {
         ['/pull', { resource: 'org_organisation', after: null, limit: 'abc' }, 'body/limit'],
         ['/pull', { resource: 'org_organisation' }, 'body/after'],
         ['/pull', { resource: 'org_organisation', after: null, limit: 100000 }, 'body/limit'],
+        ['/pull', { resource: 'org_organisation', after: null, filter: { name: { $ne: 'x' } } }, 'body/filter/name'],
+        ['/hello', { ...hello(), plan: { filters: { org_organisation: { name: ['x'] } } } }, 'body/plan/filters/org_organisation/name'],
         ['/push', { ...page(), more: 'no' }, 'body/more'],
         ['/push', (({ cursor: _, ...p }) => p)(page()), 'body/cursor'],
         ['/push', { ...page(), records: [{ ...(page().records as Json[])[0], version: 'v1' }] }, 'body/records/0/version'],
@@ -105,6 +110,21 @@ for (const kind of DB_KINDS) {
       assert.equal(fine.status, 200, JSON.stringify(fine.json));
       assert.equal(await count(), before + 1);
       assert.equal((await post(`${SYNC}/pair`, { instance: randomUUID(), name: 'x', code, token: 'u'.repeat(40) }, { authorization: '' })).status, 200);
+    });
+
+    it('the answers are what the schemas say', async () => {
+      const mine = mySchema(store);
+      const answers: [unknown, TSchema][] = [
+        [(await post(`${SYNC}/hello`, { ...hello(), ...mine, plan: {} })).json, HelloSchema],
+        [(await post(`${SYNC}/pull`, { resource: 'org_organisation', after: null, limit: 10 })).json, PageSchema],
+        [(await post(`${SYNC}/push`, { ...page(), from: encodeCursor(peer, 1), cursor: encodeCursor(peer, 2) })).json, PageResultSchema],
+      ];
+      for (const [answer, schema] of answers) {
+        const v = Compile(schema);
+        assert.ok(v.Check(answer), `${JSON.stringify(answer).slice(0, 300)}: ${JSON.stringify(v.Errors(answer)[0])}`);
+      }
+      const refused = (await post(`${SYNC}/pull`, { resource: 'no_such_table', after: null })).json;
+      assert.ok(Compile(ErrorSchema).Check(refused), JSON.stringify(refused));
     });
 
     it('a page met off HTTP (a bundle, radio) is checked against the same schema', () => {
