@@ -5,7 +5,7 @@ import type { Registry } from '../registry/registry.js';
 import type { ResourceDef } from '../registry/types.js';
 import { toUtcIso } from '../registry/values.js';
 import { chunks, encodeCursor, notTakenFrom, type Store, type StoredRecord } from '../store/index.js';
-import { rowToRecord } from '../store/rows.js';
+import { selectRecords } from '../store/read.js';
 import { jsonHead, jsonRecordObject } from './json-writer.js';
 import { type ExportNode, type ReferenceLookups, XML_TAIL, xmlHead, xmlRecord } from './writer.js';
 
@@ -199,7 +199,7 @@ async function referencedNodes(store: Store, nodes: ExportNode[], sent: Set<stri
       for (const part of chunks([...uuids])) {
         const q = store.knex(resource).whereIn('uuid', part).andWhere({ deleted: false });
         if (notFrom) notTakenFrom(q, notFrom);
-        for (const r of (await q) as Record<string, unknown>[]) level.push({ def, record: rowToRecord(def, r), components: [] });
+        for (const record of await selectRecords(def, q)) level.push({ def, record, components: [] });
       }
     }
     levels.unshift(level);
@@ -277,8 +277,7 @@ export async function exportRecords(store: Store, opts: ExportOptions, out: Writ
     let after = w.after;
     let opened = false;
     for (;;) {
-      const rows = (await windowed(store, def, { ...w, after }).orderBy('tm_seq').limit(PAGE)) as Record<string, unknown>[];
-      const records = rows.map((r) => rowToRecord(def, r));
+      const records = await selectRecords(def, windowed(store, def, { ...w, after }).orderBy('tm_seq').limit(PAGE));
       if (records.length) {
         const nodes = await withComponents(store, def, records, w.includeDeleted);
         if (opts.componentTimes) for (const n of nodes) n.record = { ...n.record, modified_on: latestChange(n) };
@@ -314,7 +313,7 @@ export async function exportMasters(store: Store, resource: string, uuids: reado
   const def = store.registry.get(resource);
   const records: StoredRecord[] = [];
   for (const part of chunks([...new Set(uuids)])) {
-    for (const row of (await store.knex(resource).whereIn('uuid', part).orderBy('tm_seq')) as Record<string, unknown>[]) records.push(rowToRecord(def, row));
+    records.push(...(await selectRecords(def, store.knex(resource).whereIn('uuid', part).orderBy('tm_seq'))));
   }
   const nodes = await withComponents(store, def, records, false);
   const lookups = await locationLookups(store, nodes);

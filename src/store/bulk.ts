@@ -32,7 +32,7 @@ function statement(conn: RawSqlite, sql: string): RawStatement {
 }
 
 // better-sqlite3 binds no booleans; knex turns them into 1/0 the same way.
-const bindable = (v: unknown): unknown => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
+export const bindable = (v: unknown): unknown => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 /** Inserts rows that all have the same columns. */
 export async function insertRows(trx: Knex.Transaction, table: string, rows: readonly Record<string, unknown>[], perStatement: number): Promise<void> {

@@ -1,21 +1,23 @@
 import type { Knex } from 'knex';
-import type { ResourceDef } from '../registry/types.js';
+import type { FieldDef, ResourceDef } from '../registry/types.js';
 import type { FieldValue } from '../registry/values.js';
 import type { RecordVersion, StoredRecord } from './types.js';
 
 type Row = Record<string, unknown>;
 
+/** A column's value as a field value: booleans and JSON decoded the same way on SQLite and PostgreSQL. */
+export function fieldFromRow(f: FieldDef, v: unknown): FieldValue {
+  if (v === null || v === undefined) return null;
+  if (f.type === 'boolean') return v === true || v === 1;
+  if (f.type === 'json') return JSON.parse(v as string) as FieldValue;
+  if (f.type === 'integer' || f.type === 'double') return Number(v);
+  return v as string;
+}
+
 /** A database row as a record: booleans and JSON decoded the same way on SQLite and PostgreSQL. */
 export function rowToRecord(def: ResourceDef, row: Row): StoredRecord {
   const data: Record<string, FieldValue> = {};
-  for (const f of def.fields) {
-    const v = row[f.name];
-    if (v === null || v === undefined) data[f.name] = null;
-    else if (f.type === 'boolean') data[f.name] = v === true || v === 1;
-    else if (f.type === 'json') data[f.name] = JSON.parse(v as string) as FieldValue;
-    else if (f.type === 'integer' || f.type === 'double') data[f.name] = Number(v);
-    else data[f.name] = v as string;
-  }
+  for (const f of def.fields) data[f.name] = fieldFromRow(f, row[f.name]);
   return {
     resource: def.name,
     id: Number(row.id),

@@ -9,6 +9,7 @@ import { busyError } from './busy.js';
 import { busyMs, openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
 import { insertRows, setSequences, updateRows } from './bulk.js';
+import { selectRecords } from './read.js';
 import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
 import { DELETED_FIELD, dotOf, type ChangesPage, type ChangesQuery, type Dot, type MergeDecision, type RecordVersion, type StoredRecord } from './types.js';
 import { bumpVersion } from './version.js';
@@ -510,7 +511,7 @@ export class Store {
       for (const part of chunks(masterUuids)) {
         const q = this.knex(comp.name).whereIn(comp.component!.joinField, part).orderBy('id');
         if (!opts.includeDeleted) q.andWhere({ deleted: false });
-        for (const r of await q) list.push(rowToRecord(comp, r as Record<string, unknown>));
+        list.push(...(await selectRecords(comp, q)));
       }
       out.set(comp.name, list);
     }
