@@ -9,6 +9,26 @@ const ISO_ZONED = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)
 const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+const digits = (s: string, from: number, to: number): number => {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
+};
+
+/**
+ * Whether a value of the CANONICAL shape names a real instant (month, day of that month, hour,
+ * minute, second in range), checked by its digits: a Date built and printed again for every
+ * stamp of every record was a twentieth of an import's time.
+ */
+function canonicalInRange(v: string): boolean {
+  const year = digits(v, 0, 4);
+  const month = digits(v, 5, 7);
+  const day = digits(v, 8, 10);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && digits(v, 11, 13) <= 23 && digits(v, 14, 16) <= 59 && digits(v, 17, 19) <= 59;
+}
+
 /**
  * Normalises an instant to the one form Tidemark stores and writes: UTC, milliseconds, `Z`.
  * A zone-less value (as Sahana Eden writes them) is read as UTC.
@@ -19,10 +39,7 @@ export function toUtcIso(value: string | Date, where: ErrorLocation = {}): strin
     return value.toISOString();
   }
   // Already in the stored form (the common case on import): checked, not rebuilt.
-  if (CANONICAL.test(value)) {
-    const t = Date.parse(value);
-    if (!Number.isNaN(t) && new Date(t).toISOString() === value) return value;
-  }
+  if (CANONICAL.test(value) && canonicalInRange(value)) return value;
   const v = value.trim();
   const m = ISO_ZONED.exec(v);
   if (!m) {

@@ -44,7 +44,13 @@ export async function insertRows(trx: Knex.Transaction, table: string, rows: rea
   }
   const cols = Object.keys(rows[0]!);
   const st = statement(conn, `INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
-  for (const row of rows) st.run(...cols.map((c) => bindable(row[c])));
+  // One parameter array reused for every row: no spread, no per-row array (sync receives and
+  // imports write tens of thousands of 40-column rows).
+  const params: unknown[] = new Array(cols.length);
+  for (const row of rows) {
+    for (let i = 0; i < cols.length; i++) params[i] = bindable(row[cols[i]!]);
+    st.run(params);
+  }
 }
 
 /** Sets the change sequence of records by uuid (each pair: uuid, seq). */
@@ -68,5 +74,10 @@ export async function updateRows(trx: Knex.Transaction, table: string, rows: rea
   }
   const cols = Object.keys(rows[0]!).filter((c) => c !== 'id');
   const st = statement(conn, `UPDATE "${table}" SET ${cols.map((c) => `"${c}" = ?`).join(', ')} WHERE "id" = ?`);
-  for (const row of rows) st.run(...cols.map((c) => bindable(row[c])), row.id);
+  const params: unknown[] = new Array(cols.length + 1);
+  for (const row of rows) {
+    for (let i = 0; i < cols.length; i++) params[i] = bindable(row[cols[i]!]);
+    params[cols.length] = row.id;
+    st.run(params);
+  }
 }

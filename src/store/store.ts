@@ -161,8 +161,12 @@ export class Writer {
     }));
     // Stay under SQLite's limit of bound variables per statement.
     const rowsPerInsert = Math.max(1, Math.min(500, Math.floor(30000 / (def.fields.length + 11))));
-    const from = opts.takenFrom ? { tm_from: opts.takenFrom } : {};
-    await insertRows(this.trx, def.name, versions.map((v) => ({ ...versionToRow(def, v, v.seq), ...from })), rowsPerInsert);
+    const rows = versions.map((v) => {
+      const row = versionToRow(def, v, v.seq);
+      if (opts.takenFrom) row.tm_from = opts.takenFrom;
+      return row;
+    });
+    await insertRows(this.trx, def.name, rows, rowsPerInsert);
     await this.history(versions, []);
     await this.touchMasters(def, versions);
     return versions;
