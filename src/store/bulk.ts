@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
  */
 
 interface RawStatement {
-  run(...params: unknown[]): unknown;
+  run(...params: unknown[]): { lastInsertRowid: number | bigint };
 }
 interface RawSqlite {
   prepare(sql: string): RawStatement;
@@ -34,13 +34,22 @@ function statement(conn: RawSqlite, sql: string): RawStatement {
 // better-sqlite3 binds no booleans; knex turns them into 1/0 the same way.
 export const bindable = (v: unknown): unknown => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
-/** Inserts rows that all have the same columns. */
-export async function insertRows(trx: Knex.Transaction, table: string, rows: readonly Record<string, unknown>[], perStatement: number): Promise<void> {
-  if (!rows.length) return;
+/** Inserts rows that all have the same columns; returns their new ids, in order. */
+export async function insertRows(trx: Knex.Transaction, table: string, rows: readonly Record<string, unknown>[], perStatement: number): Promise<number[]> {
+  const ids: number[] = [];
+  if (!rows.length) return ids;
   const conn = await sqliteConnection(trx);
   if (!conn) {
-    for (let i = 0; i < rows.length; i += perStatement) await trx(table).insert(rows.slice(i, i + perStatement));
-    return;
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const part = rows.slice(i, i + perStatement);
+      // RETURNING's order is not promised: record rows are matched back by their unique uuid.
+      const uuids = part.map((r) => r.uuid);
+      const keyed = typeof uuids[0] === 'string' && new Set(uuids).size === part.length;
+      const back = (await trx(table).insert(part).returning(keyed ? ['id', 'uuid'] : ['id'])) as { id: number | string; uuid?: string }[];
+      const byUuid = keyed ? new Map(back.map((r) => [r.uuid, Number(r.id)])) : undefined;
+      back.forEach((r, j) => ids.push(byUuid ? byUuid.get(part[j]!.uuid as string)! : Number(r.id)));
+    }
+    return ids;
   }
   const cols = Object.keys(rows[0]!);
   const st = statement(conn, `INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
@@ -49,8 +58,9 @@ export async function insertRows(trx: Knex.Transaction, table: string, rows: rea
   const params: unknown[] = new Array(cols.length);
   for (const row of rows) {
     for (let i = 0; i < cols.length; i++) params[i] = bindable(row[cols[i]!]);
-    st.run(params);
+    ids.push(Number(st.run(params).lastInsertRowid));
   }
+  return ids;
 }
 
 /** Sets the change sequence of records by uuid (each pair: uuid, seq). */

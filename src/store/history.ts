@@ -30,11 +30,21 @@ export const HISTORY_KEEP_DEFAULT = 20;
 const KEEP_KEY = 'history_keep';
 export const HISTORY_KEEP_MAX = 10_000;
 
+/**
+ * Versions are found by the record's local row id (`rid`), not its uuid: an index led by random
+ * uuids has every one of its pages rewritten by each commit of a large sync or import, while row
+ * ids of new records only ever append (receiving 100,000 records: COMMIT 5.0 s -> 2.2 s,
+ * docs/sync-protocol.md, "Where the time goes"). `uuid` stays for records purged since.
+ */
 export async function migrateHistoryTable(knex: Knex): Promise<void> {
-  if (await knex.schema.hasTable('tm_history')) return;
+  if (await knex.schema.hasTable('tm_history')) {
+    if (!(await knex.schema.hasColumn('tm_history', 'rid'))) await keyHistoryByRowId(knex);
+    return;
+  }
   await knex.schema.createTable('tm_history', (t) => {
     t.increments('id');
     t.string('resource', 64).notNullable();
+    t.bigInteger('rid');
     t.string('uuid', 64).notNullable();
     t.bigInteger('seq').notNullable();
     t.string('hlc', 24).notNullable();
@@ -47,7 +57,23 @@ export async function migrateHistoryTable(knex: Knex): Promise<void> {
     t.string('recorded_on', 24).notNullable();
     t.text('version').notNullable(); // the version vector (JSON)
     t.text('body').notNullable(); // { data, replaced_by } (JSON)
-    t.index(['resource', 'uuid', 'id']);
+    t.index(['resource', 'rid', 'id']);
+  });
+}
+
+/** A history kept by uuid (before rid): each version gets its record's row id, and the index follows. */
+async function keyHistoryByRowId(knex: Knex): Promise<void> {
+  await knex.schema.alterTable('tm_history', (t) => t.bigInteger('rid'));
+  const resources = (await knex('tm_history').distinct('resource')) as { resource: string }[];
+  for (const { resource } of resources) {
+    if (!(await knex.schema.hasTable(resource))) continue;
+    await knex('tm_history')
+      .where({ resource })
+      .update({ rid: knex(resource).select('id').where('uuid', knex.ref('tm_history.uuid')) });
+  }
+  await knex.schema.alterTable('tm_history', (t) => {
+    t.dropIndex(['resource', 'uuid', 'id']);
+    t.index(['resource', 'rid', 'id']);
   });
 }
 
@@ -73,6 +99,7 @@ export async function recordHistory(trx: Knex.Transaction, versions: readonly Re
   const now = nowIso();
   const rows = versions.map((v) => ({
     resource: v.resource,
+    rid: (v as { id?: number }).id ?? null,
     uuid: v.uuid,
     seq: (v as { seq?: number }).seq ?? 0,
     hlc: v.hlc,
@@ -87,10 +114,13 @@ export async function recordHistory(trx: Knex.Transaction, versions: readonly Re
     body: JSON.stringify({ data: v.data, replaced_by: v.replaced_by }),
   }));
   await insertRows(trx, 'tm_history', rows, 200);
-  const byResource = new Map<string, string[]>();
-  for (const v of known) byResource.set(v.resource, [...(byResource.get(v.resource) ?? []), v.uuid]);
-  for (const [resource, uuids] of byResource) {
-    const all = [...new Set(uuids)];
+  const byResource = new Map<string, number[]>();
+  for (const v of known) {
+    const list = byResource.get(v.resource) ?? byResource.set(v.resource, []).get(v.resource)!;
+    list.push((v as { id?: number }).id ?? 0);
+  }
+  for (const [resource, ids] of byResource) {
+    const all = [...new Set(ids)];
     for (let i = 0; i < all.length; i += 400) {
       const part = all.slice(i, i + 400);
       // Window functions: the same statement on SQLite (3.25+) and PostgreSQL.
@@ -100,9 +130,9 @@ export async function recordHistory(trx: Knex.Transaction, versions: readonly Re
             .select('id')
             .from(
               trx('tm_history')
-                .select('id', trx.raw('row_number() over (partition by uuid order by id desc) as rn'))
+                .select('id', trx.raw('row_number() over (partition by rid order by id desc) as rn'))
                 .where({ resource })
-                .whereIn('uuid', part)
+                .whereIn('rid', part)
                 .as('ranked'),
             )
             .where('rn', '>', keep),
@@ -133,7 +163,10 @@ export interface HistoryEntry {
 
 /** The kept versions of one record, newest first. */
 export async function readHistory(knex: Knex, resource: string, uuid: string, opts: { limit?: number } = {}): Promise<HistoryEntry[]> {
-  const rows = (await knex('tm_history').where({ resource, uuid }).orderBy('id', 'desc').limit(opts.limit ?? HISTORY_KEEP_MAX)) as Record<string, unknown>[];
+  const record = (await knex(resource).where({ uuid }).first('id')) as { id: number | string } | undefined;
+  // A record purged since is found by its uuid (a scan: only ever asked for by hand).
+  const q = record ? knex('tm_history').where({ resource, rid: Number(record.id) }) : knex('tm_history').where({ resource, uuid });
+  const rows = (await q.orderBy('id', 'desc').limit(opts.limit ?? HISTORY_KEEP_MAX)) as Record<string, unknown>[];
   const entries = rows.map((r): HistoryEntry => {
     const body = JSON.parse(r.body as string) as { data: Record<string, FieldValue>; replaced_by: string | null };
     return {

@@ -166,7 +166,8 @@ export class Writer {
       if (opts.takenFrom) row.tm_from = opts.takenFrom;
       return row;
     });
-    await insertRows(this.trx, def.name, rows, rowsPerInsert);
+    const ids = await insertRows(this.trx, def.name, rows, rowsPerInsert);
+    versions.forEach((v, i) => (v.id = ids[i]!));
     await this.history(versions, []);
     await this.touchMasters(def, versions);
     return versions;
@@ -332,7 +333,10 @@ export class Writer {
         if (prior) known.push(stored);
       }
       await updateRows(this.trx, resource, changed);
-      await insertRows(this.trx, resource, fresh, 200);
+      const ids = await insertRows(this.trx, resource, fresh, 200);
+      // The new rows' ids, in the order they were inserted: their history is kept by row id.
+      let next = 0;
+      for (const s of written) if (!s.id) s.id = ids[next++]!;
       await this.history(written, known);
       await this.touchMasters(def, items.map((x) => x.v));
     }

@@ -10,6 +10,8 @@ import { importRecords } from '../../src/s3xml/index.js';
 import { historyKeep, HISTORY_KEEP_DEFAULT, setHistoryKeep } from '../../src/store/index.js';
 import { versionHistory } from '../../src/sync/index.js';
 import { TidemarkError } from '../../src/errors.js';
+import { openStore } from '../../src/open.js';
+import type { Store } from '../../src/store/index.js';
 
 after(dropTestDatabases);
 
@@ -60,6 +62,27 @@ for (const kind of DB_KINDS) {
       } finally {
         await a!.close();
         await b!.close();
+      }
+    });
+
+    test('a history kept by uuid (before row ids) is keyed by row id on open, read and pruned as before', async () => {
+      const [a] = await openStores(kind, 1);
+      let reopened: Store | undefined;
+      try {
+        const org = await a!.create('org_organisation', { name: 'Nepal Red Cross' }, { by: 'alice' });
+        await a!.update('org_organisation', org.uuid, { acronym: 'NRCS' }, { by: 'bob' });
+        // The layout before: no rid column, the index led by uuid.
+        await a!.knex.schema.alterTable('tm_history', (t) => t.dropIndex(['resource', 'rid', 'id']));
+        await a!.knex.raw('ALTER TABLE tm_history DROP COLUMN rid');
+        await a!.knex.schema.alterTable('tm_history', (t) => t.index(['resource', 'uuid', 'id']));
+        await a!.close();
+        reopened = await openStore(a!.db.url);
+        assert.deepEqual((await versionHistory(reopened, 'org_organisation', org.uuid)).map((v) => v.source_label), ['bob', 'alice']);
+        await setHistoryKeep(reopened.knex, 2);
+        await reopened.update('org_organisation', org.uuid, { acronym: 'NRC' }, { by: 'carol' });
+        assert.deepEqual((await versionHistory(reopened, 'org_organisation', org.uuid)).map((v) => v.source_label), ['carol', 'bob']);
+      } finally {
+        await (reopened ?? a!).close();
       }
     });
   });
