@@ -115,8 +115,7 @@ export class Writer {
     const def = this.registry.get(resource);
     const out = new Map<string, StoredRecord>();
     for (const part of chunks(uuids)) {
-      const rows = await this.trx(resource).whereIn('uuid', part);
-      for (const r of rows) out.set(r.uuid as string, rowToRecord(def, r as Record<string, unknown>));
+      for (const r of await selectRecords(def, this.trx(resource).whereIn('uuid', part))) out.set(r.uuid, r);
     }
     return out;
   }
