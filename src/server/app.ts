@@ -95,6 +95,10 @@ export async function buildApp(opts: ServerOptions): Promise<FastifyInstance> {
   await app.register(syncRoutes);
   await app.register(interchangeRoutes);
   await app.register(conflictRoutes);
+  // The console's pages are HTML for people, not the API: /openapi.json leaves them out.
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/' || route.url.startsWith('/console')) route.schema = { ...route.schema, hide: true };
+  });
   await app.register(consoleRoutes);
   // Further route plugins are registered here, one line each.
   return app;

@@ -167,6 +167,14 @@ for (const kind of DB_KINDS) {
       for (const q of ['since', 'until', 'cursor', 'limit', 'include_deleted']) assert.ok(names.includes(`query:${q}`), `${q} in ${names.join(' ')}`);
       assert.ok(names.includes('path:resource'));
       for (const path of [`${SYNC}/hello`, `${SYNC}/pull`, `${SYNC}/pair`]) assert.ok(doc.paths[path]!.post!.requestBody, path);
+      // Every API route documents itself and its refusals; the console's HTML pages are not the API.
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        assert.ok(!path.startsWith('/console'), path);
+        for (const [method, op] of Object.entries(ops)) {
+          assert.ok(op.summary, `${method} ${path}`);
+          if (path !== '/health') assert.ok((op.responses as Json)['4XX'], `${method} ${path} documents its 4xx`);
+        }
+      }
       const eden = doc.paths['/sync/sync.xml']!.get!;
       assert.ok((eden.parameters as { name: string }[]).some((p) => p.name === 'msince'));
     });
