@@ -14,7 +14,7 @@ import { TidemarkError } from '../../src/errors.js';
 import { Peers } from '../../src/sync/peers.js';
 import { macKeyFor } from '../../src/sync/tokens.js';
 import { bundleFileName, exportBundle, exportBundleFile } from '../../src/transports/bundle/export.js';
-import { MAGIC, MAGIC_V1, macOf, peekBundle, readBundle } from '../../src/transports/bundle/format.js';
+import { loadBundle, MAGIC, MAGIC_V1, macOf, peekBundle, readBody, readBundle } from '../../src/transports/bundle/format.js';
 import { importBundle, previewBundle } from '../../src/transports/bundle/import.js';
 import { generateSigningKey, signingKey, trustKey } from '../../src/transports/bundle/keys.js';
 import type { Store } from '../../src/store/index.js';
@@ -128,6 +128,21 @@ describe('bundle files, streamed (format version 2)', () => {
         assert.equal(await b.knex('tm_bundle_log').count({ n: '*' }).first().then((x) => Number(x!.n)), 0);
       });
     }
+
+    it('a file that changes after its checksum was checked is caught when read again', async () => {
+      const path = file('changing.tmb', good);
+      const parsed = await loadBundle(path);
+      // The first member's time stamp (gzip header bytes 4-7) changed: still a valid body, not the one checked.
+      const x = Buffer.from(good);
+      x[bodyAt(x) + 4] = x[bodyAt(x) + 4]! ^ 0x01;
+      writeFileSync(path, x);
+      const read = async (): Promise<void> => {
+        for await (const page of readBody(parsed)) assert.ok(page);
+      };
+      await assert.rejects(read(), (e: unknown) => e instanceof TidemarkError && e.code === 'malformed' && /changed while it was being read/.test(e.message));
+      writeFileSync(path, good);
+      await read();
+    });
 
     it('the whole file imports', async () => {
       assert.equal((await importBundle(b, file('good.tmb', good))).applied, 8);

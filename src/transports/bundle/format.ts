@@ -82,6 +82,8 @@ export interface BodyInFile {
   path: string;
   start: number;
   end: number;
+  /** sha256 (hex) of the body as it was when the digest was checked: each later read is compared with it. */
+  sha256: string;
 }
 
 export interface ParsedBundle {
@@ -291,9 +293,15 @@ export async function loadBundle(file: Buffer | string): Promise<ParsedBundle> {
   }
   if (env.version === 1) return readBundle(readFileSync(file));
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file, { start: 0, end: env.bodyEnd - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  const bodyHash = createHash('sha256');
+  let pos = 0;
+  for await (const chunk of createReadStream(file, { start: 0, end: env.bodyEnd - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bodyHash.update(chunk.subarray(Math.max(0, env.bodyStart - pos)));
+    pos += chunk.length;
+  }
   checkDigest(env, hash.digest('hex'));
-  return parsed(env, size, { path: file, start: env.bodyStart, end: env.bodyEnd });
+  return parsed(env, size, { path: file, start: env.bodyStart, end: env.bodyEnd, sha256: bodyHash.digest('hex') });
 }
 
 /** What a bundle's MACs and signature cover: version 1 the file, version 2 its digest. */
@@ -328,8 +336,12 @@ export async function* readBody(b: ParsedBundle): AsyncGenerator<unknown> {
   const gunzip = createGunzip();
   const inFile = Buffer.isBuffer(b.body) || b.body.end <= b.body.start ? undefined : b.body;
   const file = inFile && createReadStream(inFile.path, { start: inFile.start, end: inFile.end - 1, highWaterMark: 256 * 1024 });
+  // The file is read again after its digest was checked: what is read now must be what was checked
+  // (a file changed in between, or a stick that reads back differently, is caught, not trusted).
+  const again = file && createHash('sha256');
   if (file) {
     file.on('error', (e) => gunzip.destroy(e));
+    file.on('data', (chunk) => again!.update(chunk));
     file.pipe(gunzip);
   } else gunzip.end(Buffer.isBuffer(b.body) ? b.body : Buffer.alloc(0));
   let parts: Buffer[] = [];
@@ -359,5 +371,6 @@ export async function* readBody(b: ParsedBundle): AsyncGenerator<unknown> {
   } finally {
     file?.destroy(); // a reader that stops early leaves no file open
   }
+  if (again && again.digest('hex') !== (b.body as BodyInFile).sha256) throw bad('bundle is corrupted: the file changed while it was being read (or the medium reads back differently)');
   if (parts.length) yield parse(Buffer.concat(parts));
 }
