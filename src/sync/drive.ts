@@ -170,9 +170,12 @@ export async function drive(store: Store, peer: Peer, transfer: Transfer, opts: 
   }
   const run: Run = { store, plan, transfer, opts, out, theirs, mine };
   try {
+    // A direction the grant leaves out still runs where the carrier's turn-taking needs it (radio
+    // takes turns): nothing is asked or sent, and what comes anyway is refused by the grant check.
     for (const phase of transfer.phases) {
-      if (phase === 'receive' && plan.direction !== 'push' && transfer.receive) await receivePhase(run);
+      if (phase === 'receive' && transfer.receive) await receivePhase(run);
       if (phase === 'send' && plan.direction !== 'pull' && transfer.send) await sendPhase(run);
+      else if (phase === 'send') await transfer.flush?.();
     }
   } finally {
     for (const r of out.resources) addMoved(out, r);
@@ -229,7 +232,7 @@ async function receivePhase(run: Run): Promise<void> {
     stream = { r, t0: performance.now(), b0: transfer.stats().bytes, c0 };
     return r;
   };
-  for await (const inc of transfer.receive!(await wanted(run))) {
+  for await (const inc of transfer.receive!(plan.direction === 'push' ? [] : await wanted(run))) {
     if ('page' in inc || 'read' in inc) {
       const raw = 'page' in inc ? inc.page : inc.read.page;
       let r: ResourceReport | undefined;
@@ -262,7 +265,7 @@ async function receivePhase(run: Run): Promise<void> {
     } else {
       // The sender's whole turn is applied: my position in its feed moves as after a pull.
       for (const x of inc.reach) {
-        if (plan.order.includes(x.resource) && (await advanceReceived(store, plan.peer.uuid, x.resource, x.from, x.to))) out.advanced.push(x.resource);
+        if (plan.direction !== 'push' && plan.order.includes(x.resource) && (await advanceReceived(store, plan.peer.uuid, x.resource, x.from, x.to))) out.advanced.push(x.resource);
       }
     }
   }
@@ -289,15 +292,15 @@ async function sendPhase(run: Run): Promise<void> {
     const start = starts.reduce((x, y) => (y.after < x.after ? y : x));
     const restarted = receivers.filter((_, i) => starts[i]!.ack?.reset);
     if (!restarted.length && !(await hasChangesFor(store, echoPeer, resource, start.after, heads.get(resource) ?? 0))) continue;
-    const done = await sendResource(run, resource, start.from, restarted, echoPeer);
-    if (done) pending.push(done);
+    const later = await sendResource(run, resource, start.from, restarted, echoPeer);
+    if (later) pending.push(later.answers);
   }
   await transfer.flush?.();
   await Promise.all(pending);
 }
 
-/** Sends one resource; returns what is still to be acknowledged after the carrier's flush. */
-async function sendResource(run: Run, resource: string, from: string | null, restarted: Peer[], echoPeer: string): Promise<Promise<void> | undefined> {
+/** Sends one resource; returns what is still to be acknowledged after the carrier's flush (wrapped: an async function would wait for it). */
+async function sendResource(run: Run, resource: string, from: string | null, restarted: Peer[], echoPeer: string): Promise<{ answers: Promise<void> } | undefined> {
   const { store, plan, transfer, opts, out } = run;
   await opts.checkpoint?.();
   const r = entry(out, resource);
@@ -367,10 +370,12 @@ async function sendResource(run: Run, resource: string, from: string | null, res
     return undefined;
   }
   // Answers come once the carrier flushed (radio: the peer confirms each payload).
-  return (async () => {
+  const answers = (async () => {
     while (inflight.length) await settle();
     log();
   })();
+  answers.catch(() => undefined); // awaited after the flush
+  return { answers };
 }
 
 /** A stream with records refused by the receiver's grant is a warning, and says so. */

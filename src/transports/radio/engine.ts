@@ -3,8 +3,11 @@ import type { RecordVersion, Store } from '../../store/index.js';
 import { acks, collectChanges } from '../../sync/collect.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import { macKeyFor } from '../../sync/tokens.js';
-import { acknowledgeSent, advanceReceived, applyVersions, logRow, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
-import { encodeChanges, prioritise } from './codec.js';
+import { coded } from '../../errors.js';
+import { drive, type Driven, type Incoming, type Transfer } from '../../sync/drive.js';
+import { logRow, myPosition, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
+import { readPage, type Page, type PageResult } from '../../sync/protocol.js';
+import { encodeChanges, prioritise, type Reach } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
 import type { RadioSession } from './session.js';
 import { newPeerKnowledge, parsePeerKnowledge, radioSync, serialisePeerKnowledge, type RadioPeerKnowledge, type RadioSyncResult } from './sync.js';
@@ -146,61 +149,25 @@ export interface RadioPeerSyncResult extends RadioSyncResult {
 }
 
 /**
- * A whole sync with one paired peer over a radio session, through the sync engine: my changes
- * since the peer's acknowledged position go out (the position advances per resource once the
- * peer applied them), the peer's changes are applied with the configured policies and conflict
- * log, and versions taken unchanged are remembered as echoes so they are not sent back.
+ * A whole sync with one paired peer over a radio session, run by the sync driver: my changes
+ * since the peer's acknowledged position go out (each page acknowledged once the peer applied
+ * all of its records), the peer's changes are applied with the configured policies and conflict
+ * log, and its reach moves my position in its feed. The radio link protocol (turns, payloads,
+ * link knowledge) is the transfer.
  */
 export async function syncPeerByRadio(store: Store, peerRef: string, session: RadioSession, role: 'initiator' | 'responder', opts: { batchSize?: number } = {}): Promise<RadioPeerSyncResult> {
   const started = performance.now();
   const peers = new Peers(store);
   const peer = await peers.get(peerRef);
-  const plan = await planFor(store, peer, 'radio');
   const knowledge = await loadRadioKnowledge(store, peer.uuid);
-  let pending: Pending = { records: [], reach: new Map() };
-  const delivered = new Map<string, number>();
-  let conflicts = 0;
-  const applied = { created: 0, updated: 0, refused: 0 };
+  const link = radioTransfer(store, peer, session, role, knowledge, opts.batchSize);
   let result: RadioSyncResult;
+  let driven: Driven;
   try {
-    result = await radioSync({
-      registry: store.registry,
-      session,
-      local: store.instance.uuid,
-      peer: peer.uuid,
-      keys: { out: macKeyFor(peer, 'out'), in: macKeyFor(peer, 'in') },
-      role,
-      knowledge,
-      // Collected when our turn starts: as the responder, after the caller's changes are applied.
-      outgoing: async () => {
-        pending = await pendingFor(store, plan);
-        return pending.records;
-      },
-      batchSize: opts.batchSize,
-      apply: async (changes) => {
-        // Records outside the peer's grant are refused one by one by the apply stage.
-        const r = await applyVersions(store, plan, changes);
-        applied.refused += r.refused;
-        conflicts += r.conflicts;
-        applied.created += r.created;
-        applied.updated += r.updated;
-      },
-      // Acknowledge: a resource's position moves once the peer applied all of it.
-      sent: async (batch) => {
-        for (const r of batch) delivered.set(r.resource, (delivered.get(r.resource) ?? 0) + 1);
-        for (const [resource, reach] of pending.reach) if ((delivered.get(resource) ?? 0) >= reach.count) await acknowledgeSent(store.knex, peer.uuid, resource, reach.last);
-      },
-      reach: () => [...pending.reach].map(([resource, r]) => ({ resource, from: r.from, to: r.last })),
-      // The peer's whole turn is applied: my position in its feed moves as after a pull.
-      arrived: async (reach) => {
-        // Past records refused by the grant too, as on every carrier: a changed grant restarts
-        // the position (Peers.resetChangedGrant), so a wider one still sees them come.
-        if (plan.direction === 'push') return;
-        for (const x of reach) if (plan.order.includes(x.resource)) await advanceReceived(store, peer.uuid, x.resource, x.from, x.to);
-      },
-      save: (k) => saveRadioKnowledge(store, peer.uuid, k),
-    });
+    driven = await drive(store, peer, link.transfer, { limit: 5000 });
+    result = await link.done;
   } catch (e) {
+    link.stop(e as Error);
     await writeLog(store.knex, [logRow(peer, 'sync', {}, { result: 'error', startedAt: started, message: `radio: ${(e as Error).message}` })]);
     await peers.recordResult(peer.uuid, 'error').catch(() => undefined);
     await recordLinkStatus(store, peer.uuid, session).catch(() => undefined);
@@ -208,7 +175,118 @@ export async function syncPeerByRadio(store: Store, peerRef: string, session: Ra
   }
   await recordLinkStatus(store, peer.uuid, session);
   const durationMs = performance.now() - started;
-  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, ...applied, conflicts, bytes: result.payloadBytesSent }, { durationMs, result: applied.refused ? 'warning' : 'success', message: applied.refused ? `radio; ${applied.refused} record(s) outside the peer's grant refused` : 'radio' })]);
+  const { created, updated, refused, conflicts } = driven;
+  await writeLog(store.knex, [logRow(peer, 'sync', { sent: result.sent, received: result.received, created, updated, refused, conflicts, bytes: result.payloadBytesSent }, { durationMs, result: refused ? 'warning' : 'success', message: refused ? `radio; ${refused} record(s) outside the peer's grant refused` : 'radio' })]);
   await peers.recordResult(peer.uuid, 'success');
   return { ...result, peer, conflicts, durationMs };
+}
+
+/** A promise with its settle functions (a bridge between the link's callbacks and the driver). */
+function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: Error) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+/**
+ * The radio transfer: the link protocol (radioSync) runs beside the driver. The driver's pages go
+ * out as one turn when it flushes (echoes of what the peer sent left out, priorities first); a
+ * page is answered once every record of it is in a payload the peer confirmed. The peer's
+ * payloads come in as versions (each applied before the payload is confirmed: one checkpoint),
+ * and its reach after its final one.
+ */
+function radioTransfer(store: Store, peer: Peer, session: RadioSession, role: 'initiator' | 'responder', knowledge: RadioPeerKnowledge, batchSize?: number): { transfer: Transfer; done: Promise<RadioSyncResult>; stop(e: Error): void } {
+  const outgoing: RecordVersion[] = [];
+  const awaiting = new Map<RecordVersion, { left: number; page: Page; answer: ReturnType<typeof deferred<PageResult | null>> }>();
+  const reach = new Map<string, Reach>();
+  const turn = deferred<readonly RecordVersion[]>();
+  // What the peer sent, each item confirmed (consumed by the driver) before the link goes on.
+  const inbox: { item: Incoming; taken: ReturnType<typeof deferred<void>> }[] = [];
+  let wake: (() => void) | null = null;
+  let failed: Error | null = null;
+  const deliver = async (item: Incoming): Promise<void> => {
+    const taken = deferred<void>();
+    inbox.push({ item, taken });
+    wake?.();
+    await taken.promise;
+  };
+  const answered = (page: Page): PageResult => ({ cursor: page.cursor, received: page.records.length, applied: page.records.length, conflicts: 0, duplicate: false });
+  const stop = (e: Error): void => {
+    failed ??= e;
+    wake?.();
+    turn.reject(e);
+    for (const w of awaiting.values()) w.answer.reject(e);
+    for (const x of inbox.splice(0)) x.taken.reject(e);
+  };
+  const done = radioSync({
+    registry: store.registry,
+    session,
+    local: store.instance.uuid,
+    peer: peer.uuid,
+    keys: { out: macKeyFor(peer, 'out'), in: macKeyFor(peer, 'in') },
+    role,
+    knowledge,
+    // My turn starts when the driver flushes: as the responder, after the caller's changes are applied.
+    outgoing: () => turn.promise,
+    batchSize,
+    apply: (changes) => deliver({ versions: changes }),
+    sent: (batch) => {
+      for (const r of batch) {
+        const w = awaiting.get(r);
+        if (!w) continue;
+        awaiting.delete(r);
+        if (--w.left === 0) w.answer.resolve(answered(w.page));
+      }
+    },
+    reach: () => [...reach.values()],
+    arrived: (r) => deliver({ reach: r }),
+    save: (k) => saveRadioKnowledge(store, peer.uuid, k),
+  });
+  done.catch((e: Error) => stop(e));
+  const transfer: Transfer = {
+    carrier: 'radio',
+    phases: role === 'initiator' ? ['send', 'receive'] : ['receive', 'send'],
+    depth: Infinity,
+    async send(page) {
+      const versions = readPage(store.registry, page).versions;
+      const from = myPosition(store, page.from) ?? 0;
+      const to = myPosition(store, page.cursor) ?? 0;
+      const r = reach.get(page.resource);
+      reach.set(page.resource, { resource: page.resource, from: r?.from ?? from, to });
+      if (!versions.length) return answered(page);
+      const answer = deferred<PageResult | null>();
+      const w = { left: versions.length, page, answer };
+      for (const v of versions) awaiting.set(v, w);
+      outgoing.push(...versions);
+      return answer.promise;
+    },
+    flush: async () => turn.resolve(outgoing),
+    async *receive() {
+      for (;;) {
+        while (!inbox.length) {
+          if (failed) throw failed;
+          await new Promise<void>((res) => (wake = res));
+          wake = null;
+        }
+        const { item, taken } = inbox.shift()!;
+        let applied = false;
+        try {
+          yield item;
+          applied = true;
+        } finally {
+          // Not applied (the driver stopped): the payload is not confirmed either.
+          if (applied) taken.resolve();
+          else taken.reject(coded('interrupted', { detail: 'the radio sync (stopped while applying)' }));
+        }
+        if ('reach' in item) return;
+      }
+    },
+    stats: () => ({ bytes: session.stats.bytesSent, roundTrips: 0 }),
+  };
+  return { transfer, done, stop };
 }
