@@ -6,11 +6,12 @@ import type { Peer } from '../../sync/peers.js';
 import { grantedAlong, grantedWhole, grantFor } from '../../sync/grant.js';
 import { boundedGunzip, receiveBody } from '../body.js';
 import { Type, type Static } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { registerErrorHandling } from '../errors.js';
 
 /** The most a gzip sync page may inflate to (a page of 1,000 records is a few MB). */
 const MAX_INFLATED = 32 * 1024 * 1024;
-import { HelloSchema, PageResultSchema, PageSchema, PairRequestSchema, PairResponseSchema, PullRequestSchema, type PairRequest, type PullRequest } from '../../sync/protocol.js';
+import { HelloSchema, PageResultSchema, PageSchema, PairRequestSchema, PairResponseSchema, PullRequestSchema } from '../../sync/protocol.js';
 import { edenErrors, errors } from '../schemas.js';
 import { edenRepository, edenResource, edenSince, registerEdenRepository } from '../../sync/eden.js';
 import { TidemarkError } from '../../errors.js';
@@ -43,22 +44,24 @@ export async function syncRoutes(app: FastifyInstance): Promise<void> {
   };
   const tags = ['sync'];
   const security = [{ peer: [] }];
-  app.post(
+  // Handlers see the bodies typed from the same schemas that validate them.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.post(
     `${SYNC_PATH}/pair`,
     { schema: { tags, summary: 'Register a peer that presents a pairing code', body: PairRequestSchema, response: { 200: PairResponseSchema, ...errors } } },
-    async (req) => answerPair(app.store, req.body as PairRequest),
+    async (req) => answerPair(app.store, req.body),
   );
-  app.post(
+  api.post(
     `${SYNC_PATH}/hello`,
     { schema: { tags, security, summary: 'Handshake: schema check and per-resource summary', body: HelloSchema, response: { 200: HelloSchema, ...errors } } },
     async (req) => answerHello(app.store, peerOf(req), req.body),
   );
-  app.post(
+  api.post(
     `${SYNC_PATH}/pull`,
     { schema: { tags, security, summary: 'One page of this instance’s change feed', body: PullRequestSchema, response: { 200: PageSchema, ...errors } } },
-    async (req) => answerPull(app.store, peerOf(req), req.body as PullRequest),
+    async (req) => answerPull(app.store, peerOf(req), req.body),
   );
-  app.post(
+  api.post(
     `${SYNC_PATH}/push`,
     {
       schema: {
@@ -151,7 +154,9 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
     async (req) =>
     registerEdenRepository(app.store, await registrationBody(req.body as Readable | undefined), basicPassword(req)),
   );
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/sync/sync.xml', { schema: { tags, summary: 'Eden: pull a resource as S3XML (msince, include_deleted)', querystring: EdenPullQuery, response: { 200: S3XML_ANSWER, ...edenErrors } } }, async (req, reply) => {
+    // Streamed XML: typed by hand (the answer is a stream, which the provider's types do not take).
     const q = req.query as Static<typeof EdenPullQuery>;
     const resource = edenResource(app.store, q.resource);
     // What came from this repository is not sent back to it (echo suppression, as for any peer).
@@ -186,7 +191,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
     return reply.type('text/xml; charset=utf-8').send(out);
   });
   for (const method of ['PUT', 'POST'] as const) {
-    app.route({
+    api.route({
       method,
       url: '/sync/sync.xml',
       schema: {
@@ -197,7 +202,7 @@ export async function edenSyncRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: EdenStatusSchema, ...edenErrors },
       },
       handler: async (req, reply) => {
-        const q = req.query as Static<typeof EdenPushQuery>;
+        const q = req.query;
         const body = req.body as Readable | undefined;
         try {
           const repository = await edenRepository(app.store, q.repository, basicPassword(req));
