@@ -83,16 +83,12 @@ export interface Transfer {
   stats(): { bytes: number; roundTrips: number };
 }
 
-export interface ResourceReport {
+/**
+ * What moved of one resource. Of the Moved counts, created, updated and refused are where the
+ * records were applied: here on receive, at the peer on send.
+ */
+export interface ResourceReport extends Moved {
   resource: string;
-  received: number;
-  applied: number;
-  sent: number;
-  /** Where the records were applied (here on receive, at the peer on send): new, changed, refused. */
-  created: number;
-  updated: number;
-  refused: number;
-  conflicts: number;
   pullPages: number;
   pushPages: number;
   bytes: number;

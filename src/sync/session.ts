@@ -1,7 +1,7 @@
 import { TidemarkError } from '../errors.js';
 import { logger } from '../log.js';
 import type { Store } from '../store/index.js';
-import { addMoved, drive, entry, type ResourceReport, type Transfer } from './drive.js';
+import { addMoved, drive, entry, type Moved, type ResourceReport, type Transfer } from './drive.js';
 import { acquireLease, releaseLease, renewLease } from './lease.js';
 import { Peers, type Peer } from './peers.js';
 import { logRow, writeLog } from './pipeline.js';
@@ -40,19 +40,13 @@ export interface SessionContext {
   checkpoint(): Promise<void>;
 }
 
-export interface SyncReport {
+/** A live session's report: what moved (summed from its resources), and how. */
+export interface SyncReport extends Moved {
   peer: string;
   name: string;
   result: SyncResult;
   message?: string;
   resources: ResourceReport[];
-  received: number;
-  applied: number;
-  sent: number;
-  created: number;
-  updated: number;
-  refused: number;
-  conflicts: number;
   bytes: number;
   roundTrips: number;
   durationMs: number;
