@@ -16,12 +16,12 @@ import { writeSyncLog, type SyncLogEntry, type SyncResult } from './synclog.js';
  *
  *   plan         what the peer is granted and where each side stands      planFor, buildHello, sendFrom
  *   collect      my changes after the peer's position, echoes left out    collectPage/collectChanges (collect.ts)
- *   transfer     the carrier: HTTP requests, a bundle file, radio frames  (the carrier's own module)
+ *   transfer     the carrier: HTTP requests, a bundle file, radio frames  (its Transfer, run by drive.ts)
  *   apply        one receiving policy, one position rule                  applyReceived, advanceReceived
  *   acknowledge  how far each side holds the other's feed                 acknowledgeSent, learnPositions
  *
- * and one sync-log row builder (logRow) for every carrier. A carrier only moves what these
- * functions produce; cursors, acknowledgements, echo suppression and stale cursors are decided
+ * and one sync-log row builder (logRow) for every carrier. drive.ts is the one loop that runs
+ * these stages; a carrier supplies only its Transfer and moves what these functions produce; cursors, acknowledgements, echo suppression and stale cursors are decided
  * here, so a change behaves the same whichever way it travelled. Every position moves in the
  * transaction that applied the data (receiver) or on the peer's acknowledgement (sender), so an
  * interrupted session on any carrier resumes from the last acknowledged stage.
