@@ -270,25 +270,48 @@ async function receivePhase(run: Run): Promise<void> {
 
 // ---- send: collect, transfer out, acknowledge ---------------------------------------------
 
-async function sendPhase(run: Run): Promise<void> {
-  const { store, plan, transfer, opts, theirs } = run;
+/** Where sending one resource starts (see `sendingStarts`). */
+export interface SendStart {
+  resource: string;
+  from: string | null;
+  after: number;
+  /** Receivers whose sending of it restarts from the start of the feed (a widened grant). */
+  restarted: Peer[];
+}
+
+/**
+ * The collect stage's plan: per resource I send, where sending starts. Where the peer said it
+ * stands (a live hello), else where the receiver furthest behind acknowledged; from the start
+ * of the feed for a restart. Resources the peer does not take, or where nothing waits for it,
+ * are left out. `echoPeer`: whose versions are left out ('' for several receivers).
+ */
+export async function sendingStarts(store: Store, plan: Plan, opts: { receivers?: Peer[]; theirs?: Hello; echoPeer: string }): Promise<SendStart[]> {
   const receivers = opts.receivers ?? [plan.peer];
   const ackBy = await Promise.all(receivers.map((p) => acks(store.knex, p.uuid)));
-  // Versions that came from the receiver are left out (no echo); a cluster bundle leaves out none.
-  const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
-  // Heads again: the receive phase may have stored resolved conflicts that must go back.
   const heads = await resourceHeads(store.knex, plan.order);
-  const pending: Promise<void>[] = [];
+  const out: SendStart[] = [];
   for (const resource of plan.order) {
-    const t = theirs?.resources[resource];
-    if (theirs && !t) continue; // the peer does not take it
-    // Where sending starts: where the peer said it stands, else where the receiver furthest
-    // behind acknowledged; a restart (a widened grant) from the start of the feed.
+    const t = opts.theirs?.resources[resource];
+    if (opts.theirs && !t) continue; // the peer does not take it
     const starts = ackBy.map((a) => ({ ack: a.get(resource), ...sendFrom(store, a.get(resource), t?.have) }));
     const start = starts.reduce((x, y) => (y.after < x.after ? y : x));
     const restarted = receivers.filter((_, i) => starts[i]!.ack?.reset);
-    if (!restarted.length && !(await hasChangesFor(store, echoPeer, resource, start.after, heads.get(resource) ?? 0))) continue;
-    const later = await sendResource(run, resource, start.from, restarted, echoPeer);
+    if (!restarted.length && !(await hasChangesFor(store, opts.echoPeer, resource, start.after, heads.get(resource) ?? 0))) continue;
+    out.push({ resource, from: start.from, after: start.after, restarted });
+  }
+  return out;
+}
+
+async function sendPhase(run: Run): Promise<void> {
+  const { store, plan, transfer, opts, theirs } = run;
+  const receivers = opts.receivers ?? [plan.peer];
+  // Versions that came from the receiver are left out (no echo); a cluster bundle leaves out none.
+  const echoPeer = receivers.length === 1 ? receivers[0]!.uuid : '';
+  // Read after the receive phase: it may have stored resolved conflicts that must go back.
+  const starts = await sendingStarts(store, plan, { receivers, theirs, echoPeer });
+  const pending: Promise<void>[] = [];
+  for (const s of starts) {
+    const later = await sendResource(run, s.resource, s.from, s.restarted, echoPeer);
     if (later) pending.push(later.answers);
   }
   await transfer.flush?.();

@@ -1,11 +1,10 @@
 import { nowIso } from '../../registry/values.js';
 import type { RecordVersion, Store } from '../../store/index.js';
-import { acks, collectChanges } from '../../sync/collect.js';
 import { Peers, type Peer } from '../../sync/peers.js';
 import { macKeyFor } from '../../sync/tokens.js';
 import { coded } from '../../errors.js';
-import { drive, type Driven, type Incoming, type Transfer } from '../../sync/drive.js';
-import { logRow, myPosition, planFor, sendFrom, writeLog, type Plan } from '../../sync/pipeline.js';
+import { drive, sendingStarts, type Driven, type Incoming, type Transfer } from '../../sync/drive.js';
+import { logRow, myPosition, outgoingPages, planFor, writeLog } from '../../sync/pipeline.js';
 import { readPage, type Page, type PageResult } from '../../sync/protocol.js';
 import { encodeChanges, prioritise, type Reach } from './codec.js';
 import { LinkKnowledge } from './knowledge.js';
@@ -78,36 +77,15 @@ export async function radioLinks(store: Store): Promise<RadioLinkStatus[]> {
   return out;
 }
 
-interface Pending {
-  records: RecordVersion[];
-  /** Per resource: the part of my feed collected (from, last], and how many records that is. */
-  reach: Map<string, { from: number; last: number; count: number }>;
-}
-
-/** My changes the peer has not acknowledged, every resource it syncs, in my feed order. */
-export async function pendingForPeer(store: Store, peer: Peer): Promise<Pending> {
-  return pendingFor(store, await planFor(store, peer, 'radio'));
-}
-
-async function pendingFor(store: Store, plan: Plan): Promise<Pending> {
-  const out: Pending = { records: [], reach: new Map() };
-  if (plan.direction === 'pull') return out;
-  const mine = await acks(store.knex, plan.peer.uuid);
-  for (const resource of plan.order) {
-    const a = mine.get(resource);
-    const start = sendFrom(store, a).after;
-    let after = start;
-    let count = 0;
-    for (;;) {
-      const c = await collectChanges(store, plan.peer.uuid, resource, after, { limit: 5000, filter: plan.filters[resource] });
-      out.records.push(...c.records);
-      count += c.records.length;
-      after = c.last;
-      if (!c.more) break;
-    }
-    if (after !== start || a?.reset) out.reach.set(resource, { from: start, last: after, count });
+/** My changes the peer has not acknowledged, every resource it syncs, in my feed order: what the driver would send. */
+export async function pendingForPeer(store: Store, peer: Peer): Promise<{ records: RecordVersion[] }> {
+  const plan = await planFor(store, peer, 'radio');
+  const records: RecordVersion[] = [];
+  if (plan.direction === 'pull') return { records };
+  for (const s of await sendingStarts(store, plan, { echoPeer: peer.uuid })) {
+    for await (const page of outgoingPages(store, plan, s.resource, s.from, { limit: 5000 })) records.push(...readPage(store.registry, page).versions);
   }
-  return out;
+  return { records };
 }
 
 export interface RadioEstimate {
