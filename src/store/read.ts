@@ -26,10 +26,29 @@ interface PoolClient {
   releaseConnection(conn: RawSqlite): Promise<unknown>;
 }
 
-/** A prepared read and where each of a resource's columns sits in its rows. */
+/** Where a resource's columns sit in a statement's rows. */
+interface Layout {
+  fields: number[];
+  id: number;
+  seq: number;
+  uuid: number;
+  created: number;
+  modified: number;
+  deleted: number;
+  replacedBy: number;
+  origin: number;
+  changedBy: number;
+  version: number;
+  hlc: number;
+  fieldVersions: number;
+  decisions: number;
+}
+
+/** A prepared read and its row layout (per resource: a statement reads one table). */
 interface Prepared {
   st: RawReader;
   at: Map<string, number>;
+  layouts: Map<string, Layout>;
 }
 
 // Per connection; a whereIn of every list length is its own statement, so the cache is bounded.
@@ -43,35 +62,63 @@ function prepared(conn: RawSqlite, sql: string): Prepared {
   if (!p) {
     if (cache.size >= MAX_CACHED) cache.clear();
     const st = conn.prepare(sql).raw(true);
-    p = { st, at: new Map(st.columns().map((c, i) => [c.name, i])) };
+    p = { st, at: new Map(st.columns().map((c, i) => [c.name, i])), layouts: new Map() };
     cache.set(sql, p);
   }
   return p;
 }
 
-/** A row array as a record: the same decoding as rowToRecord, by column position. */
-function arrayToRecord(def: ResourceDef, at: Map<string, number>, a: unknown[]): StoredRecord {
-  const col = (name: string): unknown => a[at.get(name)!];
+function layoutOf(p: Prepared, def: ResourceDef): Layout {
+  let l = p.layouts.get(def.name);
+  if (!l) {
+    const at = (name: string): number => p.at.get(name) ?? -1;
+    l = {
+      fields: def.fields.map((f) => at(f.name)),
+      id: at('id'),
+      seq: at('tm_seq'),
+      uuid: at('uuid'),
+      created: at('created_on'),
+      modified: at('modified_on'),
+      deleted: at('deleted'),
+      replacedBy: at('replaced_by'),
+      origin: at('tm_origin'),
+      changedBy: at('tm_changed_by'),
+      version: at('tm_version'),
+      hlc: at('tm_hlc'),
+      fieldVersions: at('tm_fields'),
+      decisions: at('tm_decisions'),
+    };
+    p.layouts.set(def.name, l);
+  }
+  return l;
+}
+
+/**
+ * A row array as a record: the same decoding as rowToRecord, by column position (no closure
+ * per row: tsx wraps every named closure, which showed in the export's profile).
+ */
+function arrayToRecord(def: ResourceDef, l: Layout, a: unknown[]): StoredRecord {
   const data: StoredRecord['data'] = {};
-  for (const f of def.fields) data[f.name] = fieldFromRow(f, a[at.get(f.name)!]);
-  const deleted = col('deleted');
-  const fields = col('tm_fields');
-  const decisions = col('tm_decisions');
+  const fields = def.fields;
+  for (let i = 0; i < fields.length; i++) data[fields[i]!.name] = fieldFromRow(fields[i]!, a[l.fields[i]!]);
+  const deleted = a[l.deleted];
+  const fieldVersions = a[l.fieldVersions];
+  const decisions = a[l.decisions];
   return {
     resource: def.name,
-    id: Number(col('id')),
-    seq: Number(col('tm_seq')),
-    uuid: col('uuid') as string,
-    created_on: col('created_on') as string,
-    modified_on: col('modified_on') as string,
+    id: Number(a[l.id]),
+    seq: Number(a[l.seq]),
+    uuid: a[l.uuid] as string,
+    created_on: a[l.created] as string,
+    modified_on: a[l.modified] as string,
     deleted: deleted === true || deleted === 1,
-    replaced_by: (col('replaced_by') as string | null) ?? null,
-    origin: col('tm_origin') as string,
-    changed_by: col('tm_changed_by') as string,
-    version: JSON.parse(col('tm_version') as string) as Record<string, number>,
-    hlc: col('tm_hlc') as string,
+    replaced_by: (a[l.replacedBy] as string | null) ?? null,
+    origin: a[l.origin] as string,
+    changed_by: a[l.changedBy] as string,
+    version: JSON.parse(a[l.version] as string) as Record<string, number>,
+    hlc: a[l.hlc] as string,
     data,
-    ...(typeof fields === 'string' ? { fields: JSON.parse(fields) as RecordVersion['fields'] } : {}),
+    ...(typeof fieldVersions === 'string' ? { fields: JSON.parse(fieldVersions) as RecordVersion['fields'] } : {}),
     ...(typeof decisions === 'string' ? { decisions: JSON.parse(decisions) as RecordVersion['decisions'] } : {}),
   };
 }
@@ -83,9 +130,10 @@ export async function selectRecords(def: ResourceDef, q: Knex.QueryBuilder): Pro
   const { sql, bindings } = q.toSQL().toNative();
   const conn = await client.acquireConnection();
   try {
-    const { st, at } = prepared(conn, sql);
+    const p = prepared(conn, sql);
+    const layout = layoutOf(p, def);
     const out: StoredRecord[] = [];
-    for (const a of st.all(...bindings.map(bindable))) out.push(arrayToRecord(def, at, a));
+    for (const a of p.st.all(...bindings.map(bindable))) out.push(arrayToRecord(def, layout, a));
     return out;
   } finally {
     await client.releaseConnection(conn);
