@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecords } from '../src/s3xml/index.js';
 import { openStore } from '../src/open.js';
-import { RUNS, exportedTables, fmt, median, seconds, sqlite3, syntheticDatabase } from './s3xml-support.js';
+import { RUNS, cpuLine, exportedTables, fmt, lastCpu, median, seconds, sqlite3, syntheticDatabase } from './s3xml-support.js';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-bench-s3xml-'));
@@ -21,6 +21,8 @@ try {
   const csv = join(dir, 'export.csv');
   const ours: number[] = [];
   const ref: number[] = [];
+  const oursCpu: number[] = [];
+  const refCpu: number[] = [];
   // The same rows: every row of every table the export reads (masters and nested components).
   const dump = `.mode csv\n.output ${csv}\n${exportedTables()
     .map((t) => `SELECT * FROM ${t} WHERE tm_seq > 0 AND deleted = 0;`)
@@ -35,8 +37,10 @@ try {
         await finished(out);
       }),
     );
+    oursCpu.push(lastCpu.ours);
     await store.close();
     ref.push(sqlite3(db, dump));
+    refCpu.push(lastCpu.sqlite3);
     process.stderr.write(`  run ${run + 1}: S3XML ${ours[run]!.toFixed(3)} s, sqlite3 CSV ${ref[run]!.toFixed(3)} s\n`);
   }
   const [o, r] = [median(ours), median(ref)];
@@ -44,6 +48,7 @@ try {
   console.log(`  Tidemark exportRecords -> file : ${o.toFixed(3)} s  (${fmt(N / o)} records/s, ${fmt(statSync(xml).size / 1e6, 1)} MB)`);
   console.log(`  sqlite3 shell, same rows as CSV: ${r.toFixed(3)} s  (${fmt(statSync(csv).size / 1e6, 1)} MB)`);
   console.log(`  ratio: ${(o / r).toFixed(2)}x  (goal: at most 2x)`);
+  console.log(cpuLine(oursCpu, refCpu));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportRecords, importRecords } from '../src/s3xml/index.js';
 import { openStore } from '../src/open.js';
-import { RUNS, exportedTables, fmt, median, seconds, sqlite3, syntheticDatabase } from './s3xml-support.js';
+import { RUNS, cpuLine, exportedTables, fmt, lastCpu, median, seconds, sqlite3, syntheticDatabase } from './s3xml-support.js';
 
 const N = Number(process.env.BENCH_N ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'tidemark-bench-s3xml-'));
@@ -41,6 +41,8 @@ try {
 
   const ours: number[] = [];
   const ref: number[] = [];
+  const oursCpu: number[] = [];
+  const refCpu: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     const target = fresh(`ours-${run}.db`);
     const store = await openStore(`sqlite:${target}`);
@@ -50,11 +52,13 @@ try {
         records = (await importRecords(store, createReadStream(xml), { format: 's3xml' })).created;
       }),
     );
+    oursCpu.push(lastCpu.ours);
     await store.close();
     if (records !== N) throw new Error(`imported ${records} of ${N} records`);
     const csvTarget = fresh(`csv-${run}.db`);
     copyFileSync(empty, csvTarget);
     ref.push(sqlite3(csvTarget, load));
+    refCpu.push(lastCpu.sqlite3);
     process.stderr.write(`  run ${run + 1}: S3XML import ${ours[run]!.toFixed(3)} s, sqlite3 .import ${ref[run]!.toFixed(3)} s\n`);
   }
   const [o, r] = [median(ours), median(ref)];
@@ -62,6 +66,7 @@ try {
   console.log(`  Tidemark importRecords (${fmt(statSync(xml).size / 1e6, 1)} MB S3XML): ${o.toFixed(3)} s = ${fmt(N / o)} records/s  (goal: 50,000/s or more)`);
   console.log(`  sqlite3 shell .import of the same rows as CSV: ${r.toFixed(3)} s = ${fmt(N / r)} records/s`);
   console.log(`  ratio: ${(o / r).toFixed(2)}x  (goal: at most 3x)`);
+  console.log(cpuLine(oursCpu, refCpu));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
