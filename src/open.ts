@@ -6,7 +6,7 @@ import { migrateSyncTables } from './sync/tables.js';
 import { migrateBundleTables } from './transports/bundle/tables.js';
 import { migrateRadioTable } from './transports/radio/tables.js';
 import { migrateCandidateTable } from './transports/discovery/candidates.js';
-import { migratePartnerTable } from './interchange/partner-tokens.js';
+import { migratePartnerTable } from './interchange/partner-table.js';
 
 /**
  * Every stage's internal tables, in one list, run each time a store opens (each migration is

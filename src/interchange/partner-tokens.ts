@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Knex } from 'knex';
 import { TidemarkError } from '../errors.js';
 import { nowIso } from '../registry/values.js';
 import type { Store } from '../store/index.js';
 import { listFormats, type FormatDef } from './formats.js';
 import { authenticate, sha256Hex, type Partner } from './partners.js';
 import { TrustStore } from './signature.js';
+import { PARTNER_TABLE as TABLE } from './partner-table.js';
+
+export { migratePartnerTable } from './partner-table.js';
 
 /**
  * Partners an admin adds from the console or `tidemark partner add`, beside those of the
@@ -22,20 +24,7 @@ export interface StoredPartner {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TABLE = 'tm_partner';
 
-/** Partners never sync: each site decides who may push to it. */
-export async function migratePartnerTable(knex: Knex): Promise<void> {
-  if (await knex.schema.hasTable(TABLE)) return;
-  await knex.schema.createTable(TABLE, (t) => {
-    t.string('name', 64).primary();
-    t.string('token_sha256', 64).notNullable().unique();
-    t.text('formats').notNullable(); // JSON arrays
-    t.text('resources').notNullable();
-    t.string('created_on', 24).notNullable();
-    t.string('added_by', 64);
-  });
-}
 
 /** The formats a partner may be allowed to push to /inbound: those mapped back into the store. */
 export const partnerFormats = (): FormatDef[] => listFormats().filter((f) => !f.native && (f.import || f.envelope));

@@ -3,7 +3,6 @@ import { TidemarkError, invalid } from '../errors.js';
 import type { Registry } from '../registry/registry.js';
 import { nowIso, type FieldValue } from '../registry/values.js';
 import type { Store } from '../store/index.js';
-import { restartSending } from './collect.js';
 import { DEFAULT_POLICY, isPolicy, type PolicyName } from './policy.js';
 import { formatWindow, parseWindow } from './window.js';
 import { receivedSecrets, type PeerSecrets } from './tokens.js';
@@ -224,6 +223,9 @@ export class Peers {
         (granted(after, r) && (!granted(before, r) || (before.direction ?? 'both') !== (after.direction ?? 'both'))),
     );
     if (!changed.length) return [];
+    // Loaded here, not with the module: collect.ts brings the wire protocol (TypeBox, ~0.4 s of
+    // CPU to load), which `peer list` and other readers of peers never need.
+    const { restartSending } = await import('./collect.js');
     await this.knex.transaction(async (trx) => {
       await trx('tm_peer_cursor').where({ peer }).whereIn('resource', changed).delete();
       await restartSending(trx, peer, changed);

@@ -1,6 +1,6 @@
 import type { Command } from '../command.js';
 import { positiveNumber, str } from '../command.js';
-import { readSyncLog, syncLogCsv, type SyncResult } from '../../sync/index.js';
+import { readSyncLog, syncLogCsv, type SyncResult } from '../../sync/synclog.js';
 
 export const logCommand: Command = {
   name: 'log',

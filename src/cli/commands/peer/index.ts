@@ -1,12 +1,5 @@
 import type { Store } from '../../../store/index.js';
 import type { Command, CommandContext } from '../../command.js';
-import { peerAdd } from './add.js';
-import { peerCluster } from './cluster.js';
-import { peerInvite } from './invite.js';
-import { peerList } from './list.js';
-import { peerRemove } from './remove.js';
-import { peerSet } from './set.js';
-import { peerShow } from './show.js';
 
 const USAGE = [
   'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
@@ -20,14 +13,17 @@ const USAGE = [
   '       tidemark peer cluster NAME [--policy P] [--direction D] [--resources a,b] [--filter ..] [--interval S] [--window HH:MM-HH:MM|none]',
 ].join('\n');
 
-const SUBCOMMANDS = new Map<string, (ctx: CommandContext, store: Store, arg: string | undefined) => Promise<number>>([
-  ['invite', peerInvite],
-  ['add', peerAdd],
-  ['list', peerList],
-  ['show', peerShow],
-  ['remove', peerRemove],
-  ['set', peerSet],
-  ['cluster', peerCluster],
+type Subcommand = (ctx: CommandContext, store: Store, arg: string | undefined) => Promise<number>;
+
+/** Each sub-command's module loads when it runs: `peer list` does not load Eden's HTTP client or the sync engine. */
+const SUBCOMMANDS = new Map<string, () => Promise<Subcommand>>([
+  ['invite', async () => (await import('./invite.js')).peerInvite],
+  ['add', async () => (await import('./add.js')).peerAdd],
+  ['list', async () => (await import('./list.js')).peerList],
+  ['show', async () => (await import('./show.js')).peerShow],
+  ['remove', async () => (await import('./remove.js')).peerRemove],
+  ['set', async () => (await import('./set.js')).peerSet],
+  ['cluster', async () => (await import('./cluster.js')).peerCluster],
 ]);
 
 /** `tidemark peer`: the options and which sub-command runs (one module each). */
@@ -59,11 +55,12 @@ export const peerCommand: Command = {
   },
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
-    const run = SUBCOMMANDS.get(sub ?? 'list');
-    if (!run) {
+    const load = SUBCOMMANDS.get(sub ?? 'list');
+    if (!load) {
       ctx.stderr.write(`tidemark peer: unknown subcommand "${sub}"\nUsage: ${USAGE}\n`);
       return 2;
     }
+    const run = await load();
     const store = await ctx.openStore();
     try {
       return await run(ctx, store, arg);

@@ -1,4 +1,4 @@
-import { Peers } from '../../../sync/index.js';
+import { Peers } from '../../../sync/peers.js';
 import type { Store } from '../../../store/index.js';
 import type { CommandContext } from '../../command.js';
 
