@@ -1,7 +1,7 @@
 import type { Store } from '../store/index.js';
-import { acks } from './collect.js';
+import { sendingStarts } from './drive.js';
 import type { Peer } from './peers.js';
-import { buildHello, checkPeerHello, learnPositions, mySchema, planFor, sendFrom } from './pipeline.js';
+import { buildHello, checkPeerHello, learnPositions, mySchema, planFor } from './pipeline.js';
 import { checkHello } from './protocol.js';
 import { measureFeed } from './serve.js';
 import type { SyncCarrier } from './session.js';
@@ -35,7 +35,8 @@ export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): 
   const theirs = checkHello(mySchema(store), await carrier.hello({ ...mine, plan: { filters: cfg.filters } }));
   checkPeerHello(peer, theirs);
   await learnPositions(store, peer.uuid, theirs);
-  const myAcks = await acks(store.knex, peer.uuid);
+  // From where the peer holds my feed, as the push of a sync would start (the driver's rule).
+  const starts = new Map((await sendingStarts(store, cfg, { theirs, echoPeer: peer.uuid })).map((s) => [s.resource, s]));
   const plan: SyncPlan = { peer: peer.uuid, name: peer.name, resources: [], receive: 0, send: 0, bytes: 0 };
   for (const resource of order) {
     const t = theirs.resources[resource];
@@ -45,10 +46,9 @@ export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): 
       p.receive = t.plan?.records ?? 0;
       p.receiveBytes = t.plan?.bytes ?? 0;
     }
-    if (cfg.direction !== 'pull') {
-      // From where the peer holds my feed, as the push of a sync would start.
-      const { from } = sendFrom(store, myAcks.get(resource), t.have);
-      const m = await measureFeed(store, peer.uuid, resource, from, cfg.filters[resource]);
+    const start = starts.get(resource);
+    if (cfg.direction !== 'pull' && start) {
+      const m = await measureFeed(store, peer.uuid, resource, start.from, cfg.filters[resource]);
       p.send = m.records;
       p.sendBytes = m.bytes;
     }
