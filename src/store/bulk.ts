@@ -10,6 +10,7 @@ import type { Knex } from 'knex';
 
 interface RawStatement {
   run(...params: unknown[]): { lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
 }
 interface RawSqlite {
   prepare(sql: string): RawStatement;
@@ -29,6 +30,26 @@ function statement(conn: RawSqlite, sql: string): RawStatement {
   let st = cache.get(sql);
   if (!st) cache.set(sql, (st = conn.prepare(sql)));
   return st;
+}
+
+/**
+ * Takes `n` numbers of a change counter: its value after the increment and the HLC it holds, then
+ * `stamp(row)` gives the HLC to store. On SQLite three cached statements on the transaction's
+ * connection (an import allocates once per resource per batch: through knex these were a tenth
+ * of a 100,000-record import's queries); PostgreSQL runs the same three through knex.
+ */
+export async function takeFromCounter(trx: Knex.Transaction, name: string, n: number, stamp: (row: { value: number; hlc: string }) => string): Promise<number> {
+  const conn = await sqliteConnection(trx);
+  if (!conn) {
+    await trx('tm_counter').where({ name }).increment('value', n);
+    const row = (await trx('tm_counter').where({ name }).first()) as { value: number | string; hlc: string };
+    await trx('tm_counter').where({ name }).update({ hlc: stamp({ value: Number(row.value), hlc: row.hlc }) });
+    return Number(row.value);
+  }
+  statement(conn, 'UPDATE "tm_counter" SET "value" = "value" + ? WHERE "name" = ?').run(n, name);
+  const row = statement(conn, 'SELECT "value", "hlc" FROM "tm_counter" WHERE "name" = ?').get(name) as { value: number; hlc: string };
+  statement(conn, 'UPDATE "tm_counter" SET "hlc" = ? WHERE "name" = ?').run(stamp({ value: Number(row.value), hlc: row.hlc }), name);
+  return Number(row.value);
 }
 
 // better-sqlite3 binds no booleans; knex turns them into 1/0 the same way.

@@ -8,7 +8,7 @@ import { hlcProblem, nextHlcs, maxHlc, wallClockMs } from './clock.js';
 import { busyError } from './busy.js';
 import { busyMs, openDatabase, type Database } from './database.js';
 import { rowToRecord, versionToRow } from './rows.js';
-import { insertRows, setSequences, updateRows } from './bulk.js';
+import { insertRows, setSequences, takeFromCounter, updateRows } from './bulk.js';
 import { selectRecords } from './read.js';
 import { ensureInstance, migrateSchema, type ExtraMigration, type Instance } from './schema.js';
 import { DELETED_FIELD, dotOf, type ChangesPage, type ChangesQuery, type Dot, type MergeDecision, type RecordVersion, type StoredRecord } from './types.js';
@@ -61,12 +61,13 @@ export class Writer {
 
   /** Reserves `n` change sequence numbers and HLC stamps (observing a peer's stamp if given). */
   async allocate(n: number, observed?: string): Promise<{ firstSeq: number; hlcs: string[] }> {
-    await this.trx('tm_counter').where({ name: 'changes' }).increment('value', n);
-    const row = (await this.trx('tm_counter').where({ name: 'changes' }).first()) as { value: number; hlc: string };
-    const hlcs = nextHlcs(maxHlc(row.hlc, this.lastHlc ?? row.hlc), n, wallClockMs(), observed);
-    this.lastHlc = hlcs[hlcs.length - 1];
-    await this.trx('tm_counter').where({ name: 'changes' }).update({ hlc: this.lastHlc });
-    return { firstSeq: Number(row.value) - n + 1, hlcs };
+    let hlcs: string[] = [];
+    const value = await takeFromCounter(this.trx, 'changes', n, (row) => {
+      hlcs = nextHlcs(maxHlc(row.hlc, this.lastHlc ?? row.hlc), n, wallClockMs(), observed);
+      this.lastHlc = hlcs[hlcs.length - 1];
+      return this.lastHlc ?? row.hlc;
+    });
+    return { firstSeq: value - n + 1, hlcs };
   }
 
   /** Validates field values for a write: unknown fields, types, options, required fields. */
