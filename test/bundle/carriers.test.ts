@@ -2,8 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Store } from '../../src/store/index.js';
 import { exportBundle, bundleFileName } from '../../src/transports/bundle/export.js';
@@ -18,11 +17,12 @@ import { scanFolder } from '../../src/transports/bundle/watch.js';
 import { DB_KINDS, type DbKind } from '../support/databases.js';
 import { Peers } from '../../src/sync/peers.js';
 import { enterSomeData, snapshot, OpenedStores } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 const opened = new OpenedStores();
 after(() => opened.closeAll());
 const sites = (kind: DbKind): Promise<[Store, Store]> => opened.sites(kind);
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'tidemark-carry-'));
+const tmp = (): string => tempDir('tidemark-carry');
 
 for (const kind of DB_KINDS) {
   describe(`carriers on ${kind}`, () => {

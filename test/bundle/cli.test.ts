@@ -1,12 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../src/open.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { tidemark } from '../support/processes.js';
 import { enterSomeData, pair, snapshot } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -21,7 +21,7 @@ async function setup(kind: (typeof DB_KINDS)[number]): Promise<{ a: string; b: s
   await enterSomeData(sb, 'B', 2);
   await sa.close();
   await sb.close();
-  return { a, b, dir: mkdtempSync(join(tmpdir(), 'tidemark-cli-bundle-')) };
+  return { a, b, dir: tempDir('tidemark-cli-bundle') };
 }
 
 async function converged(a: string, b: string): Promise<void> {

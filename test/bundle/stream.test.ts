@@ -6,8 +6,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, sign } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { TidemarkError } from '../../src/errors.js';
@@ -19,10 +18,11 @@ import { importBundle, previewBundle } from '../../src/transports/bundle/import.
 import { generateSigningKey, signingKey, trustKey } from '../../src/transports/bundle/keys.js';
 import type { Store } from '../../src/store/index.js';
 import { enterSomeData, fingerprint, OpenedStores, snapshot } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 const opened = new OpenedStores();
 after(() => opened.closeAll());
-const tmp = (): string => mkdtempSync(join(tmpdir(), 'tidemark-stream-'));
+const tmp = (): string => tempDir('tidemark-stream');
 
 const refusedWith = async (p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> => {
   const e = await p.then(

@@ -4,8 +4,7 @@
  * KISS TCP ports. Prints one JSON line with the outcome.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { logger } from '../../src/log.js';
@@ -13,9 +12,10 @@ import { RadioSession } from '../../src/transports/radio/session.js';
 import { KissTnc } from '../../src/transports/radio/tnc.js';
 import { hospitalStatuses, INSTANCES, statusUpdates } from './fixtures.js';
 import { MemorySite } from './memory-site.js';
+import { tempDir } from '../support/temp.js';
 
 logger.level = 'silent';
-const dir = mkdtempSync(join(tmpdir(), 'tm-direwolf-'));
+const dir = tempDir('tm-direwolf');
 const relay = fileURLToPath(new URL('./direwolf-audio-relay.mjs', import.meta.url));
 // ALSA reads ~/.asoundrc: the modems "play" into the relay instead of a sound card.
 writeFileSync(

@@ -3,12 +3,11 @@ import { test } from 'node:test';
 import { logger } from '../../src/log.js';
 import type { RecordVersion } from '../../src/store/types.js';
 import { readPeerKnowledge, writePeerKnowledge } from '../../src/transports/radio/sync.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { full, hospitalStatuses, INSTANCES, statusUpdates } from './fixtures.js';
 import { MemorySite } from './memory-site.js';
 import { stationPair } from './pair.js';
+import { tempDir } from '../support/temp.js';
 
 logger.level = process.env.TIDEMARK_LOG_LEVEL ?? 'silent';
 
@@ -55,7 +54,7 @@ test('a site that lost its link state gets a reset payload and still converges; 
     const first = hospitalStatuses(20, 5, A);
     a.change(first);
     await Promise.all([a.sync(pair.a.session, B, 'initiator'), b.sync(pair.b.session, A, 'responder')]);
-    const file = join(mkdtempSync(join(tmpdir(), 'tm-radio-')), 'peer.json');
+    const file = join(tempDir('tm-radio'), 'peer.json');
     writePeerKnowledge(file, a.knowledge);
     const back = readPeerKnowledge(file);
     assert.deepStrictEqual(back.outgoing.toJSON(), a.knowledge.outgoing.toJSON());

@@ -1,18 +1,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openStore } from '../../src/open.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { tidemark } from '../support/processes.js';
+import { tempDir } from '../support/temp.js';
 import { comparable, schemaProblems, seed, snapshot } from './support.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tidemark-s3xml-cli-'));
-after(async () => {
-  await dropTestDatabases();
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = tempDir('tidemark-s3xml-cli');
+after(dropTestDatabases);
 
 for (const kind of DB_KINDS) {
   describe(`tidemark export / import as real processes on ${kind}`, () => {

@@ -5,9 +5,8 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { encodeCursor, type Store } from '../../src/store/index.js';
@@ -16,6 +15,7 @@ import { createInvite, Peers } from '../../src/sync/index.js';
 import { startService, type ServiceProcess } from '../support/processes.js';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { userOn } from '../support/auth.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -113,7 +113,7 @@ for (const kind of DB_KINDS) {
 
     before(async () => {
       db = await freshDatabase(kind);
-      dir = mkdtempSync(join(tmpdir(), 'tidemark-trust-'));
+      dir = tempDir('tidemark-trust');
       writeFileSync(join(dir, 'partners.json'), JSON.stringify({ partners: [{ name: 'board', token: 'board-secret', formats: ['edxl-have'], resources: ['med_hospital'] }] }));
       store = await openStore(db);
       instance = store.instance.uuid;
@@ -388,7 +388,7 @@ for (const kind of DB_KINDS) {
 
 describe('9: serve over TLS', () => {
   it('serves HTTPS with --tls-cert and --tls-key, and a session cookie is Secure there', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tidemark-tls-'));
+    const dir = tempDir('tidemark-tls');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     const db = await freshDatabase('sqlite');
     const store = await openStore(db);

@@ -1,10 +1,10 @@
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore } from '../../src/open.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * A database made by the release before Tidemark took Sahana Eden's med model (schema 1: statuses
@@ -13,8 +13,7 @@ import { openStore } from '../../src/open.js';
  */
 const DUMP = readFileSync(new URL('./fixtures/release-1.sql', import.meta.url), 'utf8');
 
-const dir = mkdtempSync(join(tmpdir(), 'tidemark-migrate-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('tidemark-migrate');
 
 function releaseOneDatabase(): { file: string; rows: (table: string) => Record<string, unknown>[] } {
   const file = join(dir, `release-1-${Math.random().toString(36).slice(2)}.db`);

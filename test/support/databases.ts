@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
+import { tempDir } from './temp.js';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -23,7 +23,7 @@ const made: { kind: DbKind; url: string; dir?: string }[] = [];
 /** A fresh, empty database of the given kind; `dropTestDatabases()` removes them all. */
 export async function freshDatabase(kind: DbKind): Promise<string> {
   if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'tidemark-test-'));
+    const dir = tempDir('tidemark-test');
     const url = `sqlite:${join(dir, 'test.db')}`;
     made.push({ kind, url, dir });
     return url;

@@ -1,14 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { openStore } from '../../src/open.js';
 import { Peers } from '../../src/sync/index.js';
 import { addHttpPeer } from '../../src/transports/http/index.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { selfSigned } from '../support/certificates.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -19,7 +17,7 @@ describe('https:// peers with a pinned certificate (two real tidemark serve --tl
     for (const [db, name] of [[dbA, 'site-a'], [dbB, 'site-b']] as const) await (await openStore(db, { instanceName: name })).close();
     const env = { TIDEMARK_DAEMON: '0' };
     // A failed sync leaves a bundle in ./outbox: keep it out of the source tree.
-    const cwd = mkdtempSync(join(tmpdir(), 'tidemark-tls-cwd-'));
+    const cwd = tempDir('tidemark-tls-cwd');
     const services: ServiceProcess[] = [];
     try {
       const A = await startService(['serve', '--db', dbA, '--tls-cert', certA.cert, '--tls-key', certA.key], { env });
