@@ -7,20 +7,27 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 future=0
 [ "${1:-}" = --future ] && future=1
+# What this run made outside the work tree goes when it ends, passed or failed.
+pgdir=''
+outbox=''
+cleanup() {
+  if [ -n "$pgdir" ]; then bash scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"; fi
+  if [ -n "$outbox" ]; then rm -rf "$outbox"; fi
+}
+trap cleanup EXIT
 if [ -z "${TIDEMARK_TEST_PG:-}" ]; then
   pgdir=$(mktemp -d /tmp/tidemark-pg.XXXXXX)
   port=$((20000 + RANDOM % 20000))
   TIDEMARK_TEST_PG=$(bash scripts/pg-throwaway.sh start "$pgdir" "$port")
   export TIDEMARK_TEST_PG
-  trap 'bash scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"' EXIT
 fi
 export TIDEMARK_LOG_LEVEL=${TIDEMARK_LOG_LEVEL:-warn}
 # Services the tests start do not warm the feeds in the background (~4 s of CPU each; the
 # warm-up is measured by bench/first-feed.ts).
 export TIDEMARK_WARM_FEEDS=${TIDEMARK_WARM_FEEDS:-off}
 # A failed online sync writes the file route into the outbox: keep the tests' out of the work tree.
-TIDEMARK_OUTBOX=$(mktemp -d /tmp/tidemark-outbox.XXXXXX)
-export TIDEMARK_OUTBOX
+outbox=$(mktemp -d /tmp/tidemark-outbox.XXXXXX)
+export TIDEMARK_OUTBOX=$outbox
 # The CLI and the service the tests spawn run the built JavaScript (dist/): never a stale one.
 echo "== build (npm run build)"
 node scripts/build.mjs
