@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getFormat } from '../../src/interchange/formats.js';
 import { signDocument, TrustStore, type SigningKey } from '../../src/interchange/signature.js';
@@ -14,6 +13,7 @@ import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases
 import { example, STANDARDS } from './support.js';
 import { userOn } from '../support/auth.js';
 import { openStore } from '../../src/open.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -35,7 +35,7 @@ for (const kind of DB_KINDS) {
     let reader: string;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'tidemark-svc-'));
+      dir = tempDir('tidemark-svc');
       county = makeKey(dir, 'county');
       stranger = makeKey(dir, 'stranger');
       writeFileSync(
@@ -66,10 +66,7 @@ for (const kind of DB_KINDS) {
         },
       });
     });
-    after(async () => {
-      await svc?.stop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => svc?.stop());
 
     it('serves an EDXL-HAVE feed of the sample hospitals, valid against the official schema; area narrows it', async () => {
       const res = await fetch(`${svc.url}/feeds/edxl-have`);

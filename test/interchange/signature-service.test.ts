@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportDocuments } from '../../src/interchange/outbound.js';
 import { signDocument, type SigningKey } from '../../src/interchange/signature.js';
@@ -10,6 +9,7 @@ import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases
 import { openStore } from '../../src/open.js';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { fixture } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -40,7 +40,7 @@ for (const kind of DB_KINDS) describe(`signed documents through the CLI and POST
   let altered: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tidemark-sigsvc-'));
+    dir = tempDir('tidemark-sigsvc');
     county = makeKey(dir, 'county');
     writeFileSync(
       join(dir, 'partners.json'),
@@ -54,10 +54,7 @@ for (const kind of DB_KINDS) describe(`signed documents through the CLI and POST
     assert.equal((await tidemark(['init', '--db', db])).code, 0);
     svc = await startService(['serve', '--db', db], { env: { TIDEMARK_PARTNERS: join(dir, 'partners.json') } });
   });
-  after(async () => {
-    await svc?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => svc?.stop());
 
   const inbound = (body: string) =>
     fetch(`${svc.url}/inbound/cap`, { method: 'POST', headers: { 'content-type': 'application/cap+xml', authorization: 'Bearer county-secret' }, body });

@@ -1,8 +1,7 @@
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSign } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
@@ -15,6 +14,7 @@ import { assertDocumentValid } from '../../src/interchange/validate.js';
 import { parseXml } from '../../src/interchange/xml.js';
 import { TidemarkError } from '../../src/errors.js';
 import { fixture, refused, STANDARDS } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 /** A throwaway key pair and self-signed certificate, made with openssl for this test run only. */
 function makeKey(dir: string, name: string, kind: 'rsa' | 'ec'): SigningKey {
@@ -45,7 +45,7 @@ describe('XML signatures', () => {
   const de = exportDocuments('edxl-de', fixture('alerts.s3xml'))[0]!.xml;
 
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tidemark-keys-'));
+    dir = tempDir('tidemark-keys');
     rsa = makeKey(dir, 'partner-rsa', 'rsa');
     ec = makeKey(dir, 'partner-ec', 'ec');
     stranger = makeKey(dir, 'stranger', 'rsa');
@@ -53,7 +53,6 @@ describe('XML signatures', () => {
     // The store the tests verify against trusts the two partners, not the stranger.
     trust = new TrustStore().add(rsa.certificate).add(ec.certificate);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
 
   for (const [label, key] of [['RSA-SHA256', () => rsa], ['ECDSA-SHA256', () => ec]] as const) {
     it(`signs CAP and EDXL-DE 2.0 with ${label}; the signed documents verify and stay valid against the official schemas`, () => {

@@ -1,6 +1,5 @@
 import { after, describe, test } from 'node:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { DB_KINDS, dropTestDatabases } from '../support/databases.js';
@@ -12,6 +11,7 @@ import { versionHistory } from '../../src/sync/index.js';
 import { TidemarkError } from '../../src/errors.js';
 import { openStore } from '../../src/open.js';
 import type { Store } from '../../src/store/index.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -89,28 +89,24 @@ for (const kind of DB_KINDS) {
 }
 
 test('tidemark record history prints the versions, their origin and what changed; record keep sets how many', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tm-history-'));
+  const dir = tempDir('tm-history');
   const db = `sqlite:${join(dir, 'site.db')}`;
   const doc = join(dir, 'org.xml');
   const uuid = 'urn:uuid:6b1d0f4e-3c1a-4a57-9d2f-2f9a8f0e1a11';
-  try {
-    assert.equal((await tidemark(['init', '--db', db])).code, 0);
-    for (const name of ['Nepal Red Cross', 'Nepal Red Cross Society']) {
-      writeFileSync(doc, `<s3xml><resource name="org_organisation" uuid="${uuid}"><data field="name">${name}</data></resource></s3xml>`);
-      const r = await tidemark(['import', doc, '--db', db]);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    const r = await tidemark(['record', 'history', 'org_organisation', uuid, '--db', db]);
+  assert.equal((await tidemark(['init', '--db', db])).code, 0);
+  for (const name of ['Nepal Red Cross', 'Nepal Red Cross Society']) {
+    writeFileSync(doc, `<s3xml><resource name="org_organisation" uuid="${uuid}"><data field="name">${name}</data></resource></s3xml>`);
+    const r = await tidemark(['import', doc, '--db', db]);
     assert.equal(r.code, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0]!, /\timport org\.xml\t/);
-    assert.equal(lines[1], '  name: Nepal Red Cross -> Nepal Red Cross Society');
-    assert.equal(lines.filter((l) => /\timport org\.xml\t/.test(l)).length, 2);
-    assert.match((await tidemark(['record', 'keep', '5', '--db', db])).stdout, /versions kept per record: 5/);
-    const bad = await tidemark(['record', 'keep', 'many', '--db', db]);
-    assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /history_keep|whole number/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
+  const r = await tidemark(['record', 'history', 'org_organisation', uuid, '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /\timport org\.xml\t/);
+  assert.equal(lines[1], '  name: Nepal Red Cross -> Nepal Red Cross Society');
+  assert.equal(lines.filter((l) => /\timport org\.xml\t/.test(l)).length, 2);
+  assert.match((await tidemark(['record', 'keep', '5', '--db', db])).stdout, /versions kept per record: 5/);
+  const bad = await tidemark(['record', 'keep', 'many', '--db', db]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /history_keep|whole number/);
 });
