@@ -1,12 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { BIN, startService, tidemark } from '../support/processes.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
+import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
@@ -100,21 +100,17 @@ describe('command table', () => {
   });
 
   it('peer list loads neither the signature code, Eden\'s HTTP client nor an XML library', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tidemark-cli-'));
-    try {
-      // Preloaded: at exit, every CommonJS package file the process loaded (ESM imports of them included).
-      const report = join(dir, 'report.cjs');
-      writeFileSync(report, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache))));");
-      const r = spawnSync(process.execPath, ['--require', report, BIN, 'peer', 'list', '--db', `sqlite:${join(dir, 'a.db')}`], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /no peers/);
-      const loaded = JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('LOADED ') + 7)) as string[];
-      assert.ok(loaded.some((f) => f.includes('better-sqlite3')), 'the report lists what loaded');
-      for (const pkg of ['xml-crypto', 'libxmljs2', 'undici', 'saxon-js', 'saxes', 'fastify', '@xmldom']) {
-        assert.ok(!loaded.some((f) => f.includes(`/node_modules/${pkg}/`)), `${pkg} loaded`);
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const dir = tempDir('tidemark-cli');
+    // Preloaded: at exit, every CommonJS package file the process loaded (ESM imports of them included).
+    const report = join(dir, 'report.cjs');
+    writeFileSync(report, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(Object.keys(require.cache))));");
+    const r = spawnSync(process.execPath, ['--require', report, BIN, 'peer', 'list', '--db', `sqlite:${join(dir, 'a.db')}`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /no peers/);
+    const loaded = JSON.parse(r.stderr.slice(r.stderr.lastIndexOf('LOADED ') + 7)) as string[];
+    assert.ok(loaded.some((f) => f.includes('better-sqlite3')), 'the report lists what loaded');
+    for (const pkg of ['xml-crypto', 'libxmljs2', 'undici', 'saxon-js', 'saxes', 'fastify', '@xmldom']) {
+      assert.ok(!loaded.some((f) => f.includes(`/node_modules/${pkg}/`)), `${pkg} loaded`);
     }
   });
 

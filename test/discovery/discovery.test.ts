@@ -1,7 +1,5 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { decodeTxt, encodeTxt } from '../../src/transports/discovery/txt.js';
@@ -10,6 +8,7 @@ import { SCHEMA_VERSION } from '../../src/store/index.js';
 import { Peers } from '../../src/sync/peers.js';
 import { createInvite } from '../../src/sync/serve.js';
 import { eventually, makeNetPair, run, startProcess, stopProcess, type NetPair } from './netns.js';
+import { tempDir } from '../support/temp.js';
 
 const BIN = resolve(import.meta.dirname, '../../bin/tidemark.js');
 const quiet = { TIDEMARK_LOG_LEVEL: 'warn' };
@@ -61,7 +60,7 @@ describe('discovery between two network namespaces', () => {
   const cli = (i: 0 | 1, ...args: string[]): string => run([...prefix(i), process.execPath, BIN, ...args, '--db', dbs[i]!], env);
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tidemark-discovery-'));
+    dir = tempDir('tidemark-discovery');
     // TIDEMARK_TEST_DISCOVERY=loopback forces the fallback (to check it, inside a namespace of its own).
     net = process.env.TIDEMARK_TEST_DISCOVERY === 'loopback' ? null : makeNetPair();
     if (net) prefix = (i) => net!.exec(i);
@@ -83,7 +82,6 @@ describe('discovery between two network namespaces', () => {
   after(async () => {
     for (const s of servers) if (s) await stopProcess(s);
     net?.remove();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('each running service lists the other as a candidate, not as a peer', async () => {

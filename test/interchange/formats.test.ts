@@ -1,11 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getFormat, listFormats, PROJECT_ROOT, XSD_DIR, XSLT_DIR } from '../../src/interchange/formats.js';
 import { refused } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 describe('formats as data', () => {
   it('declares every format Tidemark speaks, with files that exist', () => {
@@ -26,35 +26,31 @@ describe('formats as data', () => {
 
 describe('stylesheets compiled once to SEF', () => {
   it('compiles on first use into the cache, then reuses the cached SEF (fresh process, empty cache)', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'tidemark-sef-'));
-    try {
-      const script = `import { stylesheet } from './src/interchange/stylesheets.js';
-        const t = Date.now(); const s = stylesheet('s3xml-to-cap.xsl'); console.log(JSON.stringify({ ms: Date.now() - t, file: s.sefFile }));`;
-      const run = () =>
-        spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-          cwd: PROJECT_ROOT,
-          env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
-          encoding: 'utf8',
-        });
-      const first = run();
-      assert.equal(first.status, 0, first.stderr);
-      const a = JSON.parse(first.stdout.trim()) as { ms: number; file: string };
-      assert.ok(existsSync(a.file));
-      assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.sef.json')).length, 1);
-      const compiledAt = statSync(a.file).mtimeMs;
-      const second = run();
-      const b = JSON.parse(second.stdout.trim()) as { ms: number; file: string };
-      assert.equal(b.file, a.file, 'same content hash, same SEF');
-      assert.equal(statSync(b.file).mtimeMs, compiledAt, 'the second process read the SEF, it did not compile it again');
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
+    const cache = tempDir('tidemark-sef');
+    const script = `import { stylesheet } from './src/interchange/stylesheets.js';
+      const t = Date.now(); const s = stylesheet('s3xml-to-cap.xsl'); console.log(JSON.stringify({ ms: Date.now() - t, file: s.sefFile }));`;
+    const run = () =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+      });
+    const first = run();
+    assert.equal(first.status, 0, first.stderr);
+    const a = JSON.parse(first.stdout.trim()) as { ms: number; file: string };
+    assert.ok(existsSync(a.file));
+    assert.deepEqual(readdirSync(cache).filter((f) => f.endsWith('.sef.json')).length, 1);
+    const compiledAt = statSync(a.file).mtimeMs;
+    const second = run();
+    const b = JSON.parse(second.stdout.trim()) as { ms: number; file: string };
+    assert.equal(b.file, a.file, 'same content hash, same SEF');
+    assert.equal(statSync(b.file).mtimeMs, compiledAt, 'the second process read the SEF, it did not compile it again');
   });
 });
 
 describe('stylesheets compiled at build time', () => {
   it('precompile() compiles what has no SEF for its content yet, and nothing the second time', async () => {
-    const cache = mkdtempSync(join(tmpdir(), 'tidemark-sef-'));
+    const cache = tempDir('tidemark-sef');
     const before = process.env.TIDEMARK_SEF_CACHE;
     process.env.TIDEMARK_SEF_CACHE = cache;
     try {
@@ -70,45 +66,40 @@ describe('stylesheets compiled at build time', () => {
     } finally {
       if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
       else process.env.TIDEMARK_SEF_CACHE = before;
-      rmSync(cache, { recursive: true, force: true });
     }
   });
 });
 
 describe('SaxonJS from its code cache', () => {
   it('loads from the cache the build writes, and from source, with the same results, when the cache does not match', () => {
-    const cache = mkdtempSync(join(tmpdir(), 'tidemark-sef-'));
-    try {
-      // The build's SEF of a small stylesheet, when there is one (else the first child compiles it).
-      const built = join(PROJECT_ROOT, '.cache', 'sef');
-      for (const f of existsSync(built) ? readdirSync(built) : []) if (f.startsWith('s3xml-embedded-to-s3xml.')) copyFileSync(join(built, f), join(cache, f));
-      const script = `import { saxonCodeCache, saxonCodeCacheFile, transform, writeSaxonCodeCache } from './src/interchange/stylesheets.js';
-        const out = transform('s3xml-embedded-to-s3xml.xsl', '<s3xml xmlns="urn:x"><resource name="org_office" tm_match="{}"><data field="name">A</data></resource></s3xml>');
-        const state = saxonCodeCache();
-        if (process.argv[1] === 'write') writeSaxonCodeCache();
-        console.log(JSON.stringify({ out, state, file: saxonCodeCacheFile() }));`;
-      const run = (arg: string) => {
-        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, arg], {
-          cwd: PROJECT_ROOT,
-          env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
-          encoding: 'utf8',
-        });
-        assert.equal(r.status, 0, r.stderr);
-        return JSON.parse(r.stdout.trim()) as { out: string; state: string; file: string };
-      };
-      const first = run('write');
-      assert.equal(first.state, 'none');
-      assert.ok(existsSync(first.file), 'the cache was written');
-      assert.match(first.out, /<resource name="org_office"><data field="name">A<\/data><\/resource>/);
-      const cached = run('read');
-      assert.equal(cached.state, 'used');
-      assert.equal(cached.out, first.out);
-      writeFileSync(first.file, Buffer.alloc(4096, 7));
-      const spoiled = run('read');
-      assert.equal(spoiled.state, 'rejected');
-      assert.equal(spoiled.out, first.out);
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
+    const cache = tempDir('tidemark-sef');
+    // The build's SEF of a small stylesheet, when there is one (else the first child compiles it).
+    const built = join(PROJECT_ROOT, '.cache', 'sef');
+    for (const f of existsSync(built) ? readdirSync(built) : []) if (f.startsWith('s3xml-embedded-to-s3xml.')) copyFileSync(join(built, f), join(cache, f));
+    const script = `import { saxonCodeCache, saxonCodeCacheFile, transform, writeSaxonCodeCache } from './src/interchange/stylesheets.js';
+      const out = transform('s3xml-embedded-to-s3xml.xsl', '<s3xml xmlns="urn:x"><resource name="org_office" tm_match="{}"><data field="name">A</data></resource></s3xml>');
+      const state = saxonCodeCache();
+      if (process.argv[1] === 'write') writeSaxonCodeCache();
+      console.log(JSON.stringify({ out, state, file: saxonCodeCacheFile() }));`;
+    const run = (arg: string) => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, arg], {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, TIDEMARK_SEF_CACHE: cache, TIDEMARK_LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout.trim()) as { out: string; state: string; file: string };
+    };
+    const first = run('write');
+    assert.equal(first.state, 'none');
+    assert.ok(existsSync(first.file), 'the cache was written');
+    assert.match(first.out, /<resource name="org_office"><data field="name">A<\/data><\/resource>/);
+    const cached = run('read');
+    assert.equal(cached.state, 'used');
+    assert.equal(cached.out, first.out);
+    writeFileSync(first.file, Buffer.alloc(4096, 7));
+    const spoiled = run('read');
+    assert.equal(spoiled.state, 'rejected');
+    assert.equal(spoiled.out, first.out);
   });
 });
