@@ -6,16 +6,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startService, tidemark, type ServiceProcess } from '../support/processes.js';
 import { selfSigned } from '../support/certificates.js';
 import { example } from '../interchange/support.js';
 import { firstLoadBytes, launch, SCREENS, shot } from './browser.js';
+import { tempDir } from '../support/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tidemark-console-'));
+const dir = tempDir('tidemark-console');
 const ADMIN_PW = 'console-test-admin-pw';
 const env = (name: string): Record<string, string> => ({
   TIDEMARK_DAEMON: '0',
@@ -76,8 +76,6 @@ after(async () => {
   await browser?.close();
   await A?.stop();
   await B?.stop();
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
-  else console.log(`kept ${dir}`);
   console.log(`console screenshots: ${SCREENS}`);
 });
 

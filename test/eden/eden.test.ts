@@ -1,8 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { Element } from 'libxmljs2';
@@ -19,6 +18,7 @@ import { dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { serveInstance } from '../sync/processes.js';
 import { differencesFromStore, edenRecords } from './compare.js';
 import { EDEN_ADMIN, EDEN_DIR, EDEN_PRESENT, startEden, type Eden } from './support.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * Tidemark against a real Sahana Eden (../shared/eden): Eden's exports into Tidemark, Tidemark's
@@ -52,14 +52,11 @@ async function edenStamps(eden: Eden): Promise<Record<string, string>> {
 
 describe('Tidemark and a real Sahana Eden', { skip: EDEN_PRESENT ? false : `no Sahana Eden at ${EDEN_DIR}` }, () => {
   let eden: Eden;
-  const work = mkdtempSync(join(tmpdir(), 'tidemark-eden-test-'));
+  const work = tempDir('tidemark-eden-test');
   before(async () => {
     eden = await startEden();
   });
-  after(async () => {
-    await eden?.stop();
-    rmSync(work, { recursive: true, force: true });
-  });
+  after(() => eden?.stop());
 
   it("1. Eden's exports of its hospitals, organisation, location and CAP alert import into Tidemark with every field Eden filled", async () => {
     const store = await openStore(await freshDatabase('sqlite'), { instanceName: 'from-eden' });

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/interchange/formats.js';
+import { tempDir } from '../support/temp.js';
 
 /**
  * A real Sahana Eden for the tests (../shared/eden beside the project, or TIDEMARK_EDEN): one per
@@ -55,7 +55,7 @@ export interface EdenSyncRun {
 }
 
 export async function startEden(): Promise<Eden> {
-  const base = mkdtempSync(join(tmpdir(), 'tidemark-eden-'));
+  const base = tempDir('tidemark-eden');
   const runDir = join(base, 'run');
   const env = { EDEN_RUN_DIR: runDir };
   const port = await freePort();
@@ -77,11 +77,7 @@ export async function startEden(): Promise<Eden> {
       return { ...result, output: stdout + stderr };
     },
     async stop() {
-      try {
-        await run('stop.sh', [], env, 60_000);
-      } finally {
-        rmSync(base, { recursive: true, force: true });
-      }
+      await run('stop.sh', [], env, 60_000);
     },
   };
 }

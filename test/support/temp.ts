@@ -8,6 +8,10 @@ let hooked = false;
 /** Removes every directory tempDir made; runs when the process ends, after the tests' own after hooks stopped their servers. */
 function removeAll(): void {
   for (const dir of made.splice(0)) {
+    if (process.env.KEEP) {
+      process.stderr.write(`kept ${dir}\n`);
+      continue;
+    }
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     } catch {
@@ -16,7 +20,7 @@ function removeAll(): void {
   }
 }
 
-/** A fresh directory under the system's temp folder, removed with everything in it when the test process exits. */
+/** A fresh directory under the system's temp folder, removed with everything in it when the test process exits (KEEP=1 keeps it to look at). */
 export function tempDir(prefix: string): string {
   if (!hooked) {
     hooked = true;
