@@ -8,6 +8,7 @@ import { collectPage, hasChangesFor, recordAck } from './collect.js';
 import { Peers, syncableResources, type Peer } from './peers.js';
 import { checkHello, readPage, type Hello, type Page, type PageResult, type PairRequest, type PairResponse, type PullRequest } from './protocol.js';
 import { grantedPull, grantedPush, grantFor } from './grant.js';
+import { addMoved, noneMoved, type Moved } from './drive.js';
 import { applyReceived, buildHello, learnPositions, planFor, logRow, myPosition, mySchema, writeLog } from './pipeline.js';
 import { logger } from '../log.js';
 import { hashToken as hash, presents } from './tokens.js';
@@ -83,7 +84,7 @@ export async function answerPull(store: Store, peer: Peer, req: PullRequest): Pr
   const after = req.after === null ? 0 : decodeCursor(req.after, store.instance.uuid);
   const page = await collectPage(store, peer.uuid, req.resource, req.after, { limit: req.limit, ...(filter ? { filter } : {}) });
   if (req.after !== null) await recordAck(store.knex, peer.uuid, req.resource, after);
-  await tally(store, peer, 'send', req.resource, { records: page.records.length }, page.more);
+  await tally(store, peer, 'send', req.resource, { sent: page.records.length }, page.more);
   return page;
 }
 
@@ -136,7 +137,7 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
     return refuse(e);
   });
   applied.emit(key);
-  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? {} : { records: out.received, conflicts: out.conflicts, created: out.created, updated: out.updated, refused: out.refused }, Boolean(page?.more));
+  await tally(store, peer, 'receive', String(page?.resource), out.duplicate ? {} : out, Boolean(page?.more));
   return out;
 }
 
@@ -144,23 +145,18 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
  * The passive side's sync log: what a peer pulled from me or pushed to me, one row per resource
  * stream (written when its last page is answered).
  */
-type Tally = { records: number; conflicts: number; created: number; updated: number; refused: number };
-const streams = new Map<string, Tally & { started: number }>();
-async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, add: Partial<Tally>, more: boolean): Promise<void> {
+const streams = new Map<string, Moved & { started: number }>();
+async function tally(store: Store, peer: Peer, direction: 'send' | 'receive', resource: string, add: Partial<Moved>, more: boolean): Promise<void> {
   const key = `${store.instance.uuid}|${peer.uuid}|${direction}|${resource}`;
-  const s = streams.get(key) ?? { records: 0, conflicts: 0, created: 0, updated: 0, refused: 0, started: performance.now() };
-  s.records += add.records ?? 0;
-  s.conflicts += add.conflicts ?? 0;
-  s.created += add.created ?? 0;
-  s.updated += add.updated ?? 0;
-  s.refused += add.refused ?? 0;
+  const s = streams.get(key) ?? { ...noneMoved(), started: performance.now() };
+  addMoved(s, add);
   if (more) {
     streams.set(key, s);
     return;
   }
   streams.delete(key);
-  if (!s.records && !s.conflicts) return;
-  const counts = direction === 'send' ? { sent: s.records, conflicts: s.conflicts } : { received: s.records, created: s.created, updated: s.updated, refused: s.refused, conflicts: s.conflicts };
+  if (!s.sent && !s.received && !s.conflicts) return;
+  const counts = direction === 'send' ? { sent: s.sent, conflicts: s.conflicts } : { received: s.received, created: s.created, updated: s.updated, refused: s.refused, conflicts: s.conflicts };
   const message = direction === 'send' ? 'pulled by the peer' : `pushed by the peer${s.refused ? `; ${s.refused} outside its grant refused` : ''}`;
   await writeLog(store.knex, [logRow(peer, direction, counts, { resource, startedAt: s.started, result: s.refused ? 'warning' : 'success', message })]);
 }
