@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { cachedStatement, type SqliteConnection } from './statements.js';
 
 /**
  * The write paths that carry bulk imports. On SQLite they run one cached prepared statement per
@@ -8,28 +9,10 @@ import type { Knex } from 'knex';
  * multi-row INSERT, where one round trip per chunk is what matters.
  */
 
-interface RawStatement {
-  run(...params: unknown[]): { lastInsertRowid: number | bigint };
-  get(...params: unknown[]): unknown;
-}
-interface RawSqlite {
-  prepare(sql: string): RawStatement;
-}
-
-const statements = new WeakMap<object, Map<string, RawStatement>>();
-
-async function sqliteConnection(trx: Knex.Transaction): Promise<RawSqlite | undefined> {
-  const client = trx.client as { config: { client?: unknown }; acquireConnection(): Promise<RawSqlite> };
+async function sqliteConnection(trx: Knex.Transaction): Promise<SqliteConnection | undefined> {
+  const client = trx.client as { config: { client?: unknown }; acquireConnection(): Promise<SqliteConnection> };
   if (client.config.client !== 'better-sqlite3') return undefined;
   return client.acquireConnection();
-}
-
-function statement(conn: RawSqlite, sql: string): RawStatement {
-  let cache = statements.get(conn);
-  if (!cache) statements.set(conn, (cache = new Map()));
-  let st = cache.get(sql);
-  if (!st) cache.set(sql, (st = conn.prepare(sql)));
-  return st;
 }
 
 /**
@@ -46,9 +29,9 @@ export async function takeFromCounter(trx: Knex.Transaction, name: string, n: nu
     await trx('tm_counter').where({ name }).update({ hlc: stamp({ value: Number(row.value), hlc: row.hlc }) });
     return Number(row.value);
   }
-  statement(conn, 'UPDATE "tm_counter" SET "value" = "value" + ? WHERE "name" = ?').run(n, name);
-  const row = statement(conn, 'SELECT "value", "hlc" FROM "tm_counter" WHERE "name" = ?').get(name) as { value: number; hlc: string };
-  statement(conn, 'UPDATE "tm_counter" SET "hlc" = ? WHERE "name" = ?').run(stamp({ value: Number(row.value), hlc: row.hlc }), name);
+  cachedStatement(conn, 'UPDATE "tm_counter" SET "value" = "value" + ? WHERE "name" = ?').run(n, name);
+  const row = cachedStatement(conn, 'SELECT "value", "hlc" FROM "tm_counter" WHERE "name" = ?').raw(false).get(name) as { value: number; hlc: string };
+  cachedStatement(conn, 'UPDATE "tm_counter" SET "hlc" = ? WHERE "name" = ?').run(stamp({ value: Number(row.value), hlc: row.hlc }), name);
   return Number(row.value);
 }
 
@@ -73,7 +56,7 @@ export async function insertRows(trx: Knex.Transaction, table: string, rows: rea
     return ids;
   }
   const cols = Object.keys(rows[0]!);
-  const st = statement(conn, `INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  const st = cachedStatement(conn, `INSERT INTO "${table}" (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
   // One parameter array reused for every row: no spread, no per-row array (sync receives and
   // imports write tens of thousands of 40-column rows).
   const params: unknown[] = new Array(cols.length);
@@ -91,7 +74,7 @@ export async function setSequences(trx: Knex.Transaction, table: string, pairs: 
     for (const [uuid, seq] of pairs) await trx(table).where({ uuid }).update({ tm_seq: seq });
     return;
   }
-  const st = statement(conn, `UPDATE "${table}" SET "tm_seq" = ? WHERE "uuid" = ?`);
+  const st = cachedStatement(conn, `UPDATE "${table}" SET "tm_seq" = ? WHERE "uuid" = ?`);
   for (const [uuid, seq] of pairs) st.run(seq, uuid);
 }
 
@@ -104,7 +87,7 @@ export async function updateRows(trx: Knex.Transaction, table: string, rows: rea
     return;
   }
   const cols = Object.keys(rows[0]!).filter((c) => c !== 'id');
-  const st = statement(conn, `UPDATE "${table}" SET ${cols.map((c) => `"${c}" = ?`).join(', ')} WHERE "id" = ?`);
+  const st = cachedStatement(conn, `UPDATE "${table}" SET ${cols.map((c) => `"${c}" = ?`).join(', ')} WHERE "id" = ?`);
   const params: unknown[] = new Array(cols.length + 1);
   for (const row of rows) {
     for (let i = 0; i < cols.length; i++) params[i] = bindable(row[cols[i]!]);

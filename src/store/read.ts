@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ResourceDef } from '../registry/types.js';
 import { bindable } from './bulk.js';
 import { fieldFromRow, rowToRecord } from './rows.js';
+import { cachedStatement, type CachedStatement, type SqliteConnection } from './statements.js';
 import type { RecordVersion, StoredRecord } from './types.js';
 
 /**
@@ -12,18 +13,10 @@ import type { RecordVersion, StoredRecord } from './types.js';
  * "Export performance"). PostgreSQL runs the query through knex as before.
  */
 
-interface RawReader {
-  raw(on: boolean): RawReader;
-  all(...params: unknown[]): unknown[][];
-  columns(): { name: string }[];
-}
-interface RawSqlite {
-  prepare(sql: string): RawReader;
-}
 interface PoolClient {
   config: { client?: unknown };
-  acquireConnection(): Promise<RawSqlite>;
-  releaseConnection(conn: RawSqlite): Promise<unknown>;
+  acquireConnection(): Promise<SqliteConnection>;
+  releaseConnection(conn: SqliteConnection): Promise<unknown>;
 }
 
 /** Where a resource's columns sit in a statement's rows. */
@@ -44,31 +37,23 @@ interface Layout {
   decisions: number;
 }
 
-/** A prepared read and its row layout (per resource: a statement reads one table). */
-interface Prepared {
-  st: RawReader;
+/** A read statement's column positions and, per resource, its row layout (a statement reads one table). */
+interface Columns {
   at: Map<string, number>;
   layouts: Map<string, Layout>;
 }
 
-// Per connection; a whereIn of every list length is its own statement, so the cache is bounded.
-const readers = new WeakMap<object, Map<string, Prepared>>();
-const MAX_CACHED = 256;
+// Keyed by the cached statement: when the cache drops it, its layouts go with it.
+const columnsOf = new WeakMap<CachedStatement, Columns>();
 
-function prepared(conn: RawSqlite, sql: string): Prepared {
-  let cache = readers.get(conn);
-  if (!cache) readers.set(conn, (cache = new Map()));
-  let p = cache.get(sql);
-  if (!p) {
-    if (cache.size >= MAX_CACHED) cache.clear();
-    const st = conn.prepare(sql).raw(true);
-    p = { st, at: new Map(st.columns().map((c, i) => [c.name, i])), layouts: new Map() };
-    cache.set(sql, p);
-  }
-  return p;
+function columnsIn(st: CachedStatement): Columns {
+  let c = columnsOf.get(st);
+  if (!c) columnsOf.set(st, (c = { at: new Map(st.columns().map((col, i) => [col.name, i])), layouts: new Map() }));
+  return c;
 }
 
-function layoutOf(p: Prepared, def: ResourceDef): Layout {
+function layoutOf(st: CachedStatement, def: ResourceDef): Layout {
+  const p = columnsIn(st);
   let l = p.layouts.get(def.name);
   if (!l) {
     const at = (name: string): number => p.at.get(name) ?? -1;
@@ -130,10 +115,10 @@ export async function selectRecords(def: ResourceDef, q: Knex.QueryBuilder): Pro
   const { sql, bindings } = q.toSQL().toNative();
   const conn = await client.acquireConnection();
   try {
-    const p = prepared(conn, sql);
-    const layout = layoutOf(p, def);
+    const st = cachedStatement(conn, sql);
+    const layout = layoutOf(st, def);
     const out: StoredRecord[] = [];
-    for (const a of p.st.all(...bindings.map(bindable))) out.push(arrayToRecord(def, layout, a));
+    for (const a of st.raw(true).all(...bindings.map(bindable)) as unknown[][]) out.push(arrayToRecord(def, layout, a));
     return out;
   } finally {
     await client.releaseConnection(conn);
