@@ -1,7 +1,8 @@
 /**
  * Peak memory (max RSS) of writing and of reading a bundle of N changed records (default
  * 2,000,000), each step in a child process of its own, so the figure is that process's whole
- * footprint. The store is filled once (synthetic records, SQLite) and reused.
+ * footprint. The store is filled once (synthetic records, SQLite); with --dir it is kept there and
+ * reused by the next run, without it the temporary folder is removed at the end.
  *
  *   node --import tsx bench/bundle-memory.ts [--records 2000000] [--dir DIR]
  *
@@ -9,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,8 +64,13 @@ if (mode === 'seed' || mode === 'export' || mode === 'import') {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { what: string; seconds: number; peakMB: number };
     process.stdout.write(`${m.padEnd(6)} ${out.what}: ${out.seconds.toFixed(1)} s, peak RSS ${Math.round(out.peakMB)} MB\n`);
   };
-  if (!existsSync(join(work, 'a.db'))) step('seed');
-  step('export');
-  process.stdout.write(`        bundle file ${(statSync(join(work, 'bundle.tmb')).size / 1e6).toFixed(1)} MB in ${work}\n`);
-  step('import');
+  try {
+    if (!existsSync(join(work, 'a.db'))) step('seed');
+    step('export');
+    process.stdout.write(`        bundle file ${(statSync(join(work, 'bundle.tmb')).size / 1e6).toFixed(1)} MB${values.dir ? ` in ${work}` : ''}\n`);
+    step('import');
+  } finally {
+    // A folder named with --dir is kept (a seeded store to run again); a temporary one is not.
+    if (!values.dir) rmSync(work, { recursive: true, force: true });
+  }
 }
