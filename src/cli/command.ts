@@ -50,3 +50,16 @@ export function list(values: OptionValues, name: string): string[] | undefined {
   const v = str(values, name);
   return v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
 }
+
+/**
+ * Which sub-command runs: `given` when it is one of `known`, `dflt` when none was given. Anything
+ * else is a `usage` error (exit 2, like an unknown command or option) naming what was given and
+ * the sub-commands there are; main() prints the command's usage under it. Checked before the
+ * command opens its store, so a typo creates no database.
+ */
+export function subcommand<S extends string>(given: string | undefined, known: readonly S[], dflt?: S): S {
+  if (given === undefined && dflt !== undefined) return dflt;
+  if (given !== undefined && (known as readonly string[]).includes(given)) return given as S;
+  const expected = `one of: ${known.join(', ')}`;
+  throw new TidemarkError('usage', given === undefined ? `name a sub-command, ${expected}` : `unknown sub-command "${given}" (expected ${expected})`);
+}

@@ -76,6 +76,8 @@ export async function main(argv: string[]): Promise<number> {
         return e.exit;
       }
       process.stderr.write(`tidemark ${name}: ${e.describe()}\n`);
+      // A usage error shows the usage, as an unknown option does.
+      if (e.code === 'usage') process.stderr.write(`Usage: ${command.usage}\n`);
       for (const p of e.problems.slice(0, 20)) process.stderr.write(`  ${p.describe()}\n`);
       if (e.problems.length > 20) process.stderr.write(`  ... and ${e.problems.length - 20} more\n`);
       return e.exit;

@@ -1,11 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { BIN, startService, tidemark } from '../support/processes.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
+import { CATALOGUE } from '../../src/errors.js';
 import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
@@ -78,6 +79,33 @@ describe('command line errors', () => {
     } finally {
       taken.close();
     }
+  });
+
+  it('answers an unknown sub-command of every command that has them alike: names it and the valid ones, prints the usage, exit 2, no database made', async () => {
+    const dir = tempDir('tidemark-cli');
+    const subcommands: Record<string, string[]> = {
+      peer: ['invite', 'add', 'list', 'show', 'remove', 'set', 'cluster'],
+      bundle: ['export', 'import', 'watch', 'show', 'key', 'trust'],
+      radio: ['estimate'],
+      user: ['add', 'list', 'passwd', 'role', 'remove'],
+      token: ['create', 'list', 'revoke'],
+      partner: ['add', 'list', 'revoke'],
+      conflicts: ['list', 'show', 'resolve', 'reverse'],
+      record: ['history', 'keep'],
+      discover: ['pair'],
+    };
+    const db = join(dir, 'never.db');
+    const answers = await Promise.all(Object.keys(subcommands).map((name) => tidemark([name, 'frob', '--db', `sqlite:${db}`])));
+    Object.entries(subcommands).forEach(([name, known], i) => {
+      const r = answers[i]!;
+      assert.equal(r.code, CATALOGUE.usage.exit, `${name}: ${r.stderr}`);
+      assert.equal(r.stdout, '', name);
+      const [first, second] = r.stderr.split('\n');
+      assert.equal(first, `tidemark ${name}: unknown sub-command "frob" (expected one of: ${known.join(', ')})`);
+      assert.ok(second!.startsWith(`Usage: tidemark ${name}`), `${name}: ${r.stderr}`);
+      for (const sub of known) assert.ok(r.stderr.includes(sub), `${name}: usage names ${sub}`);
+    });
+    assert.equal(existsSync(db), false, 'a mistyped sub-command opens no database');
   });
 
   it('refuses an unknown option', async () => {

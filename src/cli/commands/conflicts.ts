@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { positiveNumber, str } from '../command.js';
+import { positiveNumber, str, subcommand } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { describeConflict, listConflicts, resolveConflict, reverseConflict, type Side } from '../../sync/conflicts.js';
 
@@ -17,7 +17,8 @@ export const conflictsCommand: Command = {
   allowPositionals: true,
   options: { resource: { type: 'string' }, all: { type: 'boolean' }, take: { type: 'string' }, field: { type: 'string' }, limit: { type: 'string' } },
   async run(ctx) {
-    const [sub = 'list', id] = ctx.positionals;
+    const [given, id] = ctx.positionals;
+    const sub = subcommand(given, ['list', 'show', 'resolve', 'reverse'], 'list');
     const store = await ctx.openStore();
     const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
     try {
@@ -48,14 +49,11 @@ export const conflictsCommand: Command = {
         out(`conflict #${id} decided by hand as #${entry}: ${r.resource} ${r.uuid} stored as a new change; the decision travels on the next sync`);
         return 0;
       }
-      if (sub === 'reverse') {
-        const take = str(ctx.values, 'take') as 'local' | 'remote' | undefined;
-        const r = await reverseConflict(store, Number(id), take);
-        out(`conflict #${id} reversed: ${r.resource} ${r.uuid} has the lost values again (${r.deleted ? 'deleted' : 'live'}); the reversal travels on the next sync and can itself be reversed`);
-        return 0;
-      }
-      ctx.stderr.write(`tidemark conflicts: unknown subcommand "${sub}"\n`);
-      return 2;
+      // reverse
+      const take = str(ctx.values, 'take') as 'local' | 'remote' | undefined;
+      const r = await reverseConflict(store, Number(id), take);
+      out(`conflict #${id} reversed: ${r.resource} ${r.uuid} has the lost values again (${r.deleted ? 'deleted' : 'live'}); the reversal travels on the next sync and can itself be reversed`);
+      return 0;
     } finally {
       await store.close();
     }

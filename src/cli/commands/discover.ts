@@ -5,7 +5,7 @@ import { browseFor } from '../../transports/discovery/discovery.js';
 import { pairCandidate } from '../../transports/discovery/pairing.js';
 import { discoverySettings } from '../../transports/discovery/service.js';
 import type { Command } from '../command.js';
-import { positiveNumber, str } from '../command.js';
+import { positiveNumber, str, subcommand } from '../command.js';
 
 function table(rows: Candidate[]): string {
   if (!rows.length) return 'No Tidemark instances found on this network. Peers can always be added by URL.\n';
@@ -23,6 +23,8 @@ export const discoverCommand: Command = {
   allowPositionals: true,
   async run(ctx) {
     const [sub, target, ...extra] = ctx.positionals;
+    // Without a sub-command it lists what it hears.
+    if (sub !== undefined) subcommand(sub, ['pair']);
     const store = await ctx.openStore();
     try {
       if (sub === 'pair') {
@@ -31,7 +33,6 @@ export const discoverCommand: Command = {
         ctx.stdout.write(`${added ? 'paired' : 'already paired'}: ${candidate.name} (${candidate.uuid}) at ${candidate.url}\n`);
         return 0;
       }
-      if (sub !== undefined) throw new TidemarkError('invalid', `unknown sub-command "${sub}" (expected: pair)`);
       const wait = positiveNumber(ctx.values, 'wait', 3, { allowZero: true });
       if (!Number.isFinite(wait) || wait < 0) throw new TidemarkError('invalid', '--wait takes a number of seconds');
       if (wait > 0) {

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { list } from '../command.js';
+import { list, subcommand } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { loadPartners, type Partner } from '../../interchange/partners.js';
 import { addPartner, listStoredPartners, revokePartner } from '../../interchange/partner-tokens.js';
@@ -19,9 +19,10 @@ export const partnerCommand: Command = {
   allowPositionals: true,
   options: { formats: { type: 'string' }, resources: { type: 'string' } },
   async run(ctx) {
-    const [action, name] = ctx.positionals;
+    const [given, name] = ctx.positionals;
+    const action = subcommand(given, ['add', 'list', 'revoke'], 'list');
     const need = (): string => {
-      if (!name) throw new TidemarkError('invalid', `partner ${action ?? ''}: name the partner\nUsage: ${USAGE}`);
+      if (!name) throw new TidemarkError('invalid', `partner ${action}: name the partner\nUsage: ${USAGE}`);
       return name;
     };
     const store = await ctx.openStore();
@@ -33,7 +34,6 @@ export const partnerCommand: Command = {
           return;
         }
         case 'list':
-        case undefined:
           for (const p of await listStoredPartners(store)) ctx.stdout.write(`${p.name}\t${p.formats.join(',')}\t${p.resources.join(',')}\tadded ${p.created_on}\n`);
           for (const p of filePartners()) ctx.stdout.write(`${p.name}\t${p.formats.join(',')}\t${p.resources.join(',')}\tfile${p.requireSignature ? ', must sign' : ''}\n`);
           return;
@@ -42,8 +42,6 @@ export const partnerCommand: Command = {
           ctx.stdout.write(`partner ${p.name} revoked: its token no longer works\n`);
           return;
         }
-        default:
-          throw new TidemarkError('invalid', `unknown action "${action}"\nUsage: ${USAGE}`);
       }
     } finally {
       await store.close();

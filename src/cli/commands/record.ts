@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { positiveNumber } from '../command.js';
+import { positiveNumber, subcommand } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { historyKeep, setHistoryKeep } from '../../store/index.js';
 import { localTime } from '../../sync/conflicts.js';
@@ -20,7 +20,8 @@ export const recordCommand: Command = {
   allowPositionals: true,
   options: { limit: { type: 'string' } },
   async run(ctx) {
-    const [sub, a, b] = ctx.positionals;
+    const [given, a, b] = ctx.positionals;
+    const sub = subcommand(given, ['history', 'keep']);
     const out = (s: string): boolean => ctx.stdout.write(`${s}\n`);
     const store = await ctx.openStore();
     try {
@@ -34,16 +35,13 @@ export const recordCommand: Command = {
         }
         return 0;
       }
-      if (sub === 'keep') {
-        if (a !== undefined) {
-          if (!/^\d+$/.test(a)) throw new TidemarkError('invalid', `record keep takes a whole number, not "${a}"`, { field: 'history_keep' });
-          await setHistoryKeep(store.knex, Number(a));
-        }
-        out(`versions kept per record: ${await historyKeep(store.knex)}`);
-        return 0;
+      // keep
+      if (a !== undefined) {
+        if (!/^\d+$/.test(a)) throw new TidemarkError('invalid', `record keep takes a whole number, not "${a}"`, { field: 'history_keep' });
+        await setHistoryKeep(store.knex, Number(a));
       }
-      ctx.stderr.write(`tidemark record: unknown subcommand "${sub ?? ''}"; ${recordCommand.usage}\n`);
-      return 2;
+      out(`versions kept per record: ${await historyKeep(store.knex)}`);
+      return 0;
     } finally {
       await store.close();
     }

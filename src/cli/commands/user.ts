@@ -1,5 +1,5 @@
 import type { Command, CommandContext } from '../command.js';
-import { str } from '../command.js';
+import { str, subcommand } from '../command.js';
 import { TidemarkError } from '../../errors.js';
 import { Accounts, newPassword, parseRole, published, publish, unpublish } from '../../auth/index.js';
 
@@ -30,12 +30,13 @@ export const userCommand: Command = {
   allowPositionals: true,
   options: { role: { type: 'string' }, 'password-stdin': { type: 'boolean' } },
   async run(ctx) {
-    const [action, name, arg] = ctx.positionals;
+    const [given, name, arg] = ctx.positionals;
+    const action = subcommand(given, ['add', 'list', 'passwd', 'role', 'remove'], 'list');
     const store = await ctx.openStore();
     try {
       const accounts = new Accounts(store);
       const need = (): string => {
-        if (!name) throw new TidemarkError('invalid', `user ${action ?? ''}: name the user\nUsage: ${USER_USAGE}`);
+        if (!name) throw new TidemarkError('invalid', `user ${action}: name the user\nUsage: ${USER_USAGE}`);
         return name;
       };
       switch (action) {
@@ -47,7 +48,6 @@ export const userCommand: Command = {
           return;
         }
         case 'list':
-        case undefined:
           for (const u of await accounts.list()) ctx.stdout.write(`${u.name}\t${u.role}\t${u.created_on}\n`);
           return;
         case 'passwd': {
@@ -66,8 +66,6 @@ export const userCommand: Command = {
           ctx.stdout.write(`user ${u.name} removed, with their tokens and sessions\n`);
           return;
         }
-        default:
-          throw new TidemarkError('invalid', `unknown action "${action}"\nUsage: ${USER_USAGE}`);
       }
     } finally {
       await store.close();
@@ -87,7 +85,8 @@ export const tokenCommand: Command = {
   allowPositionals: true,
   options: { label: { type: 'string' } },
   async run(ctx) {
-    const [action, arg] = ctx.positionals;
+    const [given, arg] = ctx.positionals;
+    const action = subcommand(given, ['create', 'list', 'revoke'], 'list');
     const store = await ctx.openStore();
     try {
       const accounts = new Accounts(store);
@@ -100,7 +99,6 @@ export const tokenCommand: Command = {
           return;
         }
         case 'list':
-        case undefined:
           for (const t of await accounts.tokens(arg)) ctx.stdout.write(`${t.id}\t${t.user}\t${t.label}\t${t.created_on}\t${t.last_used_on ?? 'never used'}\n`);
           return;
         case 'revoke': {
@@ -109,8 +107,6 @@ export const tokenCommand: Command = {
           ctx.stdout.write(`token ${t.id} of ${t.user} revoked\n`);
           return;
         }
-        default:
-          throw new TidemarkError('invalid', `unknown action "${action}"\nUsage: ${TOKEN_USAGE}`);
       }
     } finally {
       await store.close();

@@ -1,6 +1,5 @@
-import { TidemarkError } from '../../../errors.js';
 import type { Store } from '../../../store/index.js';
-import type { Command, CommandContext } from '../../command.js';
+import { subcommand, type Command, type CommandContext } from '../../command.js';
 import { bundleExport } from './export.js';
 import { bundleImport } from './import.js';
 import { bundleKey } from './key.js';
@@ -45,10 +44,11 @@ export const bundleCommand: Command = {
   },
   allowPositionals: true,
   async run(ctx) {
-    const [sub, ...args] = ctx.positionals;
+    const [given, ...args] = ctx.positionals;
+    const sub = subcommand(given, ['export', 'import', 'watch', 'show', 'key', 'trust']);
+    // `show` reads a file and needs no database.
     if (sub === 'show') return bundleShow(ctx, args);
-    const run = SUBCOMMANDS.get(sub ?? '');
-    if (!run) throw new TidemarkError('invalid', `usage: ${USAGE}`);
+    const run = SUBCOMMANDS.get(sub)!;
     const store = await ctx.openStore();
     try {
       return await run(ctx, store, args);

@@ -1,5 +1,5 @@
 import type { Store } from '../../../store/index.js';
-import type { Command, CommandContext } from '../../command.js';
+import { subcommand, type Command, type CommandContext } from '../../command.js';
 
 const USAGE = [
   'tidemark peer invite [--ttl SECONDS] [--repair PEER] one-time pairing code for a new site (--repair: lets a known peer pair again)',
@@ -55,12 +55,7 @@ export const peerCommand: Command = {
   },
   async run(ctx) {
     const [sub, arg] = ctx.positionals;
-    const load = SUBCOMMANDS.get(sub ?? 'list');
-    if (!load) {
-      ctx.stderr.write(`tidemark peer: unknown subcommand "${sub}"\nUsage: ${USAGE}\n`);
-      return 2;
-    }
-    const run = await load();
+    const run = await SUBCOMMANDS.get(subcommand(sub, [...SUBCOMMANDS.keys()], 'list'))!();
     const store = await ctx.openStore();
     try {
       return await run(ctx, store, arg);

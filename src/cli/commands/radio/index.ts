@@ -1,6 +1,5 @@
-import { TidemarkError } from '../../../errors.js';
 import type { Command } from '../../command.js';
-import { positiveNumber as num } from '../../command.js';
+import { positiveNumber as num, subcommand } from '../../command.js';
 import { radioCall } from './call.js';
 import { radioEstimate } from './estimate.js';
 
@@ -26,9 +25,9 @@ export const radioCommand: Command = {
   allowPositionals: true,
   async run(ctx) {
     const [sub, ...extra] = ctx.positionals;
+    // Without a sub-command it calls the peer.
+    if (sub !== undefined) subcommand(sub, ['estimate']);
     const bitrate = num(ctx.values, 'bitrate', 1200);
-    if (sub === 'estimate') return radioEstimate(ctx, extra, bitrate);
-    if (sub !== undefined) throw new TidemarkError('invalid', `unknown sub-command "${sub}" (expected: estimate)`);
-    return radioCall(ctx, bitrate);
+    return sub === undefined ? radioCall(ctx, bitrate) : radioEstimate(ctx, extra, bitrate);
   },
 };
