@@ -95,7 +95,11 @@ export function exportDocuments(formatName: string, s3xml: string, opts: ExportO
   });
 }
 
-function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): ExportedDocument {
+/**
+ * The request document the envelope stylesheet reads (`<tm:envelope>`, see s3xml-to-edxl-de.xsl):
+ * the content documents made from `s3xml` (each validated) and the envelope's attributes.
+ */
+export function envelopeRequest(s3xml: string, opts: ExportOptions = {}): string {
   const contentName = opts.content ?? contentFormatFor(s3xml);
   let contents: { format: FormatDef; xml: string; id?: string; description: string }[];
   if (contentName === 's3xml') {
@@ -129,7 +133,7 @@ function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): Export
     confidentiality: e.confidentiality ?? 'Unclassified',
     language: e.language ?? 'en',
   };
-  const request =
+  return (
     `<tm:envelope xmlns:tm="urn:tidemark:envelope" ${Object.entries(attrs)
       .map(([k, v]) => `${k}="${escapeAttr(v)}"`)
       .join(' ')}>` +
@@ -142,7 +146,12 @@ function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): Export
           }>${c.xml}</tm:content>`,
       )
       .join('') +
-    '</tm:envelope>';
+    '</tm:envelope>'
+  );
+}
+
+function envelope(format: FormatDef, s3xml: string, opts: ExportOptions): ExportedDocument {
+  const request = envelopeRequest(s3xml, opts);
   const { xml, doc: parsed } = run(format, request, opts.params ?? {})[0]!;
   const doc = parsed ?? parseXml(xml, { readOnly: true });
   check(doc, format, opts);
