@@ -75,9 +75,10 @@ if (!quiet && compiled.length) process.stdout.write(`compiled ${compiled.join(',
 
 // V8's code cache for SaxonJS (docs/formats.md, "Cold start"): made once per SaxonJS and Node
 // version, after the shipped partner samples went through every import and export stylesheet, so
-// it holds what a transform compiles on first use too.
+// it holds what a transform compiles on first use too; made again when a stylesheet changed (the
+// code its transforms use may have changed with it).
 const stylesheets = await import(pathToFileURL(join(DIST_DIR, 'interchange', 'stylesheets.js')).href);
-if (!existsSync(stylesheets.saxonCodeCacheFile())) {
+if (compiled.length || !existsSync(stylesheets.saxonCodeCacheFile())) {
   const cacheStarted = Date.now();
   const partners = join(DIST_DIR, '..', 'samples', 'partners');
   const s3xml = [
