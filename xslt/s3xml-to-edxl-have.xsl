@@ -5,7 +5,10 @@
 
   Written with XSLT 1.0 instructions only (version 3.0 is declared for SaxonJS; libxslt runs it in
   forwards-compatible mode), so that the benchmark can run the very same mapping in xsltproc.
-  Lookups go through keys, never '//' searches.
+  Lookups go through keys, never '//' searches. Written for SaxonJS's costs (docs/formats.md): each
+  field is looked up once, and below the root element literal result elements exclude the
+  namespaces the root already declares (xsl:exclude-result-prefixes), which spares copying five
+  namespace nodes onto every element written; the output is the same.
 
   Beyond Sahana Eden's have/export.xsl this writes: the contacts (Eden's select never matches),
   CapacityStatus from the record (Eden hard-codes VacantAvailable) inside Capacity where the schema
@@ -39,7 +42,7 @@
     <xsl:param name="key"/>
     <xsl:param name="value"/>
     <xsl:if test="string($value) != ''">
-      <have:CommentText><xsl:value-of select="concat($key, ': ', $value)"/></have:CommentText>
+      <have:CommentText xsl:exclude-result-prefixes="have xnl xal xpil gml"><xsl:value-of select="concat($key, ': ', $value)"/></have:CommentText>
     </xsl:if>
   </xsl:template>
 
@@ -48,7 +51,7 @@
     <xsl:variable name="services" select="resource[@name='med_hospital_services'][not(@deleted='True' or @deleted='true')][1]"/>
     <xsl:variable name="beds" select="resource[@name='med_bed_capacity'][not(@deleted='True' or @deleted='true')]"/>
     <xsl:variable name="activity" select="resource[@name='med_hospital_activity'][not(@deleted='True' or @deleted='true')]"/>
-    <have:Hospital>
+    <have:Hospital xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:call-template name="organization"/>
       <xsl:if test="$status">
         <xsl:apply-templates select="$status" mode="ed"/>
@@ -72,7 +75,7 @@
       </xsl:call-template>
       <!-- The latest of the hospital's and its components' modified_on, compared as yyyymmddhhmmss
            strings by code point; of several equal ones the first (the sort is stable). The
-           collation is named: without it SaxonJS sorts by an "en" collator, which costs ~8 ms
+           collation is named: without it SaxonJS sorts by an "en" collator, which costs ~10 ms
            to create in a fresh process. -->
       <have:LastUpdateTime>
         <xsl:for-each select="@modified_on | resource/@modified_on">
@@ -113,7 +116,7 @@
     <xsl:variable name="email" select="data[@field='email']"/>
     <xsl:variable name="website" select="data[@field='website']"/>
     <xsl:variable name="comments" select="data[@field='comments']"/>
-    <have:Organization>
+    <have:Organization xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <have:OrganizationInformation>
         <xnl:OrganisationName>
           <xsl:choose>
@@ -198,7 +201,7 @@
     <xsl:variable name="er" select="string(data[@field='er_status'])"/>
     <xsl:variable name="er-reason" select="data[@field='er_reason']"/>
     <xsl:if test="$ems != '' or $ems-reason != '' or $er != '' or $er-reason != ''">
-      <have:EmergencyDepartmentStatus>
+      <have:EmergencyDepartmentStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
         <xsl:if test="$ems != '' or $ems-reason != ''">
           <have:EMSTraffic>
             <xsl:if test="$ems != ''"><have:EMSTrafficStatus><xsl:value-of select="$ems"/></have:EMSTrafficStatus></xsl:if>
@@ -225,7 +228,7 @@
     <xsl:variable name="unit-name" select="data[@field='unit_name']"/>
     <xsl:variable name="comments" select="data[@field='comments']"/>
     <xsl:variable name="date" select="data[@field='date']"/>
-    <have:BedCapacity>
+    <have:BedCapacity xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:if test="$code != ''"><have:BedType><xsl:value-of select="$code"/></have:BedType></xsl:if>
       <xsl:if test="$unit-name != ''"><have:SubCategoryBedType><xsl:value-of select="$unit-name"/></have:SubCategoryBedType></xsl:if>
       <have:Capacity>
@@ -280,7 +283,7 @@
     <xsl:variable name="tran" select="data[@field='tran']/@value"/>
     <xsl:variable name="tair" select="data[@field='tair']/@value"/>
     <xsl:variable name="trauma" select="data[@field='trauma']/@value"/>
-    <have:ServiceCoverageStatus>
+    <have:ServiceCoverageStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:if test="$burn"><have:Burn><xsl:value-of select="$burn"/></have:Burn></xsl:if>
       <xsl:if test="$card"><have:CardiologyIndicator><have:Cardiology><xsl:value-of select="$card"/></have:Cardiology></have:CardiologyIndicator></xsl:if>
       <xsl:if test="$dial"><have:Dialysis><xsl:value-of select="$dial"/></have:Dialysis></xsl:if>
@@ -321,7 +324,7 @@
     <xsl:variable name="have-facility" select="$facility = 'Normal' or $facility = 'Compromised' or $facility = 'Evacuating' or $facility = 'Closed'"/>
     <xsl:variable name="have-security" select="$security != '' and $security != 'Closed'"/>
     <xsl:variable name="have-morgue" select="$morgue != '' and $morgue != 'Closed'"/>
-    <have:HospitalFacilityStatus>
+    <have:HospitalFacilityStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:if test="$clinical = 'Normal' or $clinical = 'Full'"><have:ClinicalStatus><xsl:value-of select="$clinical"/></have:ClinicalStatus></xsl:if>
       <xsl:if test="$have-morgue or $units != ''">
         <have:MorgueCapacity>
@@ -356,16 +359,26 @@
     </have:HospitalFacilityStatus>
   </xsl:template>
 
-  <!-- The latest activity record (by date; of equal ones the first): part 1 writes its counts,
-       part 2 its comments. A single record needs no sort, which spares the "en" collator SaxonJS
-       sorts with (~8 ms to create in a fresh process). -->
+  <!-- The latest activity record (by date, compared as SaxonJS compares strings by default, with
+       the "en" collation; of equal ones the first): part 1 writes its counts, part 2 its comments.
+       Creating that collator costs ~10 ms in a fresh process, so it is spared where it cannot
+       change the order: a single record needs no sort, and dates of one shape (the same
+       characters at the same places but for the digits, as two ISO dates in the same form) order
+       the same by code point. -->
   <xsl:template name="latest-activity">
     <xsl:param name="activity"/>
     <xsl:param name="part"/>
     <xsl:choose>
       <xsl:when test="$activity[2]">
+        <xsl:variable name="shape" select="translate($activity[1]/data[@field='date']/@value | $activity[1]/data[@field='date'][not(@value)], '0123456789', '0000000000')"/>
+        <xsl:variable name="collation">
+          <xsl:choose>
+            <xsl:when test="$activity[translate(data[@field='date']/@value | data[@field='date'][not(@value)], '0123456789', '0000000000') != $shape]">http://www.w3.org/2013/collation/UCA?lang=en</xsl:when>
+            <xsl:otherwise>http://www.w3.org/2005/xpath-functions/collation/codepoint</xsl:otherwise>
+          </xsl:choose>
+        </xsl:variable>
         <xsl:for-each select="$activity">
-          <xsl:sort select="data[@field='date']/@value | data[@field='date'][not(@value)]" order="descending"/>
+          <xsl:sort select="data[@field='date']/@value | data[@field='date'][not(@value)]" order="descending" collation="{$collation}"/>
           <xsl:if test="position() = 1"><xsl:call-template name="activity"><xsl:with-param name="part" select="$part"/></xsl:call-template></xsl:if>
         </xsl:for-each>
       </xsl:when>
@@ -379,7 +392,7 @@
     <xsl:param name="part"/>
     <xsl:choose>
       <xsl:when test="$part = 1">
-        <have:Activity24Hr>
+        <have:Activity24Hr xsl:exclude-result-prefixes="have xnl xal xpil gml">
           <xsl:if test="data[@field='admissions24']"><have:Admissions><xsl:value-of select="concat(data[@field='admissions24']/@value, data[@field='admissions24'][not(@value)])"/></have:Admissions></xsl:if>
           <xsl:if test="data[@field='discharges24']"><have:Discharges><xsl:value-of select="concat(data[@field='discharges24']/@value, data[@field='discharges24'][not(@value)])"/></have:Discharges></xsl:if>
           <xsl:if test="data[@field='deaths24']"><have:Deaths><xsl:value-of select="concat(data[@field='deaths24']/@value, data[@field='deaths24'][not(@value)])"/></have:Deaths></xsl:if>
@@ -402,7 +415,7 @@
     <xsl:variable name="counts" select="data[@field='doctors' or @field='nurses' or @field='non_medical_staff' or @field='total_beds' or @field='available_beds']"/>
     <xsl:variable name="comments" select="$status/data[@field='staffing_comments']"/>
     <xsl:if test="$s != '' or $f != '' or $c != '' or $counts or $comments != ''">
-      <have:HospitalResourcesStatus>
+      <have:HospitalResourcesStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
         <xsl:if test="$s != ''"><have:Staffing><xsl:value-of select="$s"/></have:Staffing></xsl:if>
         <xsl:if test="$f != ''"><have:FacilityOperations><xsl:value-of select="$f"/></have:FacilityOperations></xsl:if>
         <xsl:if test="$c != ''"><have:ClinicalOperations><xsl:value-of select="$c"/></have:ClinicalOperations></xsl:if>
