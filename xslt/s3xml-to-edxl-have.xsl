@@ -5,10 +5,12 @@
 
   Written with XSLT 1.0 instructions only (version 3.0 is declared for SaxonJS; libxslt runs it in
   forwards-compatible mode), so that the benchmark can run the very same mapping in xsltproc.
-  Lookups go through keys, never '//' searches. Written for SaxonJS's costs (docs/formats.md): each
-  field is looked up once, and below the root element literal result elements exclude the
-  namespaces the root already declares (xsl:exclude-result-prefixes), which spares copying five
-  namespace nodes onto every element written; the output is the same.
+  Lookups go through keys, never '//' searches. Written for SaxonJS's costs (docs/formats.md): a
+  template takes its record's data children once ($d: a child step tests the name of every child,
+  every time) and looks each field up once (a look-up compares every data child's field name);
+  below the root element, literal result elements exclude the namespaces the root declares
+  (xsl:exclude-result-prefixes), which spares copying five namespace nodes onto every element
+  written. The output is the same.
 
   Beyond Sahana Eden's have/export.xsl this writes: the contacts (Eden's select never matches),
   CapacityStatus from the record (Eden hard-codes VacantAvailable) inside Capacity where the schema
@@ -47,10 +49,11 @@
   </xsl:template>
 
   <xsl:template match="resource[@name='med_hospital']">
-    <xsl:variable name="status" select="resource[@name='med_hospital_status'][not(@deleted='True' or @deleted='true')][1]"/>
-    <xsl:variable name="services" select="resource[@name='med_hospital_services'][not(@deleted='True' or @deleted='true')][1]"/>
-    <xsl:variable name="beds" select="resource[@name='med_bed_capacity'][not(@deleted='True' or @deleted='true')]"/>
-    <xsl:variable name="activity" select="resource[@name='med_hospital_activity'][not(@deleted='True' or @deleted='true')]"/>
+    <xsl:variable name="parts" select="resource"/>
+    <xsl:variable name="status" select="$parts[@name='med_hospital_status'][not(@deleted='True' or @deleted='true')][1]"/>
+    <xsl:variable name="services" select="$parts[@name='med_hospital_services'][not(@deleted='True' or @deleted='true')][1]"/>
+    <xsl:variable name="beds" select="$parts[@name='med_bed_capacity'][not(@deleted='True' or @deleted='true')]"/>
+    <xsl:variable name="activity" select="$parts[@name='med_hospital_activity'][not(@deleted='True' or @deleted='true')]"/>
     <have:Hospital xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:call-template name="organization"/>
       <xsl:if test="$status">
@@ -78,7 +81,7 @@
            collation is named: without it SaxonJS sorts by an "en" collator, which costs ~10 ms
            to create in a fresh process. -->
       <have:LastUpdateTime>
-        <xsl:for-each select="@modified_on | resource/@modified_on">
+        <xsl:for-each select="@modified_on | $parts/@modified_on">
           <xsl:sort select="translate(substring(., 1, 19), '-:T', '')" order="descending" collation="http://www.w3.org/2005/xpath-functions/collation/codepoint"/>
           <xsl:if test="position() = 1"><xsl:value-of select="."/></xsl:if>
         </xsl:for-each>
@@ -87,35 +90,36 @@
   </xsl:template>
 
   <xsl:template name="organization">
+    <xsl:variable name="d" select="data"/>
     <!-- Eden's gov_uuid site tag (Tidemark's med_hospital.gov_uuid). -->
     <xsl:variable name="gov" select="normalize-space(resource[@name='org_site_tag'][data[@field='tag'] = 'gov_uuid'][1]/data[@field='value'])"/>
     <xsl:variable name="locref" select="reference[@field='location_id'][1]"/>
     <xsl:variable name="loc" select="key('location', $locref/@uuid)"/>
-    <!-- Each field is looked up once: every data[@field=...] step compares every data child. -->
-    <xsl:variable name="loc-street" select="$loc/data[@field='addr_street']"/>
-    <xsl:variable name="loc-postcode" select="$loc/data[@field='addr_postcode']"/>
-    <xsl:variable name="loc-name" select="$loc/data[@field='name']"/>
+    <xsl:variable name="ld" select="$loc/data"/>
+    <xsl:variable name="loc-street" select="$ld[@field='addr_street']"/>
+    <xsl:variable name="loc-postcode" select="$ld[@field='addr_postcode']"/>
+    <xsl:variable name="loc-name" select="$ld[@field='name']"/>
     <xsl:variable name="street" select="concat($loc-street/@value, $loc-street[not(@value)])"/>
     <xsl:variable name="postcode" select="concat($loc-postcode/@value, $loc-postcode[not(@value)])"/>
     <xsl:variable name="lat">
       <xsl:choose>
         <xsl:when test="$locref/@lat"><xsl:value-of select="$locref/@lat"/></xsl:when>
-        <xsl:otherwise><xsl:value-of select="concat($loc/data[@field='lat']/@value, $loc/data[@field='lat'][not(@value)])"/></xsl:otherwise>
+        <xsl:otherwise><xsl:value-of select="concat($ld[@field='lat']/@value, $ld[@field='lat'][not(@value)])"/></xsl:otherwise>
       </xsl:choose>
     </xsl:variable>
     <xsl:variable name="lon">
       <xsl:choose>
         <xsl:when test="$locref/@lon"><xsl:value-of select="$locref/@lon"/></xsl:when>
-        <xsl:otherwise><xsl:value-of select="concat($loc/data[@field='lon']/@value, $loc/data[@field='lon'][not(@value)])"/></xsl:otherwise>
+        <xsl:otherwise><xsl:value-of select="concat($ld[@field='lon']/@value, $ld[@field='lon'][not(@value)])"/></xsl:otherwise>
       </xsl:choose>
     </xsl:variable>
-    <xsl:variable name="exchange" select="data[@field='phone_exchange']"/>
-    <xsl:variable name="business" select="data[@field='phone_business']"/>
-    <xsl:variable name="emergency" select="data[@field='phone_emergency']"/>
-    <xsl:variable name="fax" select="data[@field='fax']"/>
-    <xsl:variable name="email" select="data[@field='email']"/>
-    <xsl:variable name="website" select="data[@field='website']"/>
-    <xsl:variable name="comments" select="data[@field='comments']"/>
+    <xsl:variable name="exchange" select="$d[@field='phone_exchange']"/>
+    <xsl:variable name="business" select="$d[@field='phone_business']"/>
+    <xsl:variable name="emergency" select="$d[@field='phone_emergency']"/>
+    <xsl:variable name="fax" select="$d[@field='fax']"/>
+    <xsl:variable name="email" select="$d[@field='email']"/>
+    <xsl:variable name="website" select="$d[@field='website']"/>
+    <xsl:variable name="comments" select="$d[@field='comments']"/>
     <have:Organization xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <have:OrganizationInformation>
         <xnl:OrganisationName>
@@ -129,7 +133,7 @@
               <xsl:attribute name="xnl:OrganisationIDType">urn:uuid</xsl:attribute>
             </xsl:otherwise>
           </xsl:choose>
-          <xnl:NameElement><xsl:value-of select="data[@field='name']"/></xnl:NameElement>
+          <xnl:NameElement><xsl:value-of select="$d[@field='name']"/></xnl:NameElement>
         </xnl:OrganisationName>
         <xsl:if test="$street != '' or $postcode != ''">
           <xpil:Addresses>
@@ -175,11 +179,11 @@
       <xsl:if test="$comments != ''">
         <have:CommentText><xsl:value-of select="$comments"/></have:CommentText>
       </xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Code'"/><xsl:with-param name="value" select="data[@field='code']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityType'"/><xsl:with-param name="value" select="data[@field='facility_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Town'"/><xsl:with-param name="value" select="data[@field='town']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Contact'"/><xsl:with-param name="value" select="data[@field='contact_name']"/></xsl:call-template>
-      <xsl:if test="data[@field='obsolete']/@value = 'true'">
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Code'"/><xsl:with-param name="value" select="$d[@field='code']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityType'"/><xsl:with-param name="value" select="$d[@field='facility_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Town'"/><xsl:with-param name="value" select="$d[@field='town']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Contact'"/><xsl:with-param name="value" select="$d[@field='contact_name']"/></xsl:call-template>
+      <xsl:if test="$d[@field='obsolete']/@value = 'true'">
         <have:CommentText>Obsolete: true</have:CommentText>
       </xsl:if>
     </have:Organization>
@@ -187,8 +191,9 @@
 
   <!-- Emergency department: EMS traffic and, as comments, the ED's own status. -->
   <xsl:template match="resource" mode="ed">
+    <xsl:variable name="d" select="data"/>
     <!-- Eden's codes (med_ems_traffic_opts) to HAVE's words; the ED's own status travels as its label. -->
-    <xsl:variable name="code" select="data[@field='ems_status']/@value"/>
+    <xsl:variable name="code" select="$d[@field='ems_status']/@value"/>
     <xsl:variable name="ems">
       <xsl:choose>
         <xsl:when test="$code = '1'">Normal</xsl:when>
@@ -197,9 +202,9 @@
         <xsl:when test="$code = '4'">NotApplicable</xsl:when>
       </xsl:choose>
     </xsl:variable>
-    <xsl:variable name="ems-reason" select="data[@field='ems_reason']"/>
-    <xsl:variable name="er" select="string(data[@field='er_status'])"/>
-    <xsl:variable name="er-reason" select="data[@field='er_reason']"/>
+    <xsl:variable name="ems-reason" select="$d[@field='ems_reason']"/>
+    <xsl:variable name="er" select="string($d[@field='er_status'])"/>
+    <xsl:variable name="er-reason" select="$d[@field='er_reason']"/>
     <xsl:if test="$ems != '' or $ems-reason != '' or $er != '' or $er-reason != ''">
       <have:EmergencyDepartmentStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
         <xsl:if test="$ems != '' or $ems-reason != ''">
@@ -215,19 +220,20 @@
   </xsl:template>
 
   <xsl:template match="resource[@name='med_bed_capacity']">
-    <xsl:variable name="bed-type" select="data[@field='bed_type']"/>
+    <xsl:variable name="d" select="data"/>
+    <xsl:variable name="bed-type" select="$d[@field='bed_type']"/>
     <xsl:variable name="code"><xsl:call-template name="bed-type"><xsl:with-param name="code" select="string($bed-type/@value)"/></xsl:call-template></xsl:variable>
-    <xsl:variable name="status" select="data[@field='capacity_status']"/>
+    <xsl:variable name="status" select="$d[@field='capacity_status']"/>
     <xsl:variable name="cs" select="translate(concat($status/@value, $status[not(@value)]), '&quot;', '')"/>
-    <xsl:variable name="available" select="data[@field='beds_available']"/>
+    <xsl:variable name="available" select="$d[@field='beds_available']"/>
     <xsl:variable name="avail" select="concat($available/@value, $available[not(@value)])"/>
-    <xsl:variable name="baseline" select="data[@field='beds_baseline']"/>
+    <xsl:variable name="baseline" select="$d[@field='beds_baseline']"/>
     <xsl:variable name="base" select="concat($baseline/@value, $baseline[not(@value)])"/>
-    <xsl:variable name="additional" select="data[@field='beds_add24']"/>
+    <xsl:variable name="additional" select="$d[@field='beds_add24']"/>
     <xsl:variable name="add24" select="concat($additional/@value, $additional[not(@value)])"/>
-    <xsl:variable name="unit-name" select="data[@field='unit_name']"/>
-    <xsl:variable name="comments" select="data[@field='comments']"/>
-    <xsl:variable name="date" select="data[@field='date']"/>
+    <xsl:variable name="unit-name" select="$d[@field='unit_name']"/>
+    <xsl:variable name="comments" select="$d[@field='comments']"/>
+    <xsl:variable name="date" select="$d[@field='date']"/>
     <have:BedCapacity xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:if test="$code != ''"><have:BedType><xsl:value-of select="$code"/></have:BedType></xsl:if>
       <xsl:if test="$unit-name != ''"><have:SubCategoryBedType><xsl:value-of select="$unit-name"/></have:SubCategoryBedType></xsl:if>
@@ -243,7 +249,7 @@
       <xsl:if test="$comments != ''"><have:CommentText><xsl:value-of select="$comments"/></have:CommentText></xsl:if>
       <xsl:if test="$cs = 'NotApplicable'"><have:CommentText>CapacityStatus: NotApplicable</have:CommentText></xsl:if>
       <xsl:if test="$code = '' and $bed-type"><have:CommentText><xsl:value-of select="concat('BedType: ', $bed-type)"/></have:CommentText></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'UnitID'"/><xsl:with-param name="value" select="data[@field='unit_id']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'UnitID'"/><xsl:with-param name="value" select="$d[@field='unit_id']"/></xsl:call-template>
       <xsl:call-template name="comment"><xsl:with-param name="key" select="'Date'"/><xsl:with-param name="value" select="$date/@value | $date[not(@value)]"/></xsl:call-template>
     </have:BedCapacity>
   </xsl:template>
@@ -270,19 +276,20 @@
   </xsl:template>
 
   <xsl:template match="resource[@name='med_hospital_services']">
-    <xsl:variable name="burn" select="data[@field='burn']/@value"/>
-    <xsl:variable name="card" select="data[@field='card']/@value"/>
-    <xsl:variable name="dial" select="data[@field='dial']/@value"/>
-    <xsl:variable name="infd" select="data[@field='infd']/@value"/>
-    <xsl:variable name="neon" select="data[@field='neon']/@value"/>
-    <xsl:variable name="neur" select="data[@field='neur']/@value"/>
-    <xsl:variable name="obgy" select="data[@field='obgy']/@value"/>
-    <xsl:variable name="pedi" select="data[@field='pedi']/@value"/>
-    <xsl:variable name="psya" select="data[@field='psya']/@value"/>
-    <xsl:variable name="surg" select="data[@field='surg']/@value"/>
-    <xsl:variable name="tran" select="data[@field='tran']/@value"/>
-    <xsl:variable name="tair" select="data[@field='tair']/@value"/>
-    <xsl:variable name="trauma" select="data[@field='trauma']/@value"/>
+    <xsl:variable name="d" select="data"/>
+    <xsl:variable name="burn" select="$d[@field='burn']/@value"/>
+    <xsl:variable name="card" select="$d[@field='card']/@value"/>
+    <xsl:variable name="dial" select="$d[@field='dial']/@value"/>
+    <xsl:variable name="infd" select="$d[@field='infd']/@value"/>
+    <xsl:variable name="neon" select="$d[@field='neon']/@value"/>
+    <xsl:variable name="neur" select="$d[@field='neur']/@value"/>
+    <xsl:variable name="obgy" select="$d[@field='obgy']/@value"/>
+    <xsl:variable name="pedi" select="$d[@field='pedi']/@value"/>
+    <xsl:variable name="psya" select="$d[@field='psya']/@value"/>
+    <xsl:variable name="surg" select="$d[@field='surg']/@value"/>
+    <xsl:variable name="tran" select="$d[@field='tran']/@value"/>
+    <xsl:variable name="tair" select="$d[@field='tair']/@value"/>
+    <xsl:variable name="trauma" select="$d[@field='trauma']/@value"/>
     <have:ServiceCoverageStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
       <xsl:if test="$burn"><have:Burn><xsl:value-of select="$burn"/></have:Burn></xsl:if>
       <xsl:if test="$card"><have:CardiologyIndicator><have:Cardiology><xsl:value-of select="$card"/></have:Cardiology></have:CardiologyIndicator></xsl:if>
@@ -303,24 +310,25 @@
         </have:TransportServicesIndicator>
       </xsl:if>
       <xsl:if test="$trauma"><have:TraumaCenterServicesIndicator><have:TraumaCenterServices><xsl:value-of select="$trauma"/></have:TraumaCenterServices></have:TraumaCenterServicesIndicator></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Laboratory'"/><xsl:with-param name="value" select="data[@field='labs']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyMedicalServices'"/><xsl:with-param name="value" select="data[@field='emsd']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Tracheotomy'"/><xsl:with-param name="value" select="data[@field='trac']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PediatricPsychiatric'"/><xsl:with-param name="value" select="data[@field='psyp']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Laboratory'"/><xsl:with-param name="value" select="$d[@field='labs']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyMedicalServices'"/><xsl:with-param name="value" select="$d[@field='emsd']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Tracheotomy'"/><xsl:with-param name="value" select="$d[@field='trac']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PediatricPsychiatric'"/><xsl:with-param name="value" select="$d[@field='psyp']/@value"/></xsl:call-template>
     </have:ServiceCoverageStatus>
   </xsl:template>
 
   <xsl:template name="facility">
     <xsl:param name="status"/>
     <xsl:param name="activity"/>
+    <xsl:variable name="sd" select="$status/data"/>
     <!-- Eden's codes: the label is HAVE's word where HAVE has one (spaces aside); the rest are comments. -->
-    <xsl:variable name="clinical" select="string($status/data[@field='clinical_status'])"/>
-    <xsl:variable name="morgue" select="string($status/data[@field='morgue_status'])"/>
-    <xsl:variable name="morgue-units" select="$status/data[@field='morgue_units']"/>
+    <xsl:variable name="clinical" select="string($sd[@field='clinical_status'])"/>
+    <xsl:variable name="morgue" select="string($sd[@field='morgue_status'])"/>
+    <xsl:variable name="morgue-units" select="$sd[@field='morgue_units']"/>
     <xsl:variable name="units" select="concat($morgue-units/@value, $morgue-units[not(@value)])"/>
-    <xsl:variable name="comments" select="$status/data[@field='comments']"/>
-    <xsl:variable name="facility" select="string($status/data[@field='facility_status'])"/>
-    <xsl:variable name="security" select="translate($status/data[@field='security_status'], ' ', '')"/>
+    <xsl:variable name="comments" select="$sd[@field='comments']"/>
+    <xsl:variable name="facility" select="string($sd[@field='facility_status'])"/>
+    <xsl:variable name="security" select="translate($sd[@field='security_status'], ' ', '')"/>
     <xsl:variable name="have-facility" select="$facility = 'Normal' or $facility = 'Compromised' or $facility = 'Evacuating' or $facility = 'Closed'"/>
     <xsl:variable name="have-security" select="$security != '' and $security != 'Closed'"/>
     <xsl:variable name="have-morgue" select="$morgue != '' and $morgue != 'Closed'"/>
@@ -345,13 +353,13 @@
       <xsl:if test="$facility != '' and not($have-facility)"><have:CommentText><xsl:value-of select="concat('FacilityStatus: ', $facility)"/></have:CommentText></xsl:if>
       <xsl:if test="$security = 'Closed'"><have:CommentText>SecurityStatus: Closed</have:CommentText></xsl:if>
       <xsl:if test="$morgue = 'Closed'"><have:CommentText>MorgueStatus: Closed</have:CommentText></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PowerSupply'"/><xsl:with-param name="value" select="$status/data[@field='power_supply_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomStatus'"/><xsl:with-param name="value" select="$status/data[@field='or_status']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomReason'"/><xsl:with-param name="value" select="$status/data[@field='or_reason']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'AccessStatus'"/><xsl:with-param name="value" select="$status/data[@field='access_status']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupply'"/><xsl:with-param name="value" select="$status/data[@field='gas_supply_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupplyCapacity'"/><xsl:with-param name="value" select="$status/data[@field='gas_supply_capacity']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Damage'"/><xsl:with-param name="value" select="$status/data[@field='damage']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PowerSupply'"/><xsl:with-param name="value" select="$sd[@field='power_supply_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomStatus'"/><xsl:with-param name="value" select="$sd[@field='or_status']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomReason'"/><xsl:with-param name="value" select="$sd[@field='or_reason']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'AccessStatus'"/><xsl:with-param name="value" select="$sd[@field='access_status']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupply'"/><xsl:with-param name="value" select="$sd[@field='gas_supply_type']"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupplyCapacity'"/><xsl:with-param name="value" select="$sd[@field='gas_supply_capacity']/@value"/></xsl:call-template>
+      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Damage'"/><xsl:with-param name="value" select="$sd[@field='damage']/@value"/></xsl:call-template>
       <xsl:call-template name="latest-activity">
         <xsl:with-param name="activity" select="$activity"/>
         <xsl:with-param name="part" select="2"/>
@@ -390,30 +398,32 @@
 
   <xsl:template name="activity">
     <xsl:param name="part"/>
+    <xsl:variable name="d" select="data"/>
     <xsl:choose>
       <xsl:when test="$part = 1">
         <have:Activity24Hr xsl:exclude-result-prefixes="have xnl xal xpil gml">
-          <xsl:if test="data[@field='admissions24']"><have:Admissions><xsl:value-of select="concat(data[@field='admissions24']/@value, data[@field='admissions24'][not(@value)])"/></have:Admissions></xsl:if>
-          <xsl:if test="data[@field='discharges24']"><have:Discharges><xsl:value-of select="concat(data[@field='discharges24']/@value, data[@field='discharges24'][not(@value)])"/></have:Discharges></xsl:if>
-          <xsl:if test="data[@field='deaths24']"><have:Deaths><xsl:value-of select="concat(data[@field='deaths24']/@value, data[@field='deaths24'][not(@value)])"/></have:Deaths></xsl:if>
+          <xsl:if test="$d[@field='admissions24']"><have:Admissions><xsl:value-of select="concat($d[@field='admissions24']/@value, $d[@field='admissions24'][not(@value)])"/></have:Admissions></xsl:if>
+          <xsl:if test="$d[@field='discharges24']"><have:Discharges><xsl:value-of select="concat($d[@field='discharges24']/@value, $d[@field='discharges24'][not(@value)])"/></have:Discharges></xsl:if>
+          <xsl:if test="$d[@field='deaths24']"><have:Deaths><xsl:value-of select="concat($d[@field='deaths24']/@value, $d[@field='deaths24'][not(@value)])"/></have:Deaths></xsl:if>
         </have:Activity24Hr>
       </xsl:when>
       <xsl:otherwise>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityDate'"/><xsl:with-param name="value" select="data[@field='date']/@value | data[@field='date'][not(@value)]"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'Patients'"/><xsl:with-param name="value" select="data[@field='patients']/@value | data[@field='patients'][not(@value)]"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityComments'"/><xsl:with-param name="value" select="data[@field='comment']"/></xsl:call-template>
+        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityDate'"/><xsl:with-param name="value" select="$d[@field='date']/@value | $d[@field='date'][not(@value)]"/></xsl:call-template>
+        <xsl:call-template name="comment"><xsl:with-param name="key" select="'Patients'"/><xsl:with-param name="value" select="$d[@field='patients']/@value | $d[@field='patients'][not(@value)]"/></xsl:call-template>
+        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityComments'"/><xsl:with-param name="value" select="$d[@field='comment']"/></xsl:call-template>
       </xsl:otherwise>
     </xsl:choose>
   </xsl:template>
 
   <xsl:template name="resources">
     <xsl:param name="status"/>
+    <xsl:variable name="sd" select="$status/data"/>
     <!-- Eden's resource scale (1 Adequate, 2 Insufficient) is HAVE's: the label is the word. -->
-    <xsl:variable name="s" select="string($status/data[@field='staffing'])"/>
-    <xsl:variable name="f" select="string($status/data[@field='facility_operations'])"/>
-    <xsl:variable name="c" select="string($status/data[@field='clinical_operations'])"/>
+    <xsl:variable name="s" select="string($sd[@field='staffing'])"/>
+    <xsl:variable name="f" select="string($sd[@field='facility_operations'])"/>
+    <xsl:variable name="c" select="string($sd[@field='clinical_operations'])"/>
     <xsl:variable name="counts" select="data[@field='doctors' or @field='nurses' or @field='non_medical_staff' or @field='total_beds' or @field='available_beds']"/>
-    <xsl:variable name="comments" select="$status/data[@field='staffing_comments']"/>
+    <xsl:variable name="comments" select="$sd[@field='staffing_comments']"/>
     <xsl:if test="$s != '' or $f != '' or $c != '' or $counts or $comments != ''">
       <have:HospitalResourcesStatus xsl:exclude-result-prefixes="have xnl xal xpil gml">
         <xsl:if test="$s != ''"><have:Staffing><xsl:value-of select="$s"/></have:Staffing></xsl:if>
