@@ -8,6 +8,7 @@
   Lookups go through keys, never '//' searches. Written for SaxonJS's costs (docs/formats.md): a
   template takes its record's data children once ($d: a child step tests the name of every child,
   every time) and looks each field up once (a look-up compares every data child's field name);
+  "Key: value" comments are written in place (a named template's parameters cost a map per call);
   below the root element, literal result elements exclude the namespaces the root declares
   (xsl:exclude-result-prefixes), which spares copying five namespace nodes onto every element
   written. The output is the same.
@@ -38,14 +39,6 @@
     <have:HospitalStatus>
       <xsl:apply-templates select="s3xml/resource[@name='med_hospital'][not(@deleted='True' or @deleted='true')]"/>
     </have:HospitalStatus>
-  </xsl:template>
-
-  <xsl:template name="comment">
-    <xsl:param name="key"/>
-    <xsl:param name="value"/>
-    <xsl:if test="string($value) != ''">
-      <have:CommentText xsl:exclude-result-prefixes="have xnl xal xpil gml"><xsl:value-of select="concat($key, ': ', $value)"/></have:CommentText>
-    </xsl:if>
   </xsl:template>
 
   <xsl:template match="resource[@name='med_hospital']">
@@ -179,10 +172,14 @@
       <xsl:if test="$comments != ''">
         <have:CommentText><xsl:value-of select="$comments"/></have:CommentText>
       </xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Code'"/><xsl:with-param name="value" select="$d[@field='code']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'FacilityType'"/><xsl:with-param name="value" select="$d[@field='facility_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Town'"/><xsl:with-param name="value" select="$d[@field='town']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Contact'"/><xsl:with-param name="value" select="$d[@field='contact_name']"/></xsl:call-template>
+      <xsl:variable name="code" select="$d[@field='code']"/>
+      <xsl:if test="string($code) != ''"><have:CommentText><xsl:value-of select="concat('Code: ', $code)"/></have:CommentText></xsl:if>
+      <xsl:variable name="facility-type" select="$d[@field='facility_type']"/>
+      <xsl:if test="string($facility-type) != ''"><have:CommentText><xsl:value-of select="concat('FacilityType: ', $facility-type)"/></have:CommentText></xsl:if>
+      <xsl:variable name="town" select="$d[@field='town']"/>
+      <xsl:if test="string($town) != ''"><have:CommentText><xsl:value-of select="concat('Town: ', $town)"/></have:CommentText></xsl:if>
+      <xsl:variable name="contact" select="$d[@field='contact_name']"/>
+      <xsl:if test="string($contact) != ''"><have:CommentText><xsl:value-of select="concat('Contact: ', $contact)"/></have:CommentText></xsl:if>
       <xsl:if test="$d[@field='obsolete']/@value = 'true'">
         <have:CommentText>Obsolete: true</have:CommentText>
       </xsl:if>
@@ -213,8 +210,8 @@
             <xsl:if test="$ems-reason != ''"><have:EMSTrafficReason><xsl:value-of select="$ems-reason"/></have:EMSTrafficReason></xsl:if>
           </have:EMSTraffic>
         </xsl:if>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyDepartmentStatus'"/><xsl:with-param name="value" select="$er"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyDepartmentReason'"/><xsl:with-param name="value" select="$er-reason"/></xsl:call-template>
+        <xsl:if test="string($er) != ''"><have:CommentText><xsl:value-of select="concat('EmergencyDepartmentStatus: ', $er)"/></have:CommentText></xsl:if>
+        <xsl:if test="string($er-reason) != ''"><have:CommentText><xsl:value-of select="concat('EmergencyDepartmentReason: ', $er-reason)"/></have:CommentText></xsl:if>
       </have:EmergencyDepartmentStatus>
     </xsl:if>
   </xsl:template>
@@ -249,8 +246,10 @@
       <xsl:if test="$comments != ''"><have:CommentText><xsl:value-of select="$comments"/></have:CommentText></xsl:if>
       <xsl:if test="$cs = 'NotApplicable'"><have:CommentText>CapacityStatus: NotApplicable</have:CommentText></xsl:if>
       <xsl:if test="$code = '' and $bed-type"><have:CommentText><xsl:value-of select="concat('BedType: ', $bed-type)"/></have:CommentText></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'UnitID'"/><xsl:with-param name="value" select="$d[@field='unit_id']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Date'"/><xsl:with-param name="value" select="$date/@value | $date[not(@value)]"/></xsl:call-template>
+      <xsl:variable name="unit-id" select="$d[@field='unit_id']"/>
+      <xsl:if test="string($unit-id) != ''"><have:CommentText><xsl:value-of select="concat('UnitID: ', $unit-id)"/></have:CommentText></xsl:if>
+      <xsl:variable name="date-value" select="$date/@value | $date[not(@value)]"/>
+      <xsl:if test="string($date-value) != ''"><have:CommentText><xsl:value-of select="concat('Date: ', $date-value)"/></have:CommentText></xsl:if>
     </have:BedCapacity>
   </xsl:template>
 
@@ -310,10 +309,14 @@
         </have:TransportServicesIndicator>
       </xsl:if>
       <xsl:if test="$trauma"><have:TraumaCenterServicesIndicator><have:TraumaCenterServices><xsl:value-of select="$trauma"/></have:TraumaCenterServices></have:TraumaCenterServicesIndicator></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Laboratory'"/><xsl:with-param name="value" select="$d[@field='labs']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'EmergencyMedicalServices'"/><xsl:with-param name="value" select="$d[@field='emsd']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Tracheotomy'"/><xsl:with-param name="value" select="$d[@field='trac']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PediatricPsychiatric'"/><xsl:with-param name="value" select="$d[@field='psyp']/@value"/></xsl:call-template>
+      <xsl:variable name="laboratory" select="$d[@field='labs']/@value"/>
+      <xsl:if test="string($laboratory) != ''"><have:CommentText><xsl:value-of select="concat('Laboratory: ', $laboratory)"/></have:CommentText></xsl:if>
+      <xsl:variable name="emergency-medical-services" select="$d[@field='emsd']/@value"/>
+      <xsl:if test="string($emergency-medical-services) != ''"><have:CommentText><xsl:value-of select="concat('EmergencyMedicalServices: ', $emergency-medical-services)"/></have:CommentText></xsl:if>
+      <xsl:variable name="tracheotomy" select="$d[@field='trac']/@value"/>
+      <xsl:if test="string($tracheotomy) != ''"><have:CommentText><xsl:value-of select="concat('Tracheotomy: ', $tracheotomy)"/></have:CommentText></xsl:if>
+      <xsl:variable name="pediatric-psychiatric" select="$d[@field='psyp']/@value"/>
+      <xsl:if test="string($pediatric-psychiatric) != ''"><have:CommentText><xsl:value-of select="concat('PediatricPsychiatric: ', $pediatric-psychiatric)"/></have:CommentText></xsl:if>
     </have:ServiceCoverageStatus>
   </xsl:template>
 
@@ -353,13 +356,20 @@
       <xsl:if test="$facility != '' and not($have-facility)"><have:CommentText><xsl:value-of select="concat('FacilityStatus: ', $facility)"/></have:CommentText></xsl:if>
       <xsl:if test="$security = 'Closed'"><have:CommentText>SecurityStatus: Closed</have:CommentText></xsl:if>
       <xsl:if test="$morgue = 'Closed'"><have:CommentText>MorgueStatus: Closed</have:CommentText></xsl:if>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'PowerSupply'"/><xsl:with-param name="value" select="$sd[@field='power_supply_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomStatus'"/><xsl:with-param name="value" select="$sd[@field='or_status']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'OperatingRoomReason'"/><xsl:with-param name="value" select="$sd[@field='or_reason']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'AccessStatus'"/><xsl:with-param name="value" select="$sd[@field='access_status']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupply'"/><xsl:with-param name="value" select="$sd[@field='gas_supply_type']"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'GasSupplyCapacity'"/><xsl:with-param name="value" select="$sd[@field='gas_supply_capacity']/@value"/></xsl:call-template>
-      <xsl:call-template name="comment"><xsl:with-param name="key" select="'Damage'"/><xsl:with-param name="value" select="$sd[@field='damage']/@value"/></xsl:call-template>
+      <xsl:variable name="power-supply" select="$sd[@field='power_supply_type']"/>
+      <xsl:if test="string($power-supply) != ''"><have:CommentText><xsl:value-of select="concat('PowerSupply: ', $power-supply)"/></have:CommentText></xsl:if>
+      <xsl:variable name="operating-room-status" select="$sd[@field='or_status']"/>
+      <xsl:if test="string($operating-room-status) != ''"><have:CommentText><xsl:value-of select="concat('OperatingRoomStatus: ', $operating-room-status)"/></have:CommentText></xsl:if>
+      <xsl:variable name="operating-room-reason" select="$sd[@field='or_reason']"/>
+      <xsl:if test="string($operating-room-reason) != ''"><have:CommentText><xsl:value-of select="concat('OperatingRoomReason: ', $operating-room-reason)"/></have:CommentText></xsl:if>
+      <xsl:variable name="access-status" select="$sd[@field='access_status']"/>
+      <xsl:if test="string($access-status) != ''"><have:CommentText><xsl:value-of select="concat('AccessStatus: ', $access-status)"/></have:CommentText></xsl:if>
+      <xsl:variable name="gas-supply" select="$sd[@field='gas_supply_type']"/>
+      <xsl:if test="string($gas-supply) != ''"><have:CommentText><xsl:value-of select="concat('GasSupply: ', $gas-supply)"/></have:CommentText></xsl:if>
+      <xsl:variable name="gas-supply-capacity" select="$sd[@field='gas_supply_capacity']/@value"/>
+      <xsl:if test="string($gas-supply-capacity) != ''"><have:CommentText><xsl:value-of select="concat('GasSupplyCapacity: ', $gas-supply-capacity)"/></have:CommentText></xsl:if>
+      <xsl:variable name="damage" select="$sd[@field='damage']/@value"/>
+      <xsl:if test="string($damage) != ''"><have:CommentText><xsl:value-of select="concat('Damage: ', $damage)"/></have:CommentText></xsl:if>
       <xsl:call-template name="latest-activity">
         <xsl:with-param name="activity" select="$activity"/>
         <xsl:with-param name="part" select="2"/>
@@ -408,9 +418,12 @@
         </have:Activity24Hr>
       </xsl:when>
       <xsl:otherwise>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityDate'"/><xsl:with-param name="value" select="$d[@field='date']/@value | $d[@field='date'][not(@value)]"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'Patients'"/><xsl:with-param name="value" select="$d[@field='patients']/@value | $d[@field='patients'][not(@value)]"/></xsl:call-template>
-        <xsl:call-template name="comment"><xsl:with-param name="key" select="'ActivityComments'"/><xsl:with-param name="value" select="$d[@field='comment']"/></xsl:call-template>
+        <xsl:variable name="activity-date" select="$d[@field='date']/@value | $d[@field='date'][not(@value)]"/>
+        <xsl:if test="string($activity-date) != ''"><have:CommentText><xsl:value-of select="concat('ActivityDate: ', $activity-date)"/></have:CommentText></xsl:if>
+        <xsl:variable name="patients" select="$d[@field='patients']/@value | $d[@field='patients'][not(@value)]"/>
+        <xsl:if test="string($patients) != ''"><have:CommentText><xsl:value-of select="concat('Patients: ', $patients)"/></have:CommentText></xsl:if>
+        <xsl:variable name="activity-comments" select="$d[@field='comment']"/>
+        <xsl:if test="string($activity-comments) != ''"><have:CommentText><xsl:value-of select="concat('ActivityComments: ', $activity-comments)"/></have:CommentText></xsl:if>
       </xsl:otherwise>
     </xsl:choose>
   </xsl:template>
