@@ -43,7 +43,10 @@
       </updated>
       <link rel="self" href="{$feed-url}"/>
       <xsl:for-each select="$current">
-        <xsl:sort select="xs:dateTime(string((data[@field = 'sent']/(@value, .)[1], @created_on)[1]))" order="descending"/>
+        <!-- The keys are date-times, which no collation orders; naming one spares the "en" collator
+             SaxonJS would otherwise create for the sort (~10 ms in a fresh process). -->
+        <xsl:sort select="xs:dateTime(string((data[@field = 'sent']/(@value, .)[1], @created_on)[1]))" order="descending"
+                  collation="http://www.w3.org/2005/xpath-functions/collation/codepoint"/>
         <xsl:variable name="info" select="resource[@name = 'cap_info'][tm:live(.)][1]"/>
         <entry>
           <id><xsl:value-of select="@uuid"/></id>
