@@ -69,9 +69,12 @@ if (!quiet) process.stdout.write(`built ${entryPoints.length} modules into dist/
 // the ones whose content hash has no SEF yet, so a rebuild without stylesheet edits skips this.
 process.env.TIDEMARK_LOG_LEVEL ??= 'warn';
 const sefStarted = Date.now();
-const { precompile } = await import(pathToFileURL(join(DIST_DIR, 'interchange', 'stylesheets.js')).href);
+const { precompile, pruneSefCache } = await import(pathToFileURL(join(DIST_DIR, 'interchange', 'stylesheets.js')).href);
 const compiled = await precompile();
 if (!quiet && compiled.length) process.stdout.write(`compiled ${compiled.join(', ')} to SEF in ${Date.now() - sefStarted} ms\n`);
+// SEFs of earlier stylesheet contents and code caches of other versions are never read again.
+const pruned = pruneSefCache();
+if (!quiet && pruned.length) process.stdout.write(`removed ${pruned.length} stale file(s) from the SEF cache\n`);
 
 // V8's code cache for SaxonJS (docs/formats.md, "Cold start"): made once per SaxonJS and Node
 // version, after the shipped partner samples went through every import and export stylesheet, so

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import type SaxonJSType from 'saxon-js';
 import { TidemarkError } from '../errors.js';
@@ -175,6 +175,28 @@ export async function precompile(names: string[] = formatStylesheets(), parallel
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
   return done.sort();
+}
+
+/**
+ * Removes from the cache what the current stylesheets and SaxonJS no longer use: SEFs of a format
+ * stylesheet compiled from an earlier content (another hash), and code caches of another SaxonJS
+ * or Node version. The build runs it after precompile(), so edits do not pile up old SEFs. Files
+ * it does not know (other names, a compile still being written) are left alone. Returns what it
+ * removed.
+ */
+export function pruneSefCache(names: string[] = formatStylesheets()): string[] {
+  const dir = sefCacheDir();
+  if (!existsSync(dir)) return [];
+  const current = new Set([...names.map((n) => basename(sefPath(n).sefFile)), basename(saxonCodeCacheFile())]);
+  const bases = new Set(names.map((n) => n.replace(/\.xslt?$/, '')));
+  const stale = readdirSync(dir).filter((f) => {
+    if (current.has(f)) return false;
+    const sef = /^(.+)\.[0-9a-f]{32}\.sef\.json$/.exec(f);
+    if (sef) return bases.has(sef[1]!);
+    return /^saxon-js-.+\.v8cache$/.test(f);
+  });
+  for (const f of stale) rmSync(join(dir, f), { force: true });
+  return stale.sort();
 }
 
 export type StylesheetParams = Record<string, string | number | boolean | undefined>;

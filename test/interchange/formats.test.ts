@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { getFormat, listFormats, PROJECT_ROOT, XSD_DIR, XSLT_DIR } from '../../src/interchange/formats.js';
 import { refused } from './support.js';
 import { tempDir } from '../support/temp.js';
@@ -63,6 +63,33 @@ describe('stylesheets compiled at build time', () => {
       assert.ok(sef?.startsWith('s3xml-embedded-to-s3xml.'), String(sef));
       assert.deepEqual(await precompile([small]), [], 'same content: nothing to compile');
       assert.equal(stylesheet(small).sefFile, join(cache, sef!), 'the run-time lookup finds the build\'s SEF');
+    } finally {
+      if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
+      else process.env.TIDEMARK_SEF_CACHE = before;
+    }
+  });
+});
+
+describe('the SEF cache keeps what is used', () => {
+  it('pruneSefCache() removes SEFs of earlier contents and code caches of other versions, nothing else', async () => {
+    const cache = tempDir('tidemark-sef');
+    const before = process.env.TIDEMARK_SEF_CACHE;
+    process.env.TIDEMARK_SEF_CACHE = cache;
+    try {
+      const { precompile, pruneSefCache, saxonCodeCacheFile, stylesheet } = await import('../../src/interchange/stylesheets.js');
+      const small = 's3xml-embedded-to-s3xml.xsl';
+      await precompile([small]);
+      const current = stylesheet(small).sefFile;
+      const old = join(cache, `s3xml-embedded-to-s3xml.${'0'.repeat(32)}.sef.json`);
+      const otherVersion = join(cache, 'saxon-js-2.6.0.node-v18.0.0-x64.v8cache');
+      const unknown = join(cache, `someone-elses.${'1'.repeat(32)}.sef.json`);
+      const writing = `${current}.12345.tmp`;
+      for (const f of [old, otherVersion, unknown, writing]) writeFileSync(f, '{}');
+      writeFileSync(saxonCodeCacheFile(), 'cache');
+      assert.deepEqual(pruneSefCache([small]), [basename(old), basename(otherVersion)].sort());
+      for (const f of [current, saxonCodeCacheFile(), unknown, writing]) assert.ok(existsSync(f), `kept ${basename(f)}`);
+      for (const f of [old, otherVersion]) assert.ok(!existsSync(f), `removed ${basename(f)}`);
+      assert.deepEqual(pruneSefCache([small]), [], 'nothing left to remove');
     } finally {
       if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
       else process.env.TIDEMARK_SEF_CACHE = before;
