@@ -38,7 +38,13 @@ export const HISTORY_KEEP_MAX = 10_000;
  */
 export async function migrateHistoryTable(knex: Knex): Promise<void> {
   if (await knex.schema.hasTable('tm_history')) {
-    if (!(await knex.schema.hasColumn('tm_history', 'rid'))) await keyHistoryByRowId(knex);
+    if (!(await knex.schema.hasColumn('tm_history', 'rid'))) {
+      // Marked before the column is added: a re-keying cut off (killed, a power cut) resumes at
+      // the next open instead of leaving versions that no record's row id finds.
+      await knex('tm_settings').insert({ key: REKEY_PENDING, value: '1' }).onConflict('key').merge();
+      await knex.schema.alterTable('tm_history', (t) => t.bigInteger('rid'));
+    }
+    if (await knex('tm_settings').where({ key: REKEY_PENDING }).first()) await keyHistoryByRowId(knex);
     return;
   }
   await knex.schema.createTable('tm_history', (t) => {
@@ -61,20 +67,48 @@ export async function migrateHistoryTable(knex: Knex): Promise<void> {
   });
 }
 
-/** A history kept by uuid (before rid): each version gets its record's row id, and the index follows. */
+const REKEY_PENDING = 'history_rekey_pending';
+/** Versions' ids per UPDATE while re-keying: progress between statements, none too long. */
+const REKEY_IDS = 20_000;
+const PROGRESS_EVERY_MS = 5_000;
+
+/**
+ * A history kept by uuid (before rid): each version gets its record's row id, and the index
+ * follows. Seconds per million versions, more with large bodies or a slow disk, so it logs
+ * where it stands (pino, every 5 s); only versions still without a row id are keyed, so a
+ * resumed run skips what was done.
+ */
 async function keyHistoryByRowId(knex: Knex): Promise<void> {
-  await knex.schema.alterTable('tm_history', (t) => t.bigInteger('rid'));
-  const resources = (await knex('tm_history').distinct('resource')) as { resource: string }[];
-  for (const { resource } of resources) {
-    if (!(await knex.schema.hasTable(resource))) continue;
-    await knex('tm_history')
-      .where({ resource })
-      .update({ rid: knex(resource).select('id').where('uuid', knex.ref('tm_history.uuid')) });
+  // pino loads only for this one-off work: opening a store does not load it otherwise.
+  const log = (await import('../log.js')).logger.child({ component: 'store' });
+  const started = Date.now();
+  const count = (await knex('tm_history').whereNull('rid').count({ n: '*' }).first()) as { n: number | string } | undefined;
+  const total = Number(count?.n ?? 0);
+  log.info({ versions: total }, 'keying the version history by record row id (once, after an upgrade)');
+  // One CASE over the resources, so that each UPDATE reads its id range by the primary key alone
+  // (per resource, SQLite chose the resource's index and read all its versions for every range).
+  const resources = ((await knex('tm_history').whereNull('rid').distinct('resource')) as { resource: string }[]).map((r) => r.resource);
+  const tables: string[] = [];
+  for (const r of resources) if (await knex.schema.hasTable(r)) tables.push(r);
+  const rowId = knex.raw(`CASE ?? ${tables.map(() => 'WHEN ? THEN (?)').join(' ')} END`, [
+    'tm_history.resource',
+    ...tables.flatMap((t) => [t, knex(t).select('id').where('uuid', knex.ref('tm_history.uuid'))]),
+  ]);
+  const span = (await knex('tm_history').whereNull('rid').min({ lo: 'id' }).max({ hi: 'id' }).first()) as { lo: number | string | null; hi: number | string | null };
+  let done = 0;
+  let shown = started;
+  for (let from = Number(span.lo); tables.length && span.lo !== null && from <= Number(span.hi); from += REKEY_IDS) {
+    done += await knex('tm_history').whereNull('rid').whereBetween('id', [from, from + REKEY_IDS - 1]).update({ rid: rowId });
+    if (Date.now() - shown >= PROGRESS_EVERY_MS) {
+      shown = Date.now();
+      log.info({ done, of: total }, 'keying the version history by record row id');
+    }
   }
-  await knex.schema.alterTable('tm_history', (t) => {
-    t.dropIndex(['resource', 'uuid', 'id']);
-    t.index(['resource', 'rid', 'id']);
-  });
+  // IF (NOT) EXISTS: a run cut off after the index changed and before the mark went resumes too.
+  await knex.raw('DROP INDEX IF EXISTS tm_history_resource_uuid_id_index');
+  await knex.raw('CREATE INDEX IF NOT EXISTS tm_history_resource_rid_id_index ON tm_history (resource, rid, id)');
+  await knex('tm_settings').where({ key: REKEY_PENDING }).delete();
+  log.info({ versions: done, ms: Date.now() - started }, 'version history keyed by record row id');
 }
 
 export async function historyKeep(knex: Knex): Promise<number> {

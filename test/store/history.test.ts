@@ -15,6 +15,13 @@ import { tempDir } from '../support/temp.js';
 
 after(dropTestDatabases);
 
+/** Turns a store's history into the layout before row ids: no rid column, the index led by uuid. */
+async function toUuidKeyedHistory(store: Store): Promise<void> {
+  await store.knex.schema.alterTable('tm_history', (t) => t.dropIndex(['resource', 'rid', 'id']));
+  await store.knex.raw('ALTER TABLE tm_history DROP COLUMN rid');
+  await store.knex.schema.alterTable('tm_history', (t) => t.index(['resource', 'uuid', 'id']));
+}
+
 for (const kind of DB_KINDS) {
   describe(`record versions on ${kind}`, () => {
     test('every write path keeps a version with where it came from, diffs consecutive versions, and keeps the newest N', async () => {
@@ -71,10 +78,7 @@ for (const kind of DB_KINDS) {
       try {
         const org = await a!.create('org_organisation', { name: 'Nepal Red Cross' }, { by: 'alice' });
         await a!.update('org_organisation', org.uuid, { acronym: 'NRCS' }, { by: 'bob' });
-        // The layout before: no rid column, the index led by uuid.
-        await a!.knex.schema.alterTable('tm_history', (t) => t.dropIndex(['resource', 'rid', 'id']));
-        await a!.knex.raw('ALTER TABLE tm_history DROP COLUMN rid');
-        await a!.knex.schema.alterTable('tm_history', (t) => t.index(['resource', 'uuid', 'id']));
+        await toUuidKeyedHistory(a!);
         await a!.close();
         reopened = await openStore(a!.db.url);
         assert.deepEqual((await versionHistory(reopened, 'org_organisation', org.uuid)).map((v) => v.source_label), ['bob', 'alice']);
@@ -85,8 +89,57 @@ for (const kind of DB_KINDS) {
         await (reopened ?? a!).close();
       }
     });
+
+    test('a re-keying cut off part way (column added, some versions keyed) is finished at the next open', async () => {
+      const [a] = await openStores(kind, 1);
+      let reopened: Store | undefined;
+      try {
+        const org = await a!.create('org_organisation', { name: 'Nepal Red Cross' }, { by: 'alice' });
+        await a!.update('org_organisation', org.uuid, { acronym: 'NRCS' }, { by: 'bob' });
+        const loc = await a!.create('gis_location', { name: 'Lalitpur' }, { by: 'carol' });
+        await toUuidKeyedHistory(a!);
+        // Where an interrupted run stops: marked pending, the column there, one version keyed.
+        await a!.knex('tm_settings').insert({ key: 'history_rekey_pending', value: '1' });
+        await a!.knex.schema.alterTable('tm_history', (t) => t.bigInteger('rid'));
+        await a!.knex('tm_history').where({ resource: 'gis_location', uuid: loc.uuid }).update({ rid: loc.id });
+        await a!.close();
+        reopened = await openStore(a!.db.url);
+        assert.deepEqual((await versionHistory(reopened, 'org_organisation', org.uuid)).map((v) => v.source_label), ['bob', 'alice']);
+        assert.deepEqual((await versionHistory(reopened, 'gis_location', loc.uuid)).map((v) => v.source_label), ['carol']);
+        assert.equal(await reopened.knex('tm_history').whereNull('rid').first(), undefined, 'every version has its row id');
+        assert.equal(await reopened.knex('tm_settings').where({ key: 'history_rekey_pending' }).first(), undefined, 'the mark is gone once done');
+      } finally {
+        await (reopened ?? a!).close();
+      }
+    });
   });
 }
+
+test('re-keying an old store\'s history logs where it starts and how many versions it keyed', async () => {
+  const db = `sqlite:${join(tempDir('tm-history'), 'old.db')}`;
+  const store = await openStore(db);
+  let uuid: string;
+  try {
+    const org = await store.create('org_organisation', { name: 'Nepal Red Cross' }, { by: 'alice' });
+    await store.update('org_organisation', org.uuid, { acronym: 'NRCS' }, { by: 'bob' });
+    await store.create('gis_location', { name: 'Lalitpur' }, { by: 'carol' });
+    uuid = org.uuid;
+    await toUuidKeyedHistory(store);
+  } finally {
+    await store.close();
+  }
+  const r = await tidemark(['record', 'history', 'org_organisation', uuid, '--db', db], { env: { TIDEMARK_LOG_LEVEL: 'info' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').filter((l) => !l.startsWith(' ')).length, 2, r.stdout);
+  const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; versions?: number; component?: string });
+  const start = lines.find((l) => l.msg.startsWith('keying the version history'));
+  const end = lines.find((l) => l.msg === 'version history keyed by record row id');
+  assert.equal(start?.versions, 3, r.stderr);
+  assert.equal(end?.versions, 3, r.stderr);
+  assert.equal(end?.component, 'store');
+  const again = await tidemark(['record', 'keep', '--db', db], { env: { TIDEMARK_LOG_LEVEL: 'info' } });
+  assert.equal(again.stderr, '', 'done once: the next open keys nothing');
+});
 
 test('tidemark record history prints the versions, their origin and what changed; record keep sets how many', async () => {
   const dir = tempDir('tm-history');
