@@ -7,7 +7,7 @@
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST_DIR, SRC_DIR, STAMP } from './build-state.mjs';
 
@@ -55,12 +55,39 @@ await build({
     },
   ],
 });
+// TypeBox likewise: ~700 small modules, ~0.23 s of CPU to load (~0.38 s with its compiler) for
+// every command that loads the wire protocol; as two entries and their shared chunk, 14 ms
+// (20 ms with the compiler). Our modules' imports of it are pointed at these files below.
+const VENDOR_DIR = join(DIST_DIR, 'vendor');
+const typebox = await build({
+  entryPoints: { typebox: createRequire(import.meta.url).resolve('typebox'), 'typebox-compile': createRequire(import.meta.url).resolve('typebox/compile') },
+  outdir: VENDOR_DIR,
+  bundle: true,
+  splitting: true,
+  chunkNames: 'typebox-[hash]',
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  metafile: true,
+  logLevel: 'warning',
+});
+const TYPEBOX_FILES = { typebox: join(VENDOR_DIR, 'typebox.js'), 'typebox/compile': join(VENDOR_DIR, 'typebox-compile.js') };
+for (const file of entryPoints.map((p) => join(DIST_DIR, relative(SRC_DIR, p)).replace(/\.ts$/, '.js'))) {
+  const code = readFileSync(file, 'utf8');
+  if (!code.includes('"typebox')) continue;
+  const pointed = code.replace(/(from\s*|import\(\s*)"(typebox(?:\/compile)?)"/g, (_, how, pkg) => {
+    const to = relative(dirname(file), TYPEBOX_FILES[pkg]);
+    return `${how}"${to.startsWith('.') ? to : `./${to}`}"`;
+  });
+  if (pointed !== code) writeFileSync(file, pointed);
+}
 // ... and a module deleted from src/ does not linger in dist/.
 const expected = new Set(entryPoints.flatMap((p) => {
   const js = join(DIST_DIR, relative(SRC_DIR, p)).replace(/\.ts$/, '.js');
   return [js, `${js}.map`];
 }));
 expected.add(KNEX_VENDOR);
+for (const out of Object.keys(typebox.metafile.outputs)) expected.add(join(process.cwd(), out));
 for (const f of files(DIST_DIR, (n) => /\.(c?js|js\.map)$/.test(n))) if (!expected.has(f)) rmSync(f);
 const quiet = process.argv.includes('--quiet');
 if (!quiet) process.stdout.write(`built ${entryPoints.length} modules into dist/ in ${Date.now() - started} ms\n`);

@@ -1,7 +1,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { DB_KINDS, dropTestDatabases, freshDatabase } from '../support/databases.js';
 import { BIN, startService, tidemark } from '../support/processes.js';
@@ -140,6 +141,18 @@ describe('command table', () => {
     for (const pkg of ['xml-crypto', 'libxmljs2', 'undici', 'saxon-js', 'saxes', 'fastify', '@xmldom']) {
       assert.ok(!loaded.some((f) => f.includes(`/node_modules/${pkg}/`)), `${pkg} loaded`);
     }
+  });
+
+  it('the built modules import TypeBox from its two vendored files, which build the same schemas', async () => {
+    const dist = join(BIN, '..', '..', 'dist');
+    const bare = readdirSync(dist, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.js') && !f.startsWith('vendor'))
+      .filter((f) => /(from\s*|import\(\s*)"typebox/.test(readFileSync(join(dist, f), 'utf8')));
+    assert.deepEqual(bare, [], 'no built module imports the typebox package itself');
+    const built = (await import(pathToFileURL(join(dist, 'sync', 'protocol.js')).href)) as typeof import('../../src/sync/protocol.js');
+    const source = await import('../../src/sync/protocol.js');
+    assert.equal(JSON.stringify(built.HelloSchema), JSON.stringify(source.HelloSchema));
+    await assert.rejects(built.checkHello({ schema_version: 1, registry_hash: 'x' }, { protocol: 1 }), (e: unknown) => (e as { code?: string }).code === 'malformed');
   });
 
   it('a command\'s --help prints its usage and the summary of the table', async () => {
