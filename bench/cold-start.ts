@@ -15,8 +15,14 @@ import { envelopeRequest } from '../src/interchange/outbound.js';
  *       (3 hospitals, 5 alerts) for edxl-have, cap and cap-atom; for edxl-de, the envelope request
  *       the service writes for those 5 alerts (their CAP documents inside), made beforehand.
  * Each format is the first one its process runs (the worst case: the engine's own code is cold
- * too). Wall and CPU time (process.cpuUsage, which a loaded machine inflates far less than wall
- * time); medians of RUNS processes per format; `node -e 0` in the same run for reference.
+ * too). Three times per part, medians of RUNS processes per format, `node -e 0` in the same run
+ * for reference:
+ *   - main thread: CPU time of the thread that runs the transform (Linux /proc/thread-self/
+ *     schedstat, nanoseconds). What a caller waits for when it has the CPU, and what a loaded
+ *     machine barely inflates: the goal is judged on it.
+ *   - process: CPU time of every thread (process.cpuUsage), including the V8 threads that compile
+ *     and collect garbage beside the main one (on another core, they do not delay the result).
+ *   - wall: elapsed time, what a user waits for on a quiet machine; a loaded one inflates it.
  *
  *   npm run build && node --import tsx bench/cold-start.ts [RUNS=3]
  *
@@ -37,6 +43,8 @@ const MODULE = pathToFileURL(join(PROJECT_ROOT, 'dist', 'interchange', 'styleshe
 interface Part {
   wall: number;
   cpu: number;
+  /** The main thread's CPU time; NaN where /proc/thread-self/schedstat is not available. */
+  main: number;
 }
 interface Child {
   saxon: Part;
@@ -50,8 +58,9 @@ function child(sheet: string, input: string): Child {
     const { loadSaxonJS, stylesheet, transform } = await import(${JSON.stringify(MODULE)});
     const text = readFileSync(${JSON.stringify(input)}, 'utf8');
     const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
-    let t = performance.now(), c = cpu();
-    const lap = () => { const r = { wall: performance.now() - t, cpu: cpu() - c }; t = performance.now(); c = cpu(); return r; };
+    const main = () => { try { return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6; } catch { return NaN; } };
+    let t = performance.now(), c = cpu(), m = main();
+    const lap = () => { const r = { wall: performance.now() - t, cpu: cpu() - c, main: main() - m }; t = performance.now(); c = cpu(); m = main(); return r; };
     loadSaxonJS();
     const saxon = lap();
     stylesheet(${JSON.stringify(sheet)});
@@ -88,11 +97,12 @@ try {
     const runs = Array.from({ length: RUNS }, () => child(sheet, input));
     saxonRuns.push(...runs);
     const part2 = (k: keyof Part): number => median(runs.map((r) => r.sef[k] + r.first[k]));
-    const ok = part2('cpu') < 50;
+    const judged = Number.isNaN(part2('main')) ? part2('cpu') : part2('main');
+    const ok = judged < 50;
     met &&= ok;
     lines.push(
-      `(2) ${name.padEnd(9)} SEF ${ms(median(runs.map((r) => r.sef.cpu)))} + first transform ${ms(median(runs.map((r) => r.first.cpu)))} = ${ms(part2('cpu'))} CPU` +
-        ` (${ms(part2('wall'))} wall)  goal < 50 ms: ${ok ? 'met' : 'NOT met'}`,
+      `(2) ${name.padEnd(9)} SEF ${ms(median(runs.map((r) => r.sef.main)))} + first transform ${ms(median(runs.map((r) => r.first.main)))} = ${ms(part2('main'))} main thread` +
+        ` (process CPU ${ms(part2('cpu'))}, wall ${ms(part2('wall'))})  goal < 50 ms: ${ok ? 'met' : 'NOT met'}`,
     );
   }
 } finally {
@@ -100,7 +110,7 @@ try {
 }
 console.log(`node -e 0: ${ms(nodeStart)} wall (reference)`);
 console.log(
-  `(1) loading SaxonJS, once per process: ${ms(median(saxonRuns.map((r) => r.saxon.cpu)))} CPU (${ms(median(saxonRuns.map((r) => r.saxon.wall)))} wall)`,
+  `(1) loading SaxonJS, once per process: ${ms(median(saxonRuns.map((r) => r.saxon.main)))} main thread (process CPU ${ms(median(saxonRuns.map((r) => r.saxon.cpu)))}, wall ${ms(median(saxonRuns.map((r) => r.saxon.wall)))})`,
 );
 for (const l of lines) console.log(l);
 console.log(`cold start per format (2): ${met ? 'met' : 'NOT met'} for every format  (medians of ${RUNS} processes per format, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
