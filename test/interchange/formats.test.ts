@@ -48,12 +48,22 @@ describe('stylesheets compiled once to SEF', () => {
   });
 });
 
+/** Runs `fn` with the SEF cache in a fresh temporary folder of its own (TIDEMARK_SEF_CACHE). */
+async function inFreshSefCache(fn: (cache: string) => Promise<void>): Promise<void> {
+  const cache = tempDir('tidemark-sef');
+  const before = process.env.TIDEMARK_SEF_CACHE;
+  process.env.TIDEMARK_SEF_CACHE = cache;
+  try {
+    await fn(cache);
+  } finally {
+    if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
+    else process.env.TIDEMARK_SEF_CACHE = before;
+  }
+}
+
 describe('stylesheets compiled at build time', () => {
   it('precompile() compiles what has no SEF for its content yet, and nothing the second time', async () => {
-    const cache = tempDir('tidemark-sef');
-    const before = process.env.TIDEMARK_SEF_CACHE;
-    process.env.TIDEMARK_SEF_CACHE = cache;
-    try {
+    await inFreshSefCache(async (cache) => {
       const { formatStylesheets, precompile, stylesheet } = await import('../../src/interchange/stylesheets.js');
       // Every stylesheet a format names is on the build's list.
       for (const f of listFormats()) for (const s of [f.export, f.import]) if (s) assert.ok(formatStylesheets().includes(s), s);
@@ -63,23 +73,18 @@ describe('stylesheets compiled at build time', () => {
       assert.ok(sef?.startsWith('s3xml-embedded-to-s3xml.'), String(sef));
       assert.deepEqual(await precompile([small]), [], 'same content: nothing to compile');
       assert.equal(stylesheet(small).sefFile, join(cache, sef!), 'the run-time lookup finds the build\'s SEF');
-    } finally {
-      if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
-      else process.env.TIDEMARK_SEF_CACHE = before;
-    }
+    });
   });
 });
 
 describe('the SEF cache keeps what is used', () => {
   it('pruneSefCache() removes SEFs of earlier contents and code caches of other versions, nothing else', async () => {
-    const cache = tempDir('tidemark-sef');
-    const before = process.env.TIDEMARK_SEF_CACHE;
-    process.env.TIDEMARK_SEF_CACHE = cache;
-    try {
-      const { precompile, pruneSefCache, saxonCodeCacheFile, stylesheet } = await import('../../src/interchange/stylesheets.js');
+    await inFreshSefCache(async (cache) => {
+      const { precompile, pruneSefCache, saxonCodeCacheFile } = await import('../../src/interchange/stylesheets.js');
       const small = 's3xml-embedded-to-s3xml.xsl';
       await precompile([small]);
-      const current = stylesheet(small).sefFile;
+      // (stylesheet() would answer from this process's memory, made with another cache folder.)
+      const current = join(cache, readdirSync(cache).find((f) => f.endsWith('.sef.json'))!);
       const old = join(cache, `s3xml-embedded-to-s3xml.${'0'.repeat(32)}.sef.json`);
       const otherVersion = join(cache, 'saxon-js-2.6.0.node-v18.0.0-x64.v8cache');
       const unknown = join(cache, `someone-elses.${'1'.repeat(32)}.sef.json`);
@@ -90,10 +95,7 @@ describe('the SEF cache keeps what is used', () => {
       for (const f of [current, saxonCodeCacheFile(), unknown, writing]) assert.ok(existsSync(f), `kept ${basename(f)}`);
       for (const f of [old, otherVersion]) assert.ok(!existsSync(f), `removed ${basename(f)}`);
       assert.deepEqual(pruneSefCache([small]), [], 'nothing left to remove');
-    } finally {
-      if (before === undefined) delete process.env.TIDEMARK_SEF_CACHE;
-      else process.env.TIDEMARK_SEF_CACHE = before;
-    }
+    });
   });
 });
 
