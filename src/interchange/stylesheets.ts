@@ -107,11 +107,14 @@ export interface Stylesheet {
 
 const compiled = new Map<string, Stylesheet>();
 
+/** A stylesheet's name without its extension: its SEFs are `<base>.<hash>.sef.json`. */
+const sefBase = (name: string): string => name.replace(/\.xslt?$/, '');
+
 /** Where `xslt/<name>` compiles to for its current content (the file may not exist yet). */
 function sefPath(name: string): { file: string; sefFile: string } {
   const file = join(XSLT_DIR, name);
   if (!existsSync(file)) throw new TidemarkError('not_found', `stylesheet not found: xslt/${name}`);
-  return { file, sefFile: join(sefCacheDir(), `${name.replace(/\.xslt?$/, '')}.${contentHash(file)}.sef.json`) };
+  return { file, sefFile: join(sefCacheDir(), `${sefBase(name)}.${contentHash(file)}.sef.json`) };
 }
 
 const compileArgs = (file: string, tmp: string): string[] => [XSLT3, `-xsl:${file}`, `-export:${tmp}`, '-nogo', '-relocate:on'];
@@ -188,7 +191,7 @@ export function pruneSefCache(names: string[] = formatStylesheets()): string[] {
   const dir = sefCacheDir();
   if (!existsSync(dir)) return [];
   const current = new Set([...names.map((n) => basename(sefPath(n).sefFile)), basename(saxonCodeCacheFile())]);
-  const bases = new Set(names.map((n) => n.replace(/\.xslt?$/, '')));
+  const bases = new Set(names.map(sefBase));
   const stale = readdirSync(dir).filter((f) => {
     if (current.has(f)) return false;
     const sef = /^(.+)\.[0-9a-f]{32}\.sef\.json$/.exec(f);
