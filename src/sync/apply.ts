@@ -159,7 +159,7 @@ export async function storeCursor(knex: Knex, peer: string, resource: string, he
  * (the sender handshakes again), so a cursor can never skip data.
  */
 export async function applyPage(store: Store, peer: string, raw: unknown, opts: ApplyOptions): Promise<PageResult> {
-  const { page, versions } = await readPage(store.registry, raw);
+  const { page, versions } = readPage(store.registry, raw);
   return applyCheckedPage(store, peer, page, versions, opts);
 }
 

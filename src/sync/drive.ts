@@ -158,7 +158,7 @@ export async function drive(store: Store, peer: Peer, transfer: Transfer, opts: 
   if (transfer.exchange) {
     const raw = await transfer.exchange(mine);
     if (raw !== undefined) {
-      theirs = await checkHello(mySchema(store), raw);
+      theirs = checkHello(mySchema(store), raw);
       checkPeerHello(peer, theirs);
       out.theirs = theirs;
       out.acknowledged = await learnPositions(store, peer.uuid, theirs, { forwardOnly: transfer.lateHello });
@@ -233,7 +233,7 @@ async function receivePhase(run: Run): Promise<void> {
       const raw = 'page' in inc ? inc.page : inc.read.page;
       let r: ResourceReport | undefined;
       try {
-        const { page, versions } = 'read' in inc ? inc.read : await readPage(store.registry, raw);
+        const { page, versions } = 'read' in inc ? inc.read : readPage(store.registry, raw);
         r = open(page.resource);
         const res = await applyReceived(store, plan, page, versions, { strict: transfer.strict });
         r.pullPages++;

@@ -32,7 +32,7 @@ export async function planSync(store: Store, peer: Peer, carrier: SyncCarrier): 
   const cfg = await planFor(store, peer, 'http');
   const order = cfg.order;
   const mine = await buildHello(store, peer.uuid, order);
-  const theirs = await checkHello(mySchema(store), await carrier.hello({ ...mine, plan: { filters: cfg.filters } }));
+  const theirs = checkHello(mySchema(store), await carrier.hello({ ...mine, plan: { filters: cfg.filters } }));
   checkPeerHello(peer, theirs);
   await learnPositions(store, peer.uuid, theirs);
   // From where the peer holds my feed, as the push of a sync would start (the driver's rule).

@@ -6,7 +6,7 @@ import { DELETED_FIELD, type Dot, type MergeDecision, type RecordVersion } from 
 import { isRecordUuid, RECORD_UUID_RULE } from '../store/uuid.js';
 import { POLICIES, type PolicyName } from './policy.js';
 import { Type, type Static, type TSchema } from 'typebox';
-import type { Validator } from 'typebox/compile';
+import { Compile, type Validator } from 'typebox/compile';
 
 /**
  * The sync messages, the same whichever carrier moves them (HTTP, a file bundle, radio).
@@ -190,7 +190,7 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object
  * (a route has checked it already; bundles and radio have not), then each record against the
  * registry. A page with one bad record is refused whole, with every problem named.
  */
-export async function readPage(registry: Registry, page: unknown): Promise<{ page: Page; versions: RecordVersion[] }> {
+export function readPage(registry: Registry, page: unknown): { page: Page; versions: RecordVersion[] } {
   if (!isObj(page)) throw new TidemarkError('malformed', 'a page must be a JSON object');
   const resource = page.resource;
   if (typeof resource !== 'string' || !registry.has(resource)) {
@@ -198,7 +198,7 @@ export async function readPage(registry: Registry, page: unknown): Promise<{ pag
   }
   const def = registry.get(resource);
   if (def.referenceData) throw new TidemarkError('invalid', `${resource} is reference data and does not sync`, { resource });
-  const { instances } = await shaped<Static<typeof PageHeadSchema>>(pageHeadShape, page, 'page', { resource });
+  const { instances } = shaped<Static<typeof PageHeadSchema>>(pageHeadShape, page, 'page', { resource });
   const problems: TidemarkError[] = [];
   const versions: RecordVersion[] = [];
   const inst = (i: unknown): string | undefined => (typeof i === 'number' ? (instances[i] as string | undefined) : undefined);
@@ -346,30 +346,24 @@ function fieldCheckers(registry: Registry, resource: string): Map<string, FieldC
  * A message checked against its schema where no route did it (a hello answered over HTTP, or
  * met on another carrier): the shape or a coded error naming the first wrong field.
  */
-async function shaped<T>(validator: () => Promise<Validator>, value: unknown, what: string, where: ErrorLocation = {}): Promise<T> {
-  const v = await validator();
+function shaped<T>(validator: () => Validator, value: unknown, what: string, where: ErrorLocation = {}): T {
+  const v = validator();
   if (v.Check(value)) return value as T;
   const first = v.Errors(value)[0];
   const missing = typeof first?.params === 'object' && first.params && 'requiredProperties' in first.params ? `/${String((first.params as { requiredProperties: unknown[] }).requiredProperties[0])}` : '';
   const field = `${first?.instancePath ?? ''}${missing}`.replace(/^\//, '');
   throw new TidemarkError('malformed', `${what}${field ? ` ${field}` : ''} ${first?.message ?? 'is malformed'}`, field ? { ...where, field } : where);
 }
-/**
- * A schema's checker, compiled when it is first used. The compiler (typebox/compile, ~0.15 s of
- * CPU to load on top of TypeBox itself) is imported then too, not with this module: commands
- * and a service that never check a hello or a page do not pay for it (fastify's routes validate
- * with their own ajv).
- */
-const checker = (schema: TSchema): (() => Promise<Validator>) => {
-  let made: Promise<Validator> | undefined;
-  return () => (made ??= import('typebox/compile').then(({ Compile }) => Compile(schema)));
+const once = <T>(make: () => T): (() => T) => {
+  let made: T | undefined;
+  return () => (made ??= make());
 };
-const helloShape = checker(HelloSchema);
-const pageHeadShape = checker(PageHeadSchema);
+const helloShape = once((): Validator => Compile(HelloSchema));
+const pageHeadShape = once((): Validator => Compile(PageHeadSchema));
 
 /** Checks a peer's hello: the schema's shape, same protocol and schema, or a clear refusal. */
-export async function checkHello(mine: { schema_version: number; registry_hash: string }, raw: unknown): Promise<Hello> {
-  const hello = await shaped<Hello>(helloShape, raw, 'handshake');
+export function checkHello(mine: { schema_version: number; registry_hash: string }, raw: unknown): Hello {
+  const hello = shaped<Hello>(helloShape, raw, 'handshake');
   if (hello.protocol !== PROTOCOL_VERSION) throw new TidemarkError('unsupported', `sync protocol ${String(hello.protocol)} is not supported (this instance speaks ${PROTOCOL_VERSION})`);
   if (hello.schema_version !== mine.schema_version || hello.registry_hash !== mine.registry_hash) {
     throw new TidemarkError(

@@ -28,7 +28,7 @@ export async function learnAcks(store: Store, peer: string, hello: Hello): Promi
 }
 
 export async function answerHello(store: Store, peer: Peer, raw: unknown): Promise<Hello> {
-  const hello = await checkHello(mySchema(store), raw);
+  const hello = checkHello(mySchema(store), raw);
   if (hello.instance !== peer.uuid) throw new TidemarkError('forbidden', 'the hello names another instance than the credentials');
   // Only what the peer is granted is summarised (and so pulled or pushed).
   const grant = await grantFor(store, peer);
@@ -128,7 +128,7 @@ export async function answerPush(store: Store, peer: Peer, raw: unknown): Promis
     }
   }
   const apply = async (): Promise<PageResult> => {
-    const { page: checked, versions } = await readPage(store.registry, raw);
+    const { page: checked, versions } = readPage(store.registry, raw);
     const r = await applyReceived(store, plan, checked, versions, { strict: true });
     return { cursor: checked.cursor, received: r.received, applied: r.applied, conflicts: r.conflicts, duplicate: r.duplicate, created: r.created, updated: r.updated, refused: r.refused };
   };

@@ -39,7 +39,7 @@ export interface ImportResult {
  * Checks everything that can be checked without the database and with it, before a single
  * record is applied: digest, addressee, sender, schema, authentication, every page.
  */
-type BundlePage = { raw: Page; versions: Awaited<ReturnType<typeof readPage>>['versions'] };
+type BundlePage = { raw: Page; versions: ReturnType<typeof readPage>['versions'] };
 
 async function openBundle(store: Store, file: Buffer | string): Promise<{ header: BundleHeader; sender: Peer; size: number; pages: () => AsyncGenerator<BundlePage> }> {
   // Envelope and digest first (one streaming pass over a file): a damaged file is refused here.
@@ -71,7 +71,7 @@ async function openBundle(store: Store, file: Buffer | string): Promise<{ header
   let count = 0;
   for await (const raw of readBody(parsed)) {
     try {
-      count += (await readPage(store.registry, raw)).versions.length;
+      count += readPage(store.registry, raw).versions.length;
     } catch (e) {
       if (!(e instanceof TidemarkError)) throw e;
       problems.push(e, ...e.problems);
@@ -81,7 +81,7 @@ async function openBundle(store: Store, file: Buffer | string): Promise<{ header
   if (count !== h.body.records) throw new TidemarkError('malformed', `bundle header announces ${h.body.records} records, the body holds ${count}`, { element: 'bundle' });
   const pages = async function* (): AsyncGenerator<BundlePage> {
     for await (const raw of readBody(parsed)) {
-      const { page, versions } = await readPage(store.registry, raw);
+      const { page, versions } = readPage(store.registry, raw);
       yield { raw: page, versions };
     }
   };

@@ -83,7 +83,7 @@ export async function pendingForPeer(store: Store, peer: Peer): Promise<{ record
   const records: RecordVersion[] = [];
   if (plan.direction === 'pull') return { records };
   for (const s of await sendingStarts(store, plan, { echoPeer: peer.uuid })) {
-    for await (const page of outgoingPages(store, plan, s.resource, s.from, { limit: 5000 })) records.push(...(await readPage(store.registry, page)).versions);
+    for await (const page of outgoingPages(store, plan, s.resource, s.from, { limit: 5000 })) records.push(...readPage(store.registry, page).versions);
   }
   return { records };
 }
@@ -183,8 +183,6 @@ function radioTransfer(store: Store, peer: Peer, session: RadioSession, role: 'i
   const awaiting = new Map<RecordVersion, { left: number; page: Page; answer: ReturnType<typeof deferred<PageResult | null>> }>();
   const reach = new Map<string, Reach>();
   const turn = deferred<readonly RecordVersion[]>();
-  // Pages being read by send(), until their records are on the outgoing list.
-  const reading: Promise<unknown>[] = [];
   // What the peer sent, each item confirmed (consumed by the driver) before the link goes on.
   const inbox: { item: Incoming; taken: ReturnType<typeof deferred<void>> }[] = [];
   let wake: (() => void) | null = null;
@@ -232,29 +230,20 @@ function radioTransfer(store: Store, peer: Peer, session: RadioSession, role: 'i
     carrier: 'radio',
     phases: role === 'initiator' ? ['send', 'receive'] : ['receive', 'send'],
     depth: Infinity,
-    send(page) {
-      // The driver sends pages without waiting for them, then flushes: flush waits until every
-      // page read so far has its records on the outgoing list (reading a page is asynchronous).
-      const queued = (async (): Promise<{ answer: PageResult | Promise<PageResult | null> }> => {
-        const { versions } = await readPage(store.registry, page);
-        const from = myPosition(store, page.from) ?? 0;
-        const to = myPosition(store, page.cursor) ?? 0;
-        const r = reach.get(page.resource);
-        reach.set(page.resource, { resource: page.resource, from: r?.from ?? from, to });
-        if (!versions.length) return { answer: answered(page) };
-        const answer = deferred<PageResult | null>();
-        const w = { left: versions.length, page, answer };
-        for (const v of versions) awaiting.set(v, w);
-        outgoing.push(...versions);
-        return { answer: answer.promise };
-      })();
-      reading.push(queued.catch(() => undefined));
-      return queued.then((q) => q.answer);
+    async send(page) {
+      const versions = readPage(store.registry, page).versions;
+      const from = myPosition(store, page.from) ?? 0;
+      const to = myPosition(store, page.cursor) ?? 0;
+      const r = reach.get(page.resource);
+      reach.set(page.resource, { resource: page.resource, from: r?.from ?? from, to });
+      if (!versions.length) return answered(page);
+      const answer = deferred<PageResult | null>();
+      const w = { left: versions.length, page, answer };
+      for (const v of versions) awaiting.set(v, w);
+      outgoing.push(...versions);
+      return answer.promise;
     },
-    flush: async () => {
-      await Promise.all(reading.splice(0));
-      turn.resolve(outgoing);
-    },
+    flush: async () => turn.resolve(outgoing),
     async *receive() {
       for (;;) {
         while (!inbox.length) {
